@@ -1,0 +1,272 @@
+"""The pure game contract: rules over (params, state, action, rng), nothing else.
+
+A :class:`Game` imports neither gymnasium nor pettingzoo. The adapters in
+:mod:`agora.envs.adapters` turn any game into PettingZoo and Gymnasium environments, and
+the episode runner plays games directly through this interface. Both therefore share one
+set of rules.
+
+Conventions every game follows:
+
+* Players are ``0..n-1``; actions are integers in ``range(num_actions)``; a boolean mask
+  says which are legal (games whose actions are always legal set ``always_legal``).
+* :meth:`Game.to_move` names the players who act now: one player in sequential games,
+  all live players in simultaneous games, ``()`` once the game is over.
+* :meth:`Game.step` takes one action per mover (in ``to_move`` order) and returns the new
+  state and the reward of *every* player for this step. It never mutates its input.
+* States are immutable (``NamedTuple``) and carry everything needed to continue, so
+  a state can be stored, compared and replayed.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+
+import numpy as np
+
+from agora.envs.errors import ConfigError
+
+
+class Timing(str, Enum):
+    """Whether players move one at a time or together."""
+
+    SEQUENTIAL = "sequential"
+    SIMULTANEOUS = "simultaneous"
+
+
+class Status(int, Enum):
+    """Where an episode stands. Truncation is a cap, termination is the game's own end."""
+
+    RUNNING = 0
+    TERMINATED = 1
+    TRUNCATED = 2
+
+
+@dataclass(frozen=True)
+class GameInfo:
+    """Metadata a game declares up front (read by the registry and ``agora list``)."""
+
+    name: str
+    timing: Timing
+    description: str
+    family: str
+    action_kind: str = "discrete"
+    observation_kind: str = "vector+mask"
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A theoretical benchmark that a game computes from its parameters.
+
+    Attributes:
+        concept: the solution concept, e.g. ``"subgame-perfect equilibrium"``.
+        values: named numbers the theory predicts (payoffs, shares, thresholds).
+        note: one or two sentences on when the prediction holds.
+    """
+
+    concept: str
+    values: Mapping[str, float]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Params:
+    """Base of every game's parameters: frozen, sweepable, validated on construction.
+
+    Subclasses add fields and override :meth:`validate`, raising :class:`ConfigError`
+    that names the parameter and its value.
+    """
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` if a value is out of range."""
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any] | None = None) -> Params:
+        """Build params from a plain mapping, naming unknown keys in the error.
+
+        Example:
+            >>> from agora.envs.games.repeated_matrix import MatrixParams
+            >>> MatrixParams.from_dict({"rounds": 5}).rounds
+            5
+        """
+        values = dict(values or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown parameter(s) {unknown} for {cls.__name__}; known: {sorted(known)}"
+            )
+        try:
+            return cls(**{k: _tupleize(v) for k, v in values.items()})
+        except TypeError as exc:  # wrong shapes/types in a field
+            raise ConfigError(f"{cls.__name__}: {exc}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """The params as plain data (tuples become lists), for records and configs."""
+        return {f.name: _listify(getattr(self, f.name)) for f in fields(self)}
+
+
+def _tupleize(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tupleize(v) for v in value)
+    return value
+
+
+def _listify(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_listify(v) for v in value]
+    return value
+
+
+def require(condition: bool, name: str, value: Any, why: str) -> None:
+    """Raise a :class:`ConfigError` naming ``name=value`` unless ``condition`` holds."""
+    if not condition:
+        raise ConfigError(f"parameter {name}={value!r} is invalid: {why}")
+
+
+P = TypeVar("P", bound=Params)
+S = TypeVar("S", bound=tuple)
+V = TypeVar("V", bound=tuple)
+
+
+class StepResult(NamedTuple):
+    """What :meth:`Game.step` returns: the next state and every player's reward."""
+
+    state: Any
+    rewards: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Observation(Generic[V]):
+    """The typed face of an observation, given to heuristic agents and fixed opponents.
+
+    Attributes:
+        player: index of the observing player.
+        view: the game's typed view (a ``NamedTuple`` of the game).
+        action_mask: boolean array of legal actions now (all False when not to move).
+    """
+
+    player: int
+    view: V
+    action_mask: np.ndarray = field(repr=False)
+
+    @property
+    def legal_actions(self) -> np.ndarray:
+        """Indices of the legal actions."""
+        return np.flatnonzero(self.action_mask)
+
+
+class Game(ABC, Generic[P, S, V]):
+    """A game's rules as pure functions of (params, state, actions, rng).
+
+    Subclasses set ``info`` and ``params_type`` and implement the abstract methods.
+    """
+
+    info: ClassVar[GameInfo]
+    params_type: ClassVar[type[Params]]
+    #: True when every action in ``range(num_actions)`` is always legal for a mover.
+    always_legal: ClassVar[bool] = False
+
+    def __init__(self, params: P | Mapping[str, Any] | None = None) -> None:
+        if params is None or isinstance(params, Mapping):
+            params = self.params_type.from_dict(params)  # type: ignore[assignment]
+        if not isinstance(params, self.params_type):
+            raise ConfigError(
+                f"{type(self).__name__} takes {self.params_type.__name__}, got {type(params)}"
+            )
+        self.params: P = params  # type: ignore[assignment]
+        mask = np.ones(self.num_actions, dtype=bool)
+        mask.flags.writeable = False
+        self._all_legal = mask
+        none = np.zeros(self.num_actions, dtype=bool)
+        none.flags.writeable = False
+        self._none_legal = none
+
+    # ----- structure -------------------------------------------------------------
+    @property
+    @abstractmethod
+    def num_players(self) -> int:
+        """Number of players."""
+
+    @property
+    @abstractmethod
+    def num_actions(self) -> int:
+        """Size of the (discrete) action set; masks say which are legal."""
+
+    @property
+    @abstractmethod
+    def observation_shape(self) -> tuple[int, ...]:
+        """Shape of the tensor observation from :meth:`encode`."""
+
+    def observation_bounds(self) -> tuple[float, float]:
+        """Lower and upper bound of every entry of the tensor observation."""
+        return 0.0, 1.0
+
+    # ----- dynamics --------------------------------------------------------------
+    @abstractmethod
+    def initial_state(self, rng: np.random.Generator) -> S:
+        """A fresh state; chance moves draw from ``rng``."""
+
+    @abstractmethod
+    def to_move(self, state: S) -> tuple[int, ...]:
+        """Players who act now (all live players when simultaneous), ``()`` when over."""
+
+    @abstractmethod
+    def step(self, state: S, actions: tuple[int, ...], rng: np.random.Generator) -> StepResult:
+        """Apply one action per mover (in ``to_move`` order). Inputs are assumed legal."""
+
+    @abstractmethod
+    def status(self, state: S) -> Status:
+        """RUNNING, TERMINATED (the game's own end) or TRUNCATED (a cap was hit)."""
+
+    def legal_mask(self, state: S, player: int) -> np.ndarray:
+        """Boolean mask of legal actions for ``player`` (read-only array)."""
+        if self.always_legal:
+            return self._all_legal if player in self.to_move(state) else self._none_legal
+        raise NotImplementedError(f"{type(self).__name__} must implement legal_mask")
+
+    # ----- faces -----------------------------------------------------------------
+    @abstractmethod
+    def view(self, state: S, player: int) -> V:
+        """What ``player`` observes, as a typed ``NamedTuple``."""
+
+    @abstractmethod
+    def encode(self, state: S, player: int) -> np.ndarray:
+        """What ``player`` observes, as a float32 vector of ``observation_shape``."""
+
+    def observe(self, state: S, player: int) -> Observation[V]:
+        """The typed observation (view plus legal-action mask)."""
+        return Observation(player, self.view(state, player), self.legal_mask(state, player))
+
+    # ----- outcomes --------------------------------------------------------------
+    @abstractmethod
+    def returns(self, state: S) -> tuple[float, ...]:
+        """Total payoff of every player so far (undiscounted sum of step rewards)."""
+
+    @abstractmethod
+    def metrics(self, state: S) -> dict[str, float]:
+        """Outcome metrics of a finished (or current) episode, flat name -> number."""
+
+    @abstractmethod
+    def benchmark(self) -> Benchmark:
+        """The theory's prediction for these parameters."""
+
+    # ----- checks the shells use -------------------------------------------------
+    def is_legal(self, state: S, player: int, action: Any) -> bool:
+        """Whether ``action`` is a legal integer action for ``player`` now."""
+        if isinstance(action, (bool, np.bool_)):
+            return False
+        try:
+            a = int(action)
+        except (TypeError, ValueError):
+            return False
+        if a != action or not 0 <= a < self.num_actions:
+            return False
+        return bool(self.legal_mask(state, player)[a])

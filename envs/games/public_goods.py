@@ -1,0 +1,167 @@
+"""N-player linear public goods game, one-shot or repeated.
+
+Each round every player splits an endowment between a private account and a common pot;
+the pot is multiplied and shared equally: ``u_i = E - c_i + m * sum(c) / n``.
+
+Players: ``n_players`` (>= 2), moving simultaneously.
+Actions: the contribution ``c`` in ``0..endowment`` (always legal).
+Observations: typed :class:`PublicGoodsView`; tensor: round progress, own last
+contribution and the others' mean last contribution (as fractions of the endowment).
+Payoffs: ``u_i`` each round.
+Episode end: after ``rounds`` rounds.
+Benchmark: with ``1 < m < n`` contributing nothing is strictly dominant (payoff ``E``
+per round) while full contribution is the social optimum (payoff ``m E``).
+Reference: Ledyard (1995), Public goods: a survey of experimental research.
+Version history: v0, first release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from agora.envs.core import Benchmark, Game, GameInfo, Params, Status, StepResult, Timing, require
+
+
+@dataclass(frozen=True)
+class PublicGoodsParams(Params):
+    """Numbers of a public goods game.
+
+    Attributes:
+        n_players: group size.
+        endowment: whole tokens each player receives per round.
+        multiplier: factor applied to the pot before sharing (``m``).
+        rounds: rounds played.
+    """
+
+    n_players: int = 4
+    endowment: int = 20
+    multiplier: float = 1.6
+    rounds: int = 10
+
+    def validate(self) -> None:
+        require(isinstance(self.n_players, int) and self.n_players >= 2, "n_players",
+                self.n_players, "must be an integer >= 2")
+        require(isinstance(self.endowment, int) and self.endowment >= 1, "endowment",
+                self.endowment, "must be a positive integer")
+        require(self.multiplier > 0, "multiplier", self.multiplier, "must be positive")
+        require(isinstance(self.rounds, int) and self.rounds >= 1, "rounds", self.rounds,
+                "must be a positive integer")
+
+
+class PublicGoodsState(NamedTuple):
+    round: int
+    last: tuple[int, ...]  # () before the first round
+    totals: tuple[float, ...]
+    contributed: int  # tokens contributed by everyone so far
+    status: Status
+
+
+class PublicGoodsView(NamedTuple):
+    """One player's view: progress, the rules' numbers and last round's contributions."""
+
+    round: int
+    rounds: int
+    endowment: int
+    multiplier: float
+    n_players: int
+    my_last: int  # -1 before the first round
+    others_last: tuple[int, ...]
+
+
+class PublicGoodsGame(Game[PublicGoodsParams, PublicGoodsState, PublicGoodsView]):
+    """Pure rules of the linear public goods game. See the module docstring."""
+
+    info = GameInfo(
+        name="PublicGoods",
+        timing=Timing.SIMULTANEOUS,
+        description="N-player linear public goods game with endowment and multiplier.",
+        family="social dilemmas",
+        reference="Ledyard 1995",
+    )
+    params_type = PublicGoodsParams
+    always_legal = True
+    observation_shape = (3,)
+
+    def __init__(self, params: PublicGoodsParams | dict | None = None) -> None:
+        super().__init__(params)
+        self._movers = tuple(range(self.params.n_players))
+
+    @property
+    def num_players(self) -> int:  # type: ignore[override]
+        return self.params.n_players
+
+    @property
+    def num_actions(self) -> int:  # type: ignore[override]
+        return self.params.endowment + 1
+
+    def initial_state(self, rng: np.random.Generator) -> PublicGoodsState:
+        n = self.params.n_players
+        return PublicGoodsState(0, (), (0.0,) * n, 0, Status.RUNNING)
+
+    def to_move(self, state: PublicGoodsState) -> tuple[int, ...]:
+        return self._movers if state.status is Status.RUNNING else ()
+
+    def step(self, state: PublicGoodsState, actions: tuple[int, ...],
+             rng: np.random.Generator) -> StepResult:
+        p = self.params
+        pot = sum(actions)
+        share = p.multiplier * pot / p.n_players
+        rewards = tuple(p.endowment - c + share for c in actions)
+        played = state.round + 1
+        status = Status.TERMINATED if played >= p.rounds else Status.RUNNING
+        totals = tuple(t + r for t, r in zip(state.totals, rewards, strict=True))
+        new = PublicGoodsState(played, tuple(actions), totals, state.contributed + pot, status)
+        return StepResult(new, rewards)
+
+    def status(self, state: PublicGoodsState) -> Status:
+        return state.status
+
+    def view(self, state: PublicGoodsState, player: int) -> PublicGoodsView:
+        p = self.params
+        if state.last:
+            mine = state.last[player]
+            others = state.last[:player] + state.last[player + 1:]
+        else:
+            mine, others = -1, ()
+        return PublicGoodsView(state.round, p.rounds, p.endowment, p.multiplier, p.n_players,
+                               mine, others)
+
+    def encode(self, state: PublicGoodsState, player: int) -> np.ndarray:
+        p = self.params
+        if state.last:
+            mine = state.last[player] / p.endowment
+            others = (sum(state.last) - state.last[player]) / ((p.n_players - 1) * p.endowment)
+        else:
+            mine = others = 0.0
+        return np.array([state.round / p.rounds, mine, others], dtype=np.float32)
+
+    def returns(self, state: PublicGoodsState) -> tuple[float, ...]:
+        return state.totals
+
+    def metrics(self, state: PublicGoodsState) -> dict[str, float]:
+        p = self.params
+        n_rounds = max(state.round, 1)
+        optimum = n_rounds * p.n_players * p.endowment * max(1.0, p.multiplier)
+        return {
+            "rounds": float(state.round),
+            "contribution_rate": state.contributed / (n_rounds * p.n_players * p.endowment),
+            "efficiency": sum(state.totals) / optimum,
+        }
+
+    def benchmark(self) -> Benchmark:
+        p = self.params
+        dominant = p.multiplier < p.n_players
+        return Benchmark(
+            "dominant-strategy equilibrium" if dominant else "Nash equilibrium",
+            {
+                "nash_contribution": 0.0 if dominant else float(p.endowment),
+                "nash_payoff_per_round": float(p.endowment) if dominant
+                else p.multiplier * p.endowment,
+                "optimum_contribution": float(p.endowment) if p.multiplier > 1 else 0.0,
+                "optimum_payoff_per_round": p.endowment * max(1.0, p.multiplier),
+            },
+            "With 1 < m < n, free riding is dominant and full contribution is optimal.",
+        )

@@ -1,0 +1,229 @@
+"""Repeated 2x2 matrix games (the prisoner's dilemma by default).
+
+Two players choose simultaneously between action 0 and action 1 each round and are paid
+from the bimatrix. The game lasts a fixed number of rounds, or, with a continuation
+probability ``delta > 0``, after each round it goes on with probability ``delta`` (then
+``rounds`` is only a cap, and hitting it truncates the episode).
+
+Players: 2 (``player_0`` picks the row, ``player_1`` the column).
+Actions: ``0`` and ``1`` (for the prisoner's dilemma: cooperate, defect); always legal.
+Observations: typed :class:`MatrixView`; tensor: one-hot of both players' last actions.
+Payoffs: the bimatrix entry each round, as that round's reward.
+Episode end: after ``rounds`` rounds, or by chance with continuation ``delta``.
+Benchmark: the stage game's Nash equilibrium (for the PD, mutual defection, which is also
+the unique subgame-perfect outcome of the finitely repeated game), and for the PD the
+grim-trigger threshold ``(T-R)/(T-P)`` on ``delta``.
+Reference: Axelrod (1984), *The Evolution of Cooperation*; Fudenberg & Tirole (1991) ch. 5.
+Version history: v0, first release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from agora.envs.core import Benchmark, Game, GameInfo, Params, Status, StepResult, Timing, require
+
+_RUNNING, _TERMINATED, _TRUNCATED = Status.RUNNING, Status.TERMINATED, Status.TRUNCATED
+
+PD_PAYOFFS = (((3.0, 3.0), (0.0, 5.0)), ((5.0, 0.0), (1.0, 1.0)))
+"""R=3, S=0, T=5, P=1 (Axelrod's tournament values); ``payoffs[a0][a1] = (u0, u1)``."""
+
+
+@dataclass(frozen=True)
+class MatrixParams(Params):
+    """Numbers of a repeated 2x2 game.
+
+    Attributes:
+        payoffs: ``payoffs[a0][a1] == (u0, u1)``.
+        rounds: rounds played (a cap when ``delta > 0``).
+        delta: continuation probability after each round; 0 means exactly ``rounds``.
+        labels: names of actions 0 and 1, used by the text face.
+    """
+
+    payoffs: tuple[tuple[tuple[float, float], ...], ...] = PD_PAYOFFS
+    rounds: int = 10
+    delta: float = 0.0
+    labels: tuple[str, str] = ("cooperate", "defect")
+
+    def validate(self) -> None:
+        shape = np.shape(self.payoffs)
+        require(shape == (2, 2, 2), "payoffs", self.payoffs, "must be 2x2 pairs (u0, u1)")
+        require(isinstance(self.rounds, int) and self.rounds >= 1, "rounds", self.rounds,
+                "must be a positive integer")
+        require(0.0 <= self.delta < 1.0, "delta", self.delta, "must be in [0, 1)")
+        require(len(self.labels) == 2 and len({s.lower() for s in self.labels}) == 2,
+                "labels", self.labels, "must be two distinct names")
+
+
+class MatrixState(NamedTuple):
+    round: int
+    last: tuple[int, int]
+    totals: tuple[float, float]
+    zeros: tuple[int, int]  # times each player chose action 0
+    mutual_zero: int
+    status: Status
+
+
+class MatrixView(NamedTuple):
+    """What one player sees: rounds played, last actions (-1 before round 1), scores."""
+
+    round: int
+    rounds: int
+    my_last: int
+    their_last: int
+    my_score: float
+    their_score: float
+
+
+def _one_hot_table() -> tuple[tuple[np.ndarray, ...], ...]:
+    table = []
+    for mine in (-1, 0, 1):
+        row = []
+        for theirs in (-1, 0, 1):
+            v = np.zeros(6, dtype=np.float32)
+            v[mine + 1] = 1.0
+            v[3 + theirs + 1] = 1.0
+            v.flags.writeable = False
+            row.append(v)
+        table.append(tuple(row))
+    return tuple(table)
+
+
+_ENCODED = _one_hot_table()
+
+
+class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
+    """Pure rules of a repeated 2x2 game. See the module docstring."""
+
+    info = GameInfo(
+        name="RepeatedMatrix",
+        timing=Timing.SIMULTANEOUS,
+        description="Repeated 2x2 bimatrix game (prisoner's dilemma by default).",
+        family="repeated games",
+        reference="Axelrod 1984; Fudenberg & Tirole 1991",
+    )
+    params_type = MatrixParams
+    always_legal = True
+
+    def __init__(self, params: MatrixParams | dict | None = None) -> None:
+        super().__init__(params)
+        p = self.params
+        self._pay = tuple(tuple(tuple(float(x) for x in cell) for cell in row) for row in p.payoffs)
+        self._movers = (0, 1)
+        self._delta = float(p.delta)
+        self._rounds = p.rounds
+
+    num_players = 2
+    num_actions = 2
+    observation_shape = (6,)
+
+    def initial_state(self, rng: np.random.Generator) -> MatrixState:
+        return MatrixState(0, (-1, -1), (0.0, 0.0), (0, 0), 0, Status.RUNNING)
+
+    def to_move(self, state: MatrixState) -> tuple[int, ...]:
+        return self._movers if state.status is _RUNNING else ()
+
+    def step(self, state: MatrixState, actions: tuple[int, ...], rng: np.random.Generator
+             ) -> StepResult:
+        a0, a1 = actions
+        u0, u1 = self._pay[a0][a1]
+        played = state.round + 1
+        status = _RUNNING
+        if self._delta > 0.0:
+            if rng.random() >= self._delta:
+                status = _TERMINATED
+            elif played >= self._rounds:
+                status = _TRUNCATED
+        elif played >= self._rounds:
+            status = _TERMINATED
+        z0, z1 = state.zeros
+        t0, t1 = state.totals
+        new = MatrixState(
+            played, actions, (t0 + u0, t1 + u1), (z0 + (a0 == 0), z1 + (a1 == 0)),
+            state.mutual_zero + (a0 == 0 and a1 == 0), status,
+        )
+        return StepResult(new, (u0, u1))
+
+    def status(self, state: MatrixState) -> Status:
+        return state.status
+
+    def view(self, state: MatrixState, player: int) -> MatrixView:
+        other = 1 - player
+        return MatrixView(state.round, self.params.rounds, state.last[player], state.last[other],
+                          state.totals[player], state.totals[other])
+
+    def encode(self, state: MatrixState, player: int) -> np.ndarray:
+        return _ENCODED[state.last[player] + 1][state.last[1 - player] + 1]
+
+    def returns(self, state: MatrixState) -> tuple[float, ...]:
+        return state.totals
+
+    def metrics(self, state: MatrixState) -> dict[str, float]:
+        n = max(state.round, 1)
+        best_cell = max(u0 + u1 for row in self._pay for (u0, u1) in row)
+        return {
+            "rounds": float(state.round),
+            "action0_rate_0": state.zeros[0] / n,
+            "action0_rate_1": state.zeros[1] / n,
+            "mutual_action0_rate": state.mutual_zero / n,
+            "efficiency": sum(state.totals) / (n * best_cell) if best_cell > 0 else float("nan"),
+        }
+
+    def benchmark(self) -> Benchmark:
+        return matrix_benchmark(self._pay)
+
+
+def pure_nash(pay: tuple) -> list[tuple[int, int]]:
+    """Pure-strategy Nash equilibria of a 2x2 bimatrix ``pay[a0][a1] = (u0, u1)``."""
+    eq = []
+    for a0 in (0, 1):
+        for a1 in (0, 1):
+            best0 = pay[a0][a1][0] >= pay[1 - a0][a1][0]
+            best1 = pay[a0][a1][1] >= pay[a0][1 - a1][1]
+            if best0 and best1:
+                eq.append((a0, a1))
+    return eq
+
+
+def mixed_nash(pay: tuple) -> tuple[float, float] | None:
+    """Probabilities (p0, p1) of action 0 in the fully mixed equilibrium, if one exists."""
+    d1 = pay[0][0][1] - pay[0][1][1] - pay[1][0][1] + pay[1][1][1]
+    d0 = pay[0][0][0] - pay[1][0][0] - pay[0][1][0] + pay[1][1][0]
+    if d0 == 0 or d1 == 0:
+        return None
+    p0 = (pay[1][1][1] - pay[1][0][1]) / d1  # makes player 1 indifferent
+    p1 = (pay[1][1][0] - pay[0][1][0]) / d0  # makes player 0 indifferent
+    if 0 < p0 < 1 and 0 < p1 < 1:
+        return p0, p1
+    return None
+
+
+def matrix_benchmark(pay: tuple) -> Benchmark:
+    """Stage-game equilibrium payoffs, the social optimum and (for a PD) grim's threshold."""
+    values: dict[str, float] = {
+        "social_optimum_per_round": max(u0 + u1 for row in pay for (u0, u1) in row),
+    }
+    eq = pure_nash(pay)
+    if eq:
+        a0, a1 = eq[0]
+        values.update(nash_action_0=a0, nash_action_1=a1,
+                      nash_payoff_0=pay[a0][a1][0], nash_payoff_1=pay[a0][a1][1])
+        concept = "stage-game pure Nash equilibrium"
+    else:
+        p0, p1 = mixed_nash(pay) or (float("nan"), float("nan"))
+        values.update(nash_prob0_0=p0, nash_prob0_1=p1)
+        values["nash_payoff_0"] = p1 * pay[0][0][0] + (1 - p1) * pay[0][1][0]
+        values["nash_payoff_1"] = p0 * pay[0][0][1] + (1 - p0) * pay[1][0][1]
+        concept = "stage-game mixed Nash equilibrium"
+    r, s, t, p = pay[0][0][0], pay[0][1][0], pay[1][0][0], pay[1][1][0]
+    if t > r > p > s:
+        values["grim_trigger_threshold"] = (t - r) / (t - p)
+        note = ("Prisoner's dilemma: mutual defection is the unique SPE outcome with a fixed "
+                "number of rounds; with continuation delta >= grim_trigger_threshold, mutual "
+                "cooperation is sustained by grim trigger.")
+    else:
+        note = "Equilibrium of the stage game; repeated play admits more equilibria."
+    return Benchmark(concept, values, note)
