@@ -1,0 +1,96 @@
+"""A batch of episodes as plain data in, Arrow tables out: the unit of work on any worker.
+
+Only :class:`BatchTask` (ids, params, specs, seeds) goes to a worker and only Arrow tables
+come back, so the same function runs in-process and as a Ray task.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from agora.agents import AgentSpec, make_agent
+from agora.envs import make_game
+from agora.experiments.episode import EpisodeResult, play_episode
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    """Episodes of one cell to play."""
+
+    env: str
+    params: dict[str, Any]
+    agents: tuple[AgentSpec, ...]
+    cell: int
+    swept: dict[str, Any]
+    episodes: tuple[int, ...]
+    seeds: tuple[int, ...]
+    on_invalid: str = "fail"
+    record_events: bool = True
+
+
+@dataclass
+class BatchResult:
+    episodes: pa.Table
+    events: pa.Table | None
+    failed: int
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    return json.dumps(value, default=list)
+
+
+def episode_row(task: BatchTask, episode: int, res: EpisodeResult) -> dict[str, Any]:
+    """One row of the episodes table."""
+    row: dict[str, Any] = {"cell": task.cell, "episode": episode, "seed": res.seed,
+                           "status": res.status, "error": res.error, "length": res.length}
+    for k, v in task.params.items():
+        row[f"param.{k}"] = _scalar(v)
+    for i, spec in enumerate(task.agents):
+        role = f"player_{i}"
+        row[f"agent.{role}"] = spec.to_json()
+        row[f"return.{role}"] = res.returns[i]
+        row[f"invalid.{role}"] = res.invalid[i]
+        for k, v in res.agent_stats[i].items():
+            row[f"stat.{role}.{k}"] = float(v)
+    for k, v in res.metrics.items():
+        row[f"metric.{k}"] = v
+    row["duration_s"] = res.duration_s
+    return row
+
+
+def _table(columns: dict[str, list[Any]], strings: tuple[str, ...]) -> pa.Table:
+    """Arrow table whose text columns stay strings even when a batch has only nulls."""
+    arrays = {}
+    for k, v in columns.items():
+        arrays[k] = pa.array(v, type=pa.string()) if k in strings else pa.array(v)
+    return pa.table(arrays)
+
+
+def run_batch(task: BatchTask) -> BatchResult:
+    """Play every episode of ``task``; fresh agents each episode, so batching never matters."""
+    game, text = make_game(task.env, task.params)
+    rows: list[dict[str, Any]] = []
+    events: dict[str, list[Any]] = {}
+    failed = 0
+    for episode, seed in zip(task.episodes, task.seeds, strict=True):
+        agents = [make_agent(s, game) for s in task.agents]
+        res = play_episode(game, text, agents, seed, task.on_invalid, task.record_events)
+        failed += res.status != "ok"
+        rows.append(episode_row(task, episode, res))
+        if task.record_events:
+            n = len(res.events["step"])
+            events.setdefault("cell", []).extend([task.cell] * n)
+            events.setdefault("episode", []).extend([episode] * n)
+            for k, v in res.events.items():
+                events.setdefault(k, []).extend(v)
+    keys = list(rows[0])
+    cols = {k: [r.get(k) for r in rows] for k in keys}
+    ep_table = _table(cols, ("error", "status"))
+    ev_table = _table(events, ("reply", "action_text")) if task.record_events else None
+    return BatchResult(ep_table, ev_table, failed)

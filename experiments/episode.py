@@ -1,0 +1,155 @@
+"""Play one episode of a pure game with agents, producing plain-data records.
+
+The loop talks to the game core directly (the same rules the PettingZoo and Gymnasium
+shells wrap) and gives each agent the face it asks for. Invalid actions follow the
+declared policy ``on_invalid``: ``"fail"`` ends the episode as failed with the reason,
+``"random_legal"`` plays a uniformly random legal action instead; either way the event is
+counted in the record.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from agora.agents import Agent, Face, TextTurn
+from agora.envs import ActionParseError, Game, IllegalActionError, Status, TextFace
+from agora.experiments.seeding import episode_streams
+
+INVALID_POLICIES = ("fail", "random_legal")
+
+
+@dataclass
+class EpisodeResult:
+    """Everything one episode produced (plain data, picklable)."""
+
+    seed: int
+    status: str  # "ok" or "failed"
+    returns: list[float]
+    length: int
+    metrics: dict[str, float]
+    invalid: list[int]
+    agent_stats: list[dict[str, float]]
+    error: str | None = None
+    duration_s: float = 0.0
+    events: dict[str, list[Any]] = field(default_factory=dict)
+
+
+class _Events:
+    """Column-wise event log of one episode."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.cols: dict[str, list[Any]] = {k: [] for k in (
+            "step", "actor", "action", "action_text", "reply", "invalid", "reward", "rewards")}
+
+    def add(self, step: int, actor: int, action: int, text: str, reply: str | None,
+            invalid: bool, rewards: tuple[float, ...]) -> None:
+        if not self.enabled:
+            return
+        c = self.cols
+        c["step"].append(step)
+        c["actor"].append(actor)
+        c["action"].append(action)
+        c["action_text"].append(text)
+        c["reply"].append(reply)
+        c["invalid"].append(invalid)
+        c["reward"].append(float(rewards[actor]))
+        c["rewards"].append([float(r) for r in rewards])
+
+
+class _InvalidAction(Exception):
+    pass
+
+
+def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequence[Agent],
+                 seed: int, on_invalid: str = "fail", record_events: bool = True
+                 ) -> EpisodeResult:
+    """Play one episode; never raises for agent or game errors (they fail the episode).
+
+    Example:
+        >>> from agora.envs import make_game
+        >>> from agora.agents import make_agent
+        >>> game, text = make_game("RepeatedPD-v0", {"rounds": 3})
+        >>> agents = [make_agent("tit_for_tat"), make_agent("always_defect")]
+        >>> play_episode(game, text, agents, seed=1).returns
+        [2.0, 7.0]
+    """
+    if len(agents) != game.num_players:
+        raise ValueError(f"{len(agents)} agents for a {game.num_players}-player game")
+    start = time.perf_counter()
+    rng, agent_seeds = episode_streams(seed, len(agents))
+    for i, agent in enumerate(agents):
+        agent.reset(agent_seeds[i], i)
+    events = _Events(record_events)
+    invalid = [0] * len(agents)
+    rules: dict[int, str] = {}
+    state = game.initial_state(rng)
+    steps = 0
+    error = None
+    try:
+        while game.status(state) is Status.RUNNING:
+            movers = game.to_move(state)
+            chosen = []
+            for p in movers:
+                action, reply, bad = _decide(game, text, agents[p], state, p, rules, rng,
+                                             on_invalid)
+                invalid[p] += bad
+                chosen.append((p, action, reply, bad))
+            joint = tuple(a for _, a, _, _ in chosen)
+            prev = state
+            state, rewards = game.step(state, joint, rng)
+            done = game.status(state) is not Status.RUNNING
+            for p, action, reply, bad in chosen:
+                label = text.format_action(action, game.observe(prev, p))
+                events.add(steps, p, action, label, reply, bad, rewards)
+                agents[p].observe(float(rewards[p]), done)
+            steps += 1
+    except _InvalidAction as exc:
+        error = str(exc)
+    except Exception as exc:  # an agent or game bug must not crash the run
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+    return EpisodeResult(
+        seed=seed,
+        status="failed" if error else "ok",
+        returns=[float(r) for r in game.returns(state)],
+        length=steps,
+        metrics={k: float(v) for k, v in game.metrics(state).items()},
+        invalid=invalid,
+        agent_stats=[a.stats() for a in agents],
+        error=error,
+        duration_s=time.perf_counter() - start,
+        events=events.cols,
+    )
+
+
+def _decide(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state: Any, p: int,
+            rules: dict[int, str], rng: np.random.Generator, on_invalid: str
+            ) -> tuple[int, str | None, bool]:
+    """One player's action, its raw text reply (text agents) and whether it was invalid."""
+    obs = game.observe(state, p)
+    reply: str | None = None
+    try:
+        if agent.face is Face.TEXT:
+            if p not in rules:
+                rules[p] = text.rules(p)
+            turn = TextTurn(p, rules[p], text.render(obs), text.action_schema(obs))
+            reply = agent.act(turn)
+            return text.parse(reply, obs), reply, False
+        if agent.face is Face.TENSOR:
+            action = agent.act({"observation": game.encode(state, p),
+                                "action_mask": obs.action_mask.astype(np.int8)})
+        else:
+            action = agent.act(obs)
+        if not game.is_legal(state, p, action):
+            raise IllegalActionError(f"player {p} chose {action!r}, not a legal action")
+        return int(action), None, False
+    except (ActionParseError, IllegalActionError) as exc:
+        if on_invalid == "random_legal":
+            return int(rng.choice(obs.legal_actions)), reply, True
+        raise _InvalidAction(f"player {p}: {exc}") from exc

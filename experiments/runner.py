@@ -1,0 +1,165 @@
+"""Run an experiment: cells x episodes, locally or on Ray, written incrementally.
+
+Example:
+    >>> from agora.experiments import parse_config, run_experiment
+    >>> cfg = parse_config({"name": "demo", "env": "RepeatedPD-v0",
+    ...                     "agents": {"default": "tit_for_tat"}, "episodes": 4})
+    >>> import tempfile; out = tempfile.mkdtemp()
+    >>> summary = run_experiment(cfg, out, progress=False)
+    >>> summary.episodes_done, summary.failed
+    (4, 0)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from agora.experiments.batch import BatchResult, BatchTask, run_batch
+from agora.experiments.config import Cell, ExperimentConfig
+from agora.experiments.seeding import episode_seed
+from agora.experiments.store import RunStore
+
+
+@dataclass
+class RunSummary:
+    """What a finished call of :func:`run_experiment` reports."""
+
+    run_dir: Path
+    episodes_planned: int
+    episodes_done: int
+    failed: int
+    status: str
+    episodes: pd.DataFrame
+
+
+def plan_batches(cfg: ExperimentConfig, cells: list[Cell], done: set[tuple[int, int]],
+                 workers: int) -> list[BatchTask]:
+    """Tasks for every (cell, episode) not yet done, a few per worker for balance."""
+    todo = [(c, e) for c in cells for e in range(cfg.episodes) if (c.index, e) not in done]
+    size = cfg.batch_size or max(1, min(50, math.ceil(len(todo) / (workers * 4))))
+    tasks = []
+    for cell in cells:
+        eps = [e for c, e in todo if c.index == cell.index]
+        for i in range(0, len(eps), size):
+            chunk = tuple(eps[i:i + size])
+            tasks.append(BatchTask(
+                env=cfg.env, params=cell.params, agents=cell.agents, cell=cell.index,
+                swept=cell.swept, episodes=chunk,
+                seeds=tuple(episode_seed(cfg.seed, cell.index, e) for e in chunk),
+                on_invalid=cfg.on_invalid_action, record_events=cfg.record_events,
+            ))
+    return tasks
+
+
+class LocalExecutor:
+    """Runs batches one after another in this process."""
+
+    def map(self, tasks: Iterable[BatchTask]) -> Iterator[BatchResult]:
+        for task in tasks:
+            yield run_batch(task)
+
+    def close(self) -> None:
+        pass
+
+
+class RayExecutor:
+    """Runs batches as Ray tasks; starts Ray once (or joins a running cluster).
+
+    ``address`` (or the ``RAY_ADDRESS`` variable) connects to an existing cluster;
+    otherwise a local Ray with ``workers`` CPUs is started and shut down at the end. A Ray
+    that is already initialised in this process is used as it is.
+    """
+
+    def __init__(self, workers: int, address: str | None = None) -> None:
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        import ray
+
+        self.ray = ray
+        self.workers = workers
+        self.owns = not ray.is_initialized()
+        if self.owns:
+            address = address or os.environ.get("RAY_ADDRESS")
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                         logging_level="ERROR")
+        self.remote = ray.remote(num_cpus=1)(run_batch)
+
+    def map(self, tasks: Iterable[BatchTask]) -> Iterator[BatchResult]:
+        queue = list(tasks)
+        limit = max(2, self.workers * 3)
+        pending = [self.remote.remote(t) for t in queue[:limit]]
+        queue = queue[limit:]
+        while pending:
+            ready, pending = self.ray.wait(pending, num_returns=1)
+            if queue:
+                pending.append(self.remote.remote(queue.pop(0)))
+            yield self.ray.get(ready[0])
+
+    def close(self) -> None:
+        if self.owns:
+            self.ray.shutdown()
+
+
+def make_executor(cfg: ExperimentConfig, workers: int) -> LocalExecutor | RayExecutor:
+    """Local for one worker without a cluster address; Ray otherwise."""
+    address = cfg.ray.address or os.environ.get("RAY_ADDRESS")
+    if workers <= 1 and not address:
+        return LocalExecutor()
+    return RayExecutor(workers, address)
+
+
+def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None = None,
+                   resume: bool = False, progress: bool = True) -> RunSummary:
+    """Run (or resume) ``cfg`` into the directory ``out``.
+
+    Args:
+        cfg: a validated config.
+        out: the run directory (created; must not hold another run unless resuming).
+        workers: parallel workers; overrides ``cfg.workers``.
+        resume: finish a run in ``out``: episodes missing or failed are (re)played.
+        progress: show a progress bar (episodes done, episodes/s, ETA).
+    """
+    workers = workers or cfg.workers
+    cells = cfg.cells()
+    store = RunStore(out)
+    planned = len(cells) * cfg.episodes
+    done: set[tuple[int, int]] = set()
+    if resume and (store.root / "manifest.json").exists():
+        store.open_for_resume(cfg)
+        prior, _ = store.read_parts(with_events=False)
+        if len(prior):
+            ok = prior[prior["status"] == "ok"]
+            done = set(zip(ok["cell"].tolist(), ok["episode"].tolist(), strict=True))
+    else:
+        store.create(cfg, planned)
+    tasks = plan_batches(cfg, cells, done, workers)
+    bar = tqdm(total=planned, initial=len(done), unit="ep", desc=cfg.name,
+               disable=not progress, mininterval=0.2 if sys.stderr.isatty() else 5.0,
+               dynamic_ncols=True)
+    executor = make_executor(cfg, workers) if tasks else LocalExecutor()
+    try:
+        for result in executor.map(tasks):
+            store.write_part(result.episodes, result.events)
+            bar.update(result.episodes.num_rows)
+    except BaseException:
+        bar.close()
+        store.finish("interrupted")
+        executor.close()
+        raise
+    bar.close()
+    executor.close()
+    episodes, _ = store.consolidate()
+    failed = int((episodes["status"] != "ok").sum()) if len(episodes) else 0
+    status = "completed" if failed == 0 else "completed_with_failures"
+    store.finish(status, episodes_done=len(episodes), episodes_failed=failed)
+    return RunSummary(store.root, planned, len(episodes), failed, status, episodes)

@@ -1,0 +1,189 @@
+"""A run directory: config snapshot, manifest, incremental Parquet parts, final tables.
+
+Layout::
+
+    RUN_DIR/
+      config.yaml            the validated config
+      manifest.json          versions, git commit, seeds, times, status, counts
+      parts/NNNNNN.events.parquet    one pair per finished batch, written atomically:
+      parts/NNNNNN.episodes.parquet  events first, then episodes (the commit marker)
+      episodes.parquet       all episodes, one row each, sorted (written at the end)
+      events.parquet         all steps, one row per actor per step (written at the end)
+
+A killed run loses only the batches in flight. Resuming reads the parts, keeps the
+latest row of each (cell, episode), deletes events parts that never got their episodes
+part, and re-runs what is missing or failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from agora.envs import ConfigError
+from agora.experiments.config import ExperimentConfig
+
+TIMING_COLUMNS = ("duration_s",)
+"""Columns that depend on the machine, not on the config and seed."""
+
+_PACKAGES = ("agora-sim", "numpy", "gymnasium", "pettingzoo", "ray", "litellm", "pandas",
+             "pyarrow", "networkx")
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _write_table(path: Path, table: pa.Table) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+def git_commit(where: Path) -> str | None:
+    """The commit of the git checkout holding ``where``, or None."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def package_versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+class RunStore:
+    """Reads and writes one run directory."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.parts = self.root / "parts"
+
+    # ----- life cycle ------------------------------------------------------------
+    def create(self, cfg: ExperimentConfig, planned: int) -> None:
+        """Start a new run directory; refuses to overwrite an existing run."""
+        if (self.root / "manifest.json").exists():
+            raise ConfigError(f"{self.root} already holds a run; use --resume to finish it "
+                              "or --out to choose another directory")
+        self.parts.mkdir(parents=True, exist_ok=True)
+        _atomic_write_bytes(self.root / "config.yaml",
+                            yaml.safe_dump(cfg.model_dump(), sort_keys=False).encode())
+        self.write_manifest({
+            "name": cfg.name,
+            "env": cfg.env,
+            "fingerprint": cfg.fingerprint(),
+            "agora_version": package_versions().get("agora-sim", "unknown"),
+            "git_commit": git_commit(Path(__file__).parent) or git_commit(Path.cwd()),
+            "packages": package_versions(),
+            "command": sys.argv,
+            "base_seed": cfg.seed,
+            "seed_scheme": "episode_seed(base, cell, episode) via numpy SeedSequence",
+            "episodes_planned": planned,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "ended": None,
+            "status": "running",
+            "attempts": 1,
+        })
+
+    def open_for_resume(self, cfg: ExperimentConfig) -> None:
+        """Check that the directory was made by this config, then clean half-written parts."""
+        manifest = self.manifest()
+        if manifest.get("fingerprint") != cfg.fingerprint():
+            raise ConfigError(f"{self.root} was made with a different config (fingerprint "
+                              "mismatch); resume it with the config snapshot in that directory")
+        for tmp in self.parts.glob("*.tmp"):
+            tmp.unlink()
+        for ev in self.parts.glob("*.events.parquet"):
+            if not ev.with_name(ev.name.replace(".events.", ".episodes.")).exists():
+                ev.unlink()
+        manifest.update(status="running", ended=None,
+                        attempts=int(manifest.get("attempts", 1)) + 1)
+        self.write_manifest(manifest)
+
+    def manifest(self) -> dict[str, Any]:
+        path = self.root / "manifest.json"
+        if not path.exists():
+            raise ConfigError(f"{self.root} is not a run directory (no manifest.json)")
+        return json.loads(path.read_text())
+
+    def write_manifest(self, data: dict[str, Any]) -> None:
+        _atomic_write_bytes(self.root / "manifest.json",
+                            json.dumps(data, indent=2, default=str).encode())
+
+    def finish(self, status: str, **extra: Any) -> None:
+        m = self.manifest()
+        m.update(status=status, ended=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
+        self.write_manifest(m)
+
+    # ----- parts -----------------------------------------------------------------
+    def _part_ids(self) -> list[int]:
+        return sorted(int(p.name.split(".")[0]) for p in self.parts.glob("*.episodes.parquet"))
+
+    def write_part(self, episodes: pa.Table, events: pa.Table | None) -> int:
+        """Write one batch (events first, then the episodes file that commits it)."""
+        ids = self._part_ids()
+        part = (ids[-1] + 1) if ids else 0
+        if events is not None:
+            _write_table(self.parts / f"{part:06d}.events.parquet", events)
+        _write_table(self.parts / f"{part:06d}.episodes.parquet", episodes)
+        return part
+
+    def read_parts(self, with_events: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Episodes (latest row per cell and episode) and their events, from the parts."""
+        eps, evs = [], []
+        for part in self._part_ids():
+            df = pd.read_parquet(self.parts / f"{part:06d}.episodes.parquet")
+            df["_part"] = part
+            eps.append(df)
+            ev_path = self.parts / f"{part:06d}.events.parquet"
+            if with_events and ev_path.exists():
+                ev = pd.read_parquet(ev_path)
+                ev["_part"] = part
+                evs.append(ev)
+        if not eps:
+            return pd.DataFrame(), (pd.DataFrame() if with_events else None)
+        episodes = pd.concat(eps, ignore_index=True)
+        episodes = episodes.drop_duplicates(["cell", "episode"], keep="last")
+        episodes = episodes.sort_values(["cell", "episode"]).reset_index(drop=True)
+        events = None
+        if with_events:
+            events = pd.concat(evs, ignore_index=True) if evs else pd.DataFrame()
+            if len(events):
+                keep = episodes[["cell", "episode", "_part"]]
+                events = events.merge(keep, on=["cell", "episode", "_part"], how="inner")
+                events = events.sort_values(["cell", "episode", "step", "actor"],
+                                            kind="stable").reset_index(drop=True)
+                events = events.drop(columns="_part")
+        return episodes.drop(columns="_part"), events
+
+    def consolidate(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Write ``episodes.parquet`` and ``events.parquet`` from the parts."""
+        episodes, events = self.read_parts()
+        episodes.to_parquet(self.root / "episodes.parquet.tmp", index=False)
+        os.replace(self.root / "episodes.parquet.tmp", self.root / "episodes.parquet")
+        if events is not None:
+            events.to_parquet(self.root / "events.parquet.tmp", index=False)
+            os.replace(self.root / "events.parquet.tmp", self.root / "events.parquet")
+        return episodes, events
