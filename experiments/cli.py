@@ -1,0 +1,125 @@
+"""The ``agora`` command: list environments and agents, run configs, show runs.
+
+Usage::
+
+    agora list
+    agora run CONFIG.yaml [--workers N] [--out DIR] [--resume]
+    agora show RUN_DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
+from agora.agents import agent_entries  # noqa: E402
+from agora.analysis import format_summary, load_run, summarize  # noqa: E402
+from agora.envs import AgoraError, specs  # noqa: E402
+from agora.experiments.config import load_config  # noqa: E402
+from agora.experiments.runner import run_experiment  # noqa: E402
+
+
+def _table(rows: list[dict[str, str]]) -> str:
+    if not rows:
+        return ""
+    cols = list(rows[0])
+    width = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
+    line = "  ".join(c.ljust(width[c]) for c in cols)
+    body = ["  ".join(str(r[c]).ljust(width[c]) for c in cols) for r in rows]
+    return "\n".join([line, "  ".join("-" * width[c] for c in cols), *body])
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    envs = []
+    for s in specs():
+        game = s.make_game()
+        bench = game.benchmark()
+        envs.append({
+            "id": s.id, "players": str(game.num_players), "moves": s.timing.value,
+            "actions": f"{game.info.action_kind}({game.num_actions})",
+            "observations": f"{game.info.observation_kind}{list(game.observation_shape)}",
+            "benchmark": bench.concept, "summary": s.summary,
+        })
+    agents = []
+    for e in agent_entries():
+        params = ", ".join(f"{k}={v!r}" for k, v in e.parameters().items()) or "-"
+        games = ", ".join(g.info.name for g in e.cls.games) or "any"
+        agents.append({"agent": e.name, "face": e.cls.face.value, "games": games,
+                       "parameters": params, "summary": e.summary})
+    if args.json:
+        print(json.dumps({"envs": envs, "agents": agents}, indent=2))
+        return 0
+    print("Environments (PettingZoo: agora.envs.make(id); Gymnasium: gymnasium.make('agora/'+id))")
+    print(_table(envs))
+    print("\nAgents (use in configs by name, with parameters as keys)")
+    print(_table(agents))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    out = Path(args.out) if args.out else Path("runs") / f"{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if args.resume and not args.out:
+        raise AgoraError("--resume needs --out RUN_DIR (the run to finish)")
+    summary = run_experiment(cfg, out, workers=args.workers, resume=args.resume,
+                             progress=not args.quiet)
+    print(f"\nrun {summary.status}: {summary.episodes_done}/{summary.episodes_planned} episodes"
+          f" ({summary.failed} failed) in {summary.run_dir}")
+    print(format_summary(summarize(summary.episodes)))
+    print(f"\nepisodes: {summary.run_dir / 'episodes.parquet'}  "
+          f"events: {summary.run_dir / 'events.parquet'}")
+    return 0 if summary.failed == 0 else 3
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    run = load_run(args.run_dir)
+    m = run.manifest
+    done = int((run.episodes["status"] == "ok").sum()) if len(run.episodes) else 0
+    failed = len(run.episodes) - done
+    print(f"run {m.get('name')} on {m.get('env')}: status {m.get('status')}, "
+          f"{done}/{m.get('episodes_planned')} episodes done, {failed} failed")
+    print(f"started {m.get('started')}, ended {m.get('ended')}, agora {m.get('agora_version')}, "
+          f"commit {m.get('git_commit')}, base seed {m.get('base_seed')}")
+    print(format_summary(summarize(run.episodes)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agora", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("list", help="registered environments and agents")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("run", help="run an experiment config")
+    p.add_argument("config", help="YAML config file")
+    p.add_argument("--workers", type=int, default=None, help="parallel workers (Ray if > 1)")
+    p.add_argument("--out", default=None, help="run directory (default runs/<name>-<time>)")
+    p.add_argument("--resume", action="store_true", help="finish the run in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("show", help="summary of a finished or partial run")
+    p.add_argument("run_dir")
+    p.set_defaults(func=cmd_show)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (AgoraError, FileNotFoundError) as exc:
+        print(f"agora: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("agora: interrupted; finish with --resume --out RUN_DIR", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
