@@ -164,7 +164,8 @@ def make_agent(spec: AgentSpec | str | Mapping[str, Any],
     spec = AgentSpec.parse(spec)
     entry = _AGENTS.get(spec.name)
     if entry is None:
-        raise UnknownIdError(f"unknown agent {spec.name!r}; registered: {', '.join(sorted(_AGENTS))}")
+        raise UnknownIdError(
+            f"unknown agent {spec.name!r}; registered: {', '.join(sorted(_AGENTS))}")
     known = entry.parameters()
     unknown = sorted(set(spec.params) - set(known))
     if unknown:

@@ -21,10 +21,10 @@ from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv
 
 from agora.envs.core import Game, Observation, Status
-
-_RUNNING, _TERMINATED = Status.RUNNING, Status.TERMINATED
 from agora.envs.errors import ConfigError, GameOverError, IllegalActionError
 from agora.envs.text import TextFace
+
+_RUNNING, _TERMINATED = Status.RUNNING, Status.TERMINATED
 
 
 @runtime_checkable
@@ -127,11 +127,11 @@ class ParallelGameEnv(ParallelEnv):
         if self._all8 is not None:
             self._all8.flags.writeable = False
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019  (spaces must be the same object)
+    @functools.cache  # noqa: B019  (spaces must be the same object)
     def observation_space(self, agent: str) -> spaces.Space:
         return self._faces.observation_space_
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019
+    @functools.cache  # noqa: B019
     def action_space(self, agent: str) -> spaces.Space:
         return self._faces.action_space_
 
@@ -231,11 +231,11 @@ class AECGameEnv(AECEnv):
         self.state_: Any = None
         self.metadata = {**self.metadata, "name": game.info.name}
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019
+    @functools.cache  # noqa: B019
     def observation_space(self, agent: str) -> spaces.Space:
         return self._faces.observation_space_
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019
+    @functools.cache  # noqa: B019
     def action_space(self, agent: str) -> spaces.Space:
         return self._faces.action_space_
 

@@ -64,7 +64,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
-    out = Path(args.out) if args.out else Path("runs") / f"{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out) if args.out else Path("runs") / f"{cfg.name}-{stamp}"
     if args.resume and not args.out:
         raise AgoraError("--resume needs --out RUN_DIR (the run to finish)")
     summary = run_experiment(cfg, out, workers=args.workers, resume=args.resume,

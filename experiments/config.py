@@ -94,8 +94,10 @@ class ExperimentConfig(BaseModel):
                 elif where in ("params", ""):
                     params[name] = value
                 else:
-                    raise ConfigError(f"sweep key {key!r}: use 'params.<name>' or 'agents.<role>'")
-            cells.append(_make_cell(self, index, params, agents, dict(zip(keys, combo, strict=True))))
+                    raise ConfigError(
+                        f"sweep key {key!r}: use 'params.<name>' or 'agents.<role>'")
+            swept = dict(zip(keys, combo, strict=True))
+            cells.append(_make_cell(self, index, params, agents, swept))
         return cells
 
 
@@ -148,7 +150,7 @@ def parse_config(data: Mapping[str, Any]) -> ExperimentConfig:
         ...               "episodes": 0})
         Traceback (most recent call last):
         ...
-        agora.envs.errors.ConfigError: invalid config: episodes: Input should be greater than or equal to 1 (got 0)
+        agora.envs.errors.ConfigError: invalid config: episodes: Input should be greater ...
     """
     if not isinstance(data, Mapping):
         raise ConfigError(f"a config must be a mapping, got {type(data).__name__}")

@@ -109,15 +109,38 @@ def test_existing_run_is_never_overwritten(tmp_path):
     assert (tmp_path / "r" / "episodes.parquet").read_bytes() == before
 
 
-def test_failed_episodes_are_recorded_and_retried_on_resume(tmp_path):
-    # random_text answers every bargaining turn with valid JSON, but with on_invalid
-    # "fail" an agent that breaks the rules fails its episode without stopping the run.
+def test_failed_episodes_are_recorded_and_retried_on_resume(tmp_path, monkeypatch):
+    from agora.agents import heuristics
+
+    cfg = parse_config({**BASE, "sweep": {}, "agents": {"default": "tit_for_tat"},
+                        "episodes": 8, "batch_size": 2})
+    clean = run_experiment(cfg, tmp_path / "clean", progress=False).episodes
+    original = heuristics.TitForTat.act
+
+    def flaky(self, obs):  # a crashing agent in some episodes (e.g. a provider outage)
+        if self.player == 1 and obs.view.round == 3 and self.rng.random() < 0.5:
+            raise RuntimeError("provider outage")
+        return original(self, obs)
+
+    monkeypatch.setattr(heuristics.TitForTat, "act", flaky)
+    first = run_experiment(cfg, tmp_path / "r", progress=False)
+    assert 0 < first.failed < 8 and first.status == "completed_with_failures"
+    bad = first.episodes[first.episodes.status == "failed"]
+    assert bad["error"].str.contains("provider outage").all()
+    monkeypatch.setattr(heuristics.TitForTat, "act", original)
+    again = run_experiment(cfg, tmp_path / "r", resume=True, progress=False)
+    assert again.failed == 0 and again.episodes_done == 8
+    pd.testing.assert_frame_equal(_stable(clean), _stable(again.episodes))
+
+
+def test_text_agents_play_through_the_parser(tmp_path):
     cfg = parse_config({"name": "f", "env": "Bargaining-v0", "params": {"granularity": 4},
                         "agents": {"default": "random_text"}, "episodes": 6})
     s = run_experiment(cfg, tmp_path / "f", progress=False)
     assert s.failed == 0 and s.episodes_done == 6
     ev = pd.read_parquet(tmp_path / "f" / "events.parquet")
     assert ev["reply"].notna().all() and ev["reply"].str.startswith("{").all()
+    assert (ev["invalid"] == False).all()  # noqa: E712
 
 
 def test_invalid_action_policy_is_declared_and_counted(tmp_path, monkeypatch):
