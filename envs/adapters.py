@@ -248,7 +248,7 @@ class AECGameEnv(AECEnv):
         self._cumulative_rewards = {a: 0.0 for a in self.agents}
         self.terminations = {a: False for a in self.agents}
         self.truncations = {a: False for a in self.agents}
-        self.infos = {a: {} for a in self.agents}
+        self.infos: dict[str, dict[str, Any]] = {a: {} for a in self.agents}
         self.agent_selection = agent_name(self.game.to_move(self.state_)[0])
 
     def observe(self, agent: str) -> dict[str, np.ndarray]:
@@ -385,9 +385,9 @@ class SinglePlayerEnv(gymnasium.Env):
         if self.illegal_action == "penalty" and not g.is_legal(state, self.player, action):
             self.illegal_actions += 1
             capped = self.illegal_actions >= self.max_illegal_actions
-            info = {"illegal_action": True, "illegal_actions": self.illegal_actions}
+            penalty_info = {"illegal_action": True, "illegal_actions": self.illegal_actions}
             return (self._faces.fresh_obs(state, self.player), self.illegal_penalty, False,
-                    capped, info)
+                    capped, penalty_info)
         movers = g.to_move(state)
         joint = tuple(
             self._faces.check(state, j, action) if j == self.player

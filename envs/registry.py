@@ -65,7 +65,7 @@ def register(spec: EnvSpec) -> EnvSpec:
         raise ConfigError(f"env id {spec.id!r} is already registered")
     spec.make_game()  # defaults must validate now, not at first use
     _REGISTRY[spec.id] = spec
-    gymnasium.register(id=spec.gym_id, entry_point=make_gym, kwargs={"env_id": spec.id},
+    gymnasium.register(id=spec.gym_id, entry_point="agora.envs.registry:make_gym", kwargs={"env_id": spec.id},
                        disable_env_checker=False)
     return spec
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
-from agora.envs.core import Game, Observation, V
+from agora.envs.core import Game, Observation
 from agora.envs.errors import ActionParseError, IllegalActionError
+
+V = TypeVar("V", bound=tuple)  # the game's typed view
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -91,7 +92,7 @@ class RayExecutor:
                 ray.init(address=address, log_to_driver=False)
             else:
                 ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                         logging_level="ERROR")
+                         logging_level=logging.ERROR)
         self.remote = ray.remote(num_cpus=1)(run_batch)
 
     def map(self, tasks: Iterable[BatchTask]) -> Iterator[BatchResult]:

@@ -142,7 +142,7 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
         z0, z1 = state.zeros
         t0, t1 = state.totals
         new = MatrixState(
-            played, actions, (t0 + u0, t1 + u1), (z0 + (a0 == 0), z1 + (a1 == 0)),
+            played, (a0, a1), (t0 + u0, t1 + u1), (z0 + (a0 == 0), z1 + (a1 == 0)),
             state.mutual_zero + (a0 == 0 and a1 == 0), status,
         )
         return StepResult(new, (u0, u1))
