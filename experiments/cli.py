@@ -88,6 +88,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"started {m.get('started')}, ended {m.get('ended')}, agora {m.get('agora_version')}, "
           f"commit {m.get('git_commit')}, base seed {m.get('base_seed')}")
     print(format_summary(summarize(run.episodes)))
+    if args.plot:
+        from agora.analysis.plots import plot_returns
+
+        print(f"plot: {plot_returns(run.episodes, args.plot)}")
     return 0
 
 
@@ -106,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("show", help="summary of a finished or partial run")
     p.add_argument("run_dir")
+    p.add_argument("--plot", metavar="PNG", help="also save mean returns per cell as a chart")
     p.set_defaults(func=cmd_show)
     return parser
 

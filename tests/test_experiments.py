@@ -213,6 +213,9 @@ def test_cli_list_run_show(tmp_path, capsys):
     assert "48/48 episodes" in capsys.readouterr().out
     assert cli_main(["show", str(tmp_path / "r")]) == 0
     assert "status completed, 48/48" in capsys.readouterr().out
+    png = tmp_path / "returns.png"
+    assert cli_main(["show", str(tmp_path / "r"), "--plot", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
     cfg.write_text(yaml.safe_dump({**BASE, "episodes": -1}))
     assert cli_main(["run", str(cfg), "--quiet"]) == 2
     assert "episodes" in capsys.readouterr().err

@@ -1,0 +1,55 @@
+"""Plots of run summaries (needs the ``plot`` extra: matplotlib)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from agora.analysis.runs import _cell_columns, _short, summarize
+
+
+def cell_labels(episodes: pd.DataFrame) -> list[str]:
+    """One short label per cell from the parameters and agents that vary."""
+    varying = _cell_columns(episodes)
+    first = episodes.groupby("cell", sort=True).first()
+    labels = []
+    for cell, row in first.iterrows():
+        parts = [f"{c.split('.', 1)[1]}={_short(row[c])}" for c in varying]
+        labels.append(" ".join(parts) if parts else f"cell {cell}")
+    return labels
+
+
+def plot_returns(episodes: pd.DataFrame, path: str | Path, level: float = 0.95) -> Path:
+    """Bar chart of each player's mean return per cell with confidence intervals.
+
+    Example:
+        >>> from agora.analysis import load_run                        # doctest: +SKIP
+        >>> plot_returns(load_run("runs/x").episodes, "returns.png")  # doctest: +SKIP
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = summarize(episodes, level)
+    players = [c[: -len(".mean")] for c in table.columns
+               if c.startswith("return.") and c.endswith(".mean")]
+    labels = cell_labels(episodes)
+    x = np.arange(len(table))
+    width = 0.8 / max(len(players), 1)
+    fig, ax = plt.subplots(figsize=(min(14.0, max(6.0, 0.6 * len(table) * len(players))), 5.0))
+    for k, col in enumerate(players):
+        mean = table[f"{col}.mean"].to_numpy()
+        err = np.nan_to_num((table[f"{col}.hi"] - table[f"{col}.lo"]).to_numpy() / 2)
+        ax.bar(x + (k - (len(players) - 1) / 2) * width, mean, width, yerr=err, capsize=3,
+               label=col.removeprefix("return."))
+    ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(f"mean return ({int(level * 100)}% CI)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
