@@ -12,14 +12,15 @@ from typing import Any
 
 from agora.agents.base import Agent, Face, TextTurn, register_agent
 from agora.envs import ConfigError, Observation
+from agora.envs.core import is_real
 from agora.envs.games.bargaining import ACCEPT, REJECT, BargainingGame, spe_keep_units
 from agora.envs.games.public_goods import PublicGoodsGame
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
 
 
 def _fraction(name: str, value: float) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"parameter {name}={value!r} must be in [0, 1]")
+    if not (is_real(value) and 0.0 <= value <= 1.0):
+        raise ConfigError(f"parameter {name}={value!r} must be a number in [0, 1]")
     return float(value)
 
 
@@ -177,8 +178,8 @@ class ConditionalCooperator(_PublicGoodsAgent):
     def __init__(self, initial: float = 0.5, slope: float = 1.0) -> None:
         super().__init__()
         self.initial = _fraction("initial", initial)
-        if slope < 0:
-            raise ConfigError(f"parameter slope={slope!r} must be >= 0")
+        if not (is_real(slope) and slope >= 0):
+            raise ConfigError(f"parameter slope={slope!r} must be a number >= 0")
         self.slope = float(slope)
 
     def act(self, obs: Observation[Any]) -> int:

@@ -255,6 +255,8 @@ class AECGameEnv(AECEnv):
         return self._faces.obs(self.state_, self._index[agent])
 
     def step(self, action: Any) -> None:
+        if not self.agents:
+            raise GameOverError("step() called after the episode ended; call reset()")
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
@@ -388,19 +390,16 @@ class SinglePlayerEnv(gymnasium.Env):
             penalty_info = {"illegal_action": True, "illegal_actions": self.illegal_actions}
             return (self._faces.fresh_obs(state, self.player), self.illegal_penalty, False,
                     capped, penalty_info)
-        movers = g.to_move(state)
-        joint = tuple(
-            self._faces.check(state, j, action) if j == self.player
-            else self._opponent_action(state, j)
-            for j in movers
-        )
+        mine = self._faces.check(state, self.player, action)
+        joint = tuple(mine if j == self.player else self._opponent_action(state, j)
+                      for j in g.to_move(state))
         state, rewards = g.step(state, joint, self.np_random)
         state, later = self._advance(state)
         self.state_ = state
         status = g.status(state)
         info: dict[str, Any] = {"illegal_actions": self.illegal_actions}
         if status is not Status.RUNNING:
-            info = {"returns": g.returns(state), "metrics": g.metrics(state)}
+            info.update(returns=g.returns(state), metrics=g.metrics(state))
         return (self._faces.fresh_obs(state, self.player), float(rewards[self.player] + later),
                 status is Status.TERMINATED, status is Status.TRUNCATED, info)
 

@@ -19,6 +19,8 @@ Conventions every game follows:
 
 from __future__ import annotations
 
+import math
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -114,8 +116,10 @@ class Params:
 
 
 def _tupleize(value: Any) -> Any:
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return tuple(_tupleize(v) for v in value)
+    if isinstance(value, np.generic):  # numpy scalars from sweeps become Python numbers
+        return value.item()
     return value
 
 
@@ -125,8 +129,23 @@ def _listify(value: Any) -> Any:
     return value
 
 
+def is_int(value: Any) -> bool:
+    """An integer (Python or numpy), but not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value: Any) -> bool:
+    """A finite real number (int or float, Python or numpy), but not a bool."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+            and math.isfinite(value))
+
+
 def require(condition: bool, name: str, value: Any, why: str) -> None:
-    """Raise a :class:`ConfigError` naming ``name=value`` unless ``condition`` holds."""
+    """Raise a :class:`ConfigError` naming ``name=value`` unless ``condition`` holds.
+
+    Guard type checks first (``is_int(x) and x >= 1``) so a wrong type never raises a
+    bare ``TypeError`` from the comparison.
+    """
     if not condition:
         raise ConfigError(f"parameter {name}={value!r} is invalid: {why}")
 
@@ -261,12 +280,7 @@ class Game(ABC, Generic[P, S, V]):
     # ----- checks the shells use -------------------------------------------------
     def is_legal(self, state: S, player: int, action: Any) -> bool:
         """Whether ``action`` is a legal integer action for ``player`` now."""
-        if isinstance(action, (bool, np.bool_)):
+        if not isinstance(action, (int, np.integer)) or isinstance(action, (bool, np.bool_)):
             return False
-        try:
-            a = int(action)
-        except (TypeError, ValueError):
-            return False
-        if a != action or not 0 <= a < self.num_actions:
-            return False
-        return bool(self.legal_mask(state, player)[a])
+        a = int(action)
+        return 0 <= a < self.num_actions and bool(self.legal_mask(state, player)[a])

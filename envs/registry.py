@@ -65,7 +65,8 @@ def register(spec: EnvSpec) -> EnvSpec:
         raise ConfigError(f"env id {spec.id!r} is already registered")
     spec.make_game()  # defaults must validate now, not at first use
     _REGISTRY[spec.id] = spec
-    gymnasium.register(id=spec.gym_id, entry_point="agora.envs.registry:make_gym", kwargs={"env_id": spec.id},
+    gymnasium.register(id=spec.gym_id, entry_point="agora.envs.registry:make_gym",
+                       kwargs={"env_id": spec.id},
                        disable_env_checker=False)
     return spec
 
@@ -111,6 +112,8 @@ def make(env_id: str, render_mode: str | None = None, api: str | None = None,
         >>> env.possible_agents
         ['player_0', 'player_1', 'player_2']
     """
+    if api not in (None, "parallel", "aec"):
+        raise ConfigError(f"api={api!r}; use 'parallel' or 'aec'")
     game, text = make_game(env_id, params)
     if game.info.timing is Timing.SEQUENTIAL:
         if api == "parallel":
@@ -121,13 +124,18 @@ def make(env_id: str, render_mode: str | None = None, api: str | None = None,
         from pettingzoo.utils.conversions import parallel_to_aec
 
         return parallel_to_aec(env)  # type: ignore[return-value]
-    if api not in (None, "parallel"):
-        raise ConfigError(f"api={api!r}; use 'parallel' or 'aec'")
     return env
 
 
 def make_gym(env_id: str, player: int = 0, opponents: dict[int, Policy] | None = None,
-             render_mode: str | None = None, **params: Any) -> SinglePlayerEnv:
-    """A Gymnasium env for ``player`` facing fixed ``opponents`` (random legal by default)."""
+             render_mode: str | None = None, illegal_action: str = "penalty",
+             illegal_penalty: float = -1.0, max_illegal_actions: int = 100,
+             **params: Any) -> SinglePlayerEnv:
+    """A Gymnasium env for ``player`` facing fixed ``opponents`` (random legal by default).
+
+    The ``illegal_*`` arguments set the declared illegal-action policy of
+    :class:`~agora.envs.adapters.SinglePlayerEnv`; other keywords are game parameters.
+    """
     game, text = make_game(env_id, params)
-    return SinglePlayerEnv(game, text, player, opponents, render_mode)
+    return SinglePlayerEnv(game, text, player, opponents, render_mode, illegal_action,
+                           illegal_penalty, max_illegal_actions)

@@ -20,6 +20,7 @@ from agora.envs.errors import ActionParseError, IllegalActionError
 
 V = TypeVar("V", bound=tuple)  # the game's typed view
 
+_INT_TEXT = re.compile(r"\s*-?[0-9]+\s*")
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
@@ -42,7 +43,7 @@ def extract_json_object(text: str) -> dict[str, Any]:
         while start != -1:
             try:
                 obj, _ = decoder.raw_decode(chunk, start)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # bad JSON, huge ints, deep nesting
                 start = chunk.find("{", start + 1)
                 continue
             if isinstance(obj, dict):
@@ -66,10 +67,10 @@ def get_int(obj: dict[str, Any], key: str, text: str, low: int, high: int) -> in
         value = None
     elif isinstance(raw, int):
         value = raw
-    elif isinstance(raw, float) and raw.is_integer():
+    elif (isinstance(raw, float) and raw.is_integer()) or (
+        isinstance(raw, str) and len(raw) < 100 and _INT_TEXT.fullmatch(raw)
+    ):
         value = int(raw)
-    elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-        value = int(raw.strip())
     if value is None:
         raise ActionParseError(f'"{key}" must be a whole number, got {raw!r}', text)
     if not low <= value <= high:

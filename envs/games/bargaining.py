@@ -29,7 +29,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from agora.envs.core import Benchmark, Game, GameInfo, Params, Status, StepResult, Timing, require
+from agora.envs.core import (
+    Benchmark,
+    Game,
+    GameInfo,
+    Params,
+    Status,
+    StepResult,
+    Timing,
+    is_int,
+    is_real,
+    require,
+)
 
 ACCEPT, REJECT = 1, 0
 
@@ -51,12 +62,13 @@ class BargainParams(Params):
     horizon: int = 10
 
     def validate(self) -> None:
-        require(self.pie > 0, "pie", self.pie, "must be positive")
-        require(isinstance(self.granularity, int) and self.granularity >= 1, "granularity",
+        require(is_real(self.pie) and self.pie > 0, "pie", self.pie, "must be a positive number")
+        require(is_int(self.granularity) and self.granularity >= 1, "granularity",
                 self.granularity, "must be a positive integer")
-        require(len(self.discounts) == 2 and all(0 < d <= 1 for d in self.discounts),
-                "discounts", self.discounts, "must be two factors in (0, 1]")
-        require(isinstance(self.horizon, int) and self.horizon >= 1, "horizon", self.horizon,
+        d = self.discounts
+        require(isinstance(d, tuple) and len(d) == 2 and all(is_real(x) and 0 < x <= 1 for x in d),
+                "discounts", d, "must be two factors in (0, 1]")
+        require(is_int(self.horizon) and self.horizon >= 1, "horizon", self.horizon,
                 "must be a positive integer")
 
 

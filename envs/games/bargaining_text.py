@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agora.envs.core import Observation
+from agora.envs.errors import IllegalActionError
 from agora.envs.games.bargaining import ACCEPT, REJECT, BargainingGame, BargainView
 from agora.envs.text import TextFace, extract_json_object, get_choice, get_int
 
@@ -70,4 +71,6 @@ class BargainingText(TextFace[BargainView]):
     def format_action(self, action: int, obs: Observation[BargainView]) -> str:
         if obs.view.proposing:
             return f'{{"keep": {action}}}'
+        if action not in (ACCEPT, REJECT):
+            raise IllegalActionError(f"a responder answers accept (1) or reject (0), not {action}")
         return '{"decision": "accept"}' if action == ACCEPT else '{"decision": "reject"}'

@@ -22,7 +22,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from agora.envs.core import Benchmark, Game, GameInfo, Params, Status, StepResult, Timing, require
+from agora.envs.core import (
+    Benchmark,
+    Game,
+    GameInfo,
+    Params,
+    Status,
+    StepResult,
+    Timing,
+    is_int,
+    is_real,
+    require,
+)
 
 
 @dataclass(frozen=True)
@@ -42,12 +53,13 @@ class PublicGoodsParams(Params):
     rounds: int = 10
 
     def validate(self) -> None:
-        require(isinstance(self.n_players, int) and self.n_players >= 2, "n_players",
+        require(is_int(self.n_players) and self.n_players >= 2, "n_players",
                 self.n_players, "must be an integer >= 2")
-        require(isinstance(self.endowment, int) and self.endowment >= 1, "endowment",
+        require(is_int(self.endowment) and self.endowment >= 1, "endowment",
                 self.endowment, "must be a positive integer")
-        require(self.multiplier > 0, "multiplier", self.multiplier, "must be positive")
-        require(isinstance(self.rounds, int) and self.rounds >= 1, "rounds", self.rounds,
+        require(is_real(self.multiplier) and self.multiplier > 0, "multiplier",
+                self.multiplier, "must be a positive number")
+        require(is_int(self.rounds) and self.rounds >= 1, "rounds", self.rounds,
                 "must be a positive integer")
 
 

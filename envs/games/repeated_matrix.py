@@ -24,7 +24,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from agora.envs.core import Benchmark, Game, GameInfo, Params, Status, StepResult, Timing, require
+from agora.envs.core import (
+    Benchmark,
+    Game,
+    GameInfo,
+    Params,
+    Status,
+    StepResult,
+    Timing,
+    is_int,
+    is_real,
+    require,
+)
 
 _RUNNING, _TERMINATED, _TRUNCATED = Status.RUNNING, Status.TERMINATED, Status.TRUNCATED
 
@@ -49,13 +60,21 @@ class MatrixParams(Params):
     labels: tuple[str, str] = ("cooperate", "defect")
 
     def validate(self) -> None:
-        shape = np.shape(self.payoffs)
-        require(shape == (2, 2, 2), "payoffs", self.payoffs, "must be 2x2 pairs (u0, u1)")
-        require(isinstance(self.rounds, int) and self.rounds >= 1, "rounds", self.rounds,
+        try:
+            cells = np.asarray(self.payoffs, dtype=object)
+            ok = cells.shape == (2, 2, 2) and all(is_real(x) for x in cells.flat)
+        except ValueError:  # ragged nesting
+            ok = False
+        require(ok, "payoffs", self.payoffs, "must be 2x2 pairs of numbers (u0, u1)")
+        require(is_int(self.rounds) and self.rounds >= 1, "rounds", self.rounds,
                 "must be a positive integer")
-        require(0.0 <= self.delta < 1.0, "delta", self.delta, "must be in [0, 1)")
-        require(len(self.labels) == 2 and len({s.lower() for s in self.labels}) == 2,
-                "labels", self.labels, "must be two distinct names")
+        require(is_real(self.delta) and 0.0 <= self.delta < 1.0, "delta", self.delta,
+                "must be a number in [0, 1)")
+        labels = self.labels
+        require(isinstance(labels, tuple) and len(labels) == 2
+                and all(isinstance(x, str) and x.strip() for x in labels)
+                and labels[0].strip().lower() != labels[1].strip().lower(),
+                "labels", labels, "must be two distinct non-empty names")
 
 
 class MatrixState(NamedTuple):
