@@ -12,7 +12,6 @@ reward accumulation), so no game re-implements them. Observations are
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Protocol, runtime_checkable
 
 import gymnasium
@@ -95,7 +94,50 @@ class _Faces:
         return "\n".join(lines)
 
 
-class ParallelGameEnv(ParallelEnv):
+class _PettingZooShell:
+    """What the Parallel and AEC shells share: set-up, spaces, render and global state.
+
+    Spaces come from one :class:`_Faces` object, so every call returns the same object.
+    """
+
+    game: Game[Any, Any, Any]
+    metadata: dict[str, Any]
+
+    def _setup(self, game: Game[Any, Any, Any], text: TextFace[Any] | None,
+               render_mode: str | None) -> None:
+        if render_mode not in (None, "ansi"):
+            raise ConfigError(f"render_mode={render_mode!r} is not supported; use 'ansi'")
+        self.game = game
+        self.text = text
+        self.render_mode = render_mode
+        self._faces = _Faces(game, text)
+        self.possible_agents = [agent_name(i) for i in range(game.num_players)]
+        self._index = {a: i for i, a in enumerate(self.possible_agents)}
+        self._rng = np.random.default_rng()
+        self.state_: Any = None
+        self.metadata = {**self.metadata, "name": game.info.name}
+
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self._faces.observation_space_
+
+    def action_space(self, agent: str) -> spaces.Space:
+        return self._faces.action_space_
+
+    def render(self) -> str | None:
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode")
+            return None
+        return self._faces.ansi(self.state_)
+
+    def state(self) -> np.ndarray:
+        return np.concatenate([self.game.encode(self.state_, i)
+                               for i in range(self.game.num_players)])
+
+    def close(self) -> None:
+        pass
+
+
+class ParallelGameEnv(_PettingZooShell, ParallelEnv):
     """PettingZoo Parallel API over a simultaneous-move game.
 
     Example:
@@ -111,29 +153,11 @@ class ParallelGameEnv(ParallelEnv):
 
     def __init__(self, game: Game[Any, Any, Any], text: TextFace[Any] | None = None,
                  render_mode: str | None = None) -> None:
-        if render_mode not in (None, "ansi"):
-            raise ConfigError(f"render_mode={render_mode!r} is not supported; use 'ansi'")
-        self.game = game
-        self.text = text
-        self.render_mode = render_mode
-        self._faces = _Faces(game, text)
-        self.possible_agents = [agent_name(i) for i in range(game.num_players)]
-        self._index = {a: i for i, a in enumerate(self.possible_agents)}
+        self._setup(game, text, render_mode)
         self.agents: list[str] = []
-        self._rng = np.random.default_rng()
-        self.state_: Any = None
-        self.metadata = {**self.metadata, "name": game.info.name}
         self._all8 = np.ones(game.num_actions, np.int8) if game.always_legal else None
         if self._all8 is not None:
             self._all8.flags.writeable = False
-
-    @functools.cache  # noqa: B019  (spaces must be the same object)
-    def observation_space(self, agent: str) -> spaces.Space:
-        return self._faces.observation_space_
-
-    @functools.cache  # noqa: B019
-    def action_space(self, agent: str) -> spaces.Space:
-        return self._faces.action_space_
 
     def reset(self, seed: int | None = None, options: dict | None = None
               ) -> tuple[dict[str, Any], dict[str, dict]]:
@@ -186,21 +210,8 @@ class ParallelGameEnv(ParallelEnv):
                 return False
         return True
 
-    def render(self) -> str | None:
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode")
-            return None
-        return self._faces.ansi(self.state_)
 
-    def state(self) -> np.ndarray:
-        return np.concatenate([self.game.encode(self.state_, i)
-                               for i in range(self.game.num_players)])
-
-    def close(self) -> None:
-        pass
-
-
-class AECGameEnv(AECEnv):
+class AECGameEnv(_PettingZooShell, AECEnv):
     """PettingZoo AEC API over a turn-based game.
 
     Example:
@@ -219,25 +230,7 @@ class AECGameEnv(AECEnv):
     def __init__(self, game: Game[Any, Any, Any], text: TextFace[Any] | None = None,
                  render_mode: str | None = None) -> None:
         super().__init__()
-        if render_mode not in (None, "ansi"):
-            raise ConfigError(f"render_mode={render_mode!r} is not supported; use 'ansi'")
-        self.game = game
-        self.text = text
-        self.render_mode = render_mode
-        self._faces = _Faces(game, text)
-        self.possible_agents = [agent_name(i) for i in range(game.num_players)]
-        self._index = {a: i for i, a in enumerate(self.possible_agents)}
-        self._rng = np.random.default_rng()
-        self.state_: Any = None
-        self.metadata = {**self.metadata, "name": game.info.name}
-
-    @functools.cache  # noqa: B019
-    def observation_space(self, agent: str) -> spaces.Space:
-        return self._faces.observation_space_
-
-    @functools.cache  # noqa: B019
-    def action_space(self, agent: str) -> spaces.Space:
-        return self._faces.action_space_
+        self._setup(game, text, render_mode)
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         if seed is not None:
@@ -274,19 +267,6 @@ class AECGameEnv(AECEnv):
         else:
             self.agent_selection = agent_name(self.game.to_move(self.state_)[0])
         self._accumulate_rewards()
-
-    def render(self) -> str | None:
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode")
-            return None
-        return self._faces.ansi(self.state_)
-
-    def state(self) -> np.ndarray:
-        return np.concatenate([self.game.encode(self.state_, i)
-                               for i in range(self.game.num_players)])
-
-    def close(self) -> None:
-        pass
 
 
 class _UniformOpponent:
