@@ -12,7 +12,7 @@ from typing import Any
 
 from agora.agents.base import Agent, Face, TextTurn, register_agent
 from agora.envs import ConfigError, Observation
-from agora.envs.core import is_real
+from agora.envs.core import is_real, uniform_legal
 from agora.envs.games.bargaining import ACCEPT, REJECT, BargainingGame, spe_keep_units
 from agora.envs.games.public_goods import PublicGoodsGame
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
@@ -30,7 +30,7 @@ class RandomAgent(Agent):
     """Uniformly random legal action (any game)."""
 
     def act(self, obs: Observation[Any]) -> int:
-        return int(self.rng.choice(obs.legal_actions))
+        return uniform_legal(self.rng, obs)
 
 
 @register_agent("random_text")

@@ -19,7 +19,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv
 
-from agora.envs.core import Game, Observation, Status
+from agora.envs.core import Game, Observation, Status, uniform_legal
 from agora.envs.errors import ConfigError, GameOverError, IllegalActionError
 from agora.envs.text import TextFace
 
@@ -276,7 +276,7 @@ class _UniformOpponent:
         self.rng = rng
 
     def act(self, obs: Observation[Any]) -> int:
-        return int(self.rng.choice(obs.legal_actions))
+        return uniform_legal(self.rng, obs)
 
 
 class SinglePlayerEnv(gymnasium.Env):

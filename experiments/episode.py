@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 
 from agora.agents import Agent, Face, TextTurn
-from agora.envs import ActionParseError, Game, IllegalActionError, Status, TextFace
+from agora.envs import (
+    ActionParseError,
+    Game,
+    IllegalActionError,
+    Observation,
+    Status,
+    TextFace,
+)
+from agora.envs.core import uniform_legal
 from agora.experiments.seeding import episode_streams
 
 INVALID_POLICIES = ("fail", "random_legal")
@@ -97,17 +105,18 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
             movers = game.to_move(state)
             chosen = []
             for p in movers:
-                action, reply, bad = _decide(game, text, agents[p], state, p, rules, rng,
+                obs = game.observe(state, p)
+                action, reply, bad = _decide(game, text, agents[p], state, obs, rules, rng,
                                              on_invalid)
                 invalid[p] += bad
-                chosen.append((p, action, reply, bad))
-            joint = tuple(a for _, a, _, _ in chosen)
-            prev = state
+                chosen.append((p, obs, action, reply, bad))
+            joint = tuple(c[2] for c in chosen)
             state, rewards = game.step(state, joint, rng)
             done = game.status(state) is not Status.RUNNING
-            for p, action, reply, bad in chosen:
-                label = text.format_action(action, game.observe(prev, p))
-                events.add(steps, p, action, label, reply, bad, rewards)
+            for p, obs, action, reply, bad in chosen:
+                if record_events:
+                    label = text.format_action(action, obs)
+                    events.add(steps, p, action, label, reply, bad, rewards)
                 agents[p].observe(float(rewards[p]), done)
             steps += 1
     except _InvalidAction as exc:
@@ -128,11 +137,11 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
     )
 
 
-def _decide(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state: Any, p: int,
-            rules: dict[int, str], rng: np.random.Generator, on_invalid: str
-            ) -> tuple[int, str | None, bool]:
+def _decide(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state: Any,
+            obs: Observation[Any], rules: dict[int, str], rng: np.random.Generator,
+            on_invalid: str) -> tuple[int, str | None, bool]:
     """One player's action, its raw text reply (text agents) and whether it was invalid."""
-    obs = game.observe(state, p)
+    p = obs.player
     reply: str | None = None
     try:
         if agent.face is Face.TEXT:
@@ -151,5 +160,5 @@ def _decide(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state:
         return int(action), None, False
     except (ActionParseError, IllegalActionError) as exc:
         if on_invalid == "random_legal":
-            return int(rng.choice(obs.legal_actions)), reply, True
+            return uniform_legal(rng, obs), reply, True
         raise _InvalidAction(f"player {p}: {exc}") from exc

@@ -28,6 +28,9 @@ from agora.experiments.config import Cell, ExperimentConfig
 from agora.experiments.seeding import episode_seed
 from agora.experiments.store import RunStore
 
+MAX_AUTO_BATCH = 200
+"""Upper bound of the automatic batch size (episodes lost at most per worker on a kill)."""
+
 
 @dataclass
 class RunSummary:
@@ -43,14 +46,21 @@ class RunSummary:
 
 def plan_batches(cfg: ExperimentConfig, cells: list[Cell], done: set[tuple[int, int]],
                  workers: int) -> list[BatchTask]:
-    """Tasks for every (cell, episode) not yet done, a few per worker for balance."""
+    """Tasks for every (cell, episode) not yet done, about four per worker for balance.
+
+    Large batches matter on small machines: with many short tasks in flight, Ray's
+    per-task work competes with the episodes (measured in benchmarks/bench_runner.py).
+    """
     todo = [(c, e) for c in cells for e in range(cfg.episodes) if (c.index, e) not in done]
-    size = cfg.batch_size or max(1, min(50, math.ceil(len(todo) / (workers * 4))))
+    size = cfg.batch_size or max(1, min(MAX_AUTO_BATCH, math.ceil(len(todo) / (workers * 4))))
     tasks = []
     for cell in cells:
         eps = [e for c, e in todo if c.index == cell.index]
-        for i in range(0, len(eps), size):
-            chunk = tuple(eps[i:i + size])
+        if not eps:
+            continue
+        even = math.ceil(len(eps) / math.ceil(len(eps) / size))  # equal chunks, none tiny
+        for i in range(0, len(eps), even):
+            chunk = tuple(eps[i:i + even])
             tasks.append(BatchTask(
                 env=cfg.env, params=cell.params, agents=cell.agents, cell=cell.index,
                 swept=cell.swept, episodes=chunk,
@@ -159,7 +169,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
         raise
     bar.close()
     executor.close()
-    episodes, _ = store.consolidate()
+    episodes = store.consolidate()
     failed = int((episodes["status"] != "ok").sum()) if len(episodes) else 0
     status = "completed" if failed == 0 else "completed_with_failures"
     store.finish(status, episodes_done=len(episodes), episodes_failed=failed)

@@ -80,6 +80,9 @@ class RunStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.parts = self.root / "parts"
+        self._next_part: int | None = None
+        # Tables written by this process; complete only for a fresh run (not a resume).
+        self._written: list[tuple[pa.Table, pa.Table | None]] | None = None
 
     # ----- life cycle ------------------------------------------------------------
     def create(self, cfg: ExperimentConfig, planned: int) -> None:
@@ -88,6 +91,7 @@ class RunStore:
             raise ConfigError(f"{self.root} already holds a run; use --resume to finish it "
                               "or --out to choose another directory")
         self.parts.mkdir(parents=True, exist_ok=True)
+        self._written = []
         _atomic_write_bytes(self.root / "config.yaml",
                             yaml.safe_dump(cfg.model_dump(), sort_keys=False).encode())
         self.write_manifest({
@@ -143,11 +147,16 @@ class RunStore:
 
     def write_part(self, episodes: pa.Table, events: pa.Table | None) -> int:
         """Write one batch (events first, then the episodes file that commits it)."""
-        ids = self._part_ids()
-        part = (ids[-1] + 1) if ids else 0
+        if self._next_part is None:
+            ids = self._part_ids()
+            self._next_part = (ids[-1] + 1) if ids else 0
+        part = self._next_part
+        self._next_part += 1
         if events is not None:
             _write_table(self.parts / f"{part:06d}.events.parquet", events)
         _write_table(self.parts / f"{part:06d}.episodes.parquet", episodes)
+        if self._written is not None:
+            self._written.append((episodes, events))
         return part
 
     def read_parts(self, with_events: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -178,12 +187,32 @@ class RunStore:
                 events = events.drop(columns="_part")
         return episodes.drop(columns="_part"), events
 
-    def consolidate(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        """Write ``episodes.parquet`` and ``events.parquet`` from the parts."""
+    def consolidate(self) -> pd.DataFrame:
+        """Write ``episodes.parquet`` and ``events.parquet``; return the episodes.
+
+        A fresh run sorts the tables it wrote, in Arrow, without reading them back; a
+        resumed run rebuilds both from the parts on disk (latest row per episode).
+        """
+        if self._written is not None:
+            return self._consolidate_written(self._written)
         episodes, events = self.read_parts()
-        episodes.to_parquet(self.root / "episodes.parquet.tmp", index=False)
-        os.replace(self.root / "episodes.parquet.tmp", self.root / "episodes.parquet")
-        if events is not None:
-            events.to_parquet(self.root / "events.parquet.tmp", index=False)
-            os.replace(self.root / "events.parquet.tmp", self.root / "events.parquet")
-        return episodes, events
+        _write_table(self.root / "episodes.parquet",
+                     pa.Table.from_pandas(episodes, preserve_index=False))
+        if events is not None and len(events):
+            _write_table(self.root / "events.parquet",
+                         pa.Table.from_pandas(events, preserve_index=False))
+        return episodes
+
+    def _consolidate_written(self, written: list[tuple[pa.Table, pa.Table | None]]
+                             ) -> pd.DataFrame:
+        if not written:
+            return pd.DataFrame()
+        episodes = pa.concat_tables([e for e, _ in written], promote_options="permissive")
+        episodes = episodes.sort_by([("cell", "ascending"), ("episode", "ascending")])
+        _write_table(self.root / "episodes.parquet", episodes)
+        events = [v for _, v in written if v is not None]
+        if events:
+            table = pa.concat_tables(events, promote_options="permissive")
+            table = table.sort_by([(k, "ascending") for k in ("cell", "episode", "step", "actor")])
+            _write_table(self.root / "events.parquet", table)
+        return episodes.to_pandas()

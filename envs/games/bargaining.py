@@ -147,6 +147,8 @@ class BargainingGame(Game[BargainParams, BargainState, BargainView]):
         respond[[REJECT, ACCEPT]] = True
         respond.flags.writeable = False
         self._respond_mask = respond
+        p = self.params
+        self._spe_share = spe_share(p.discounts, p.horizon)  # params are frozen
 
     @property
     def num_actions(self) -> int:  # type: ignore[override]
@@ -221,7 +223,7 @@ class BargainingGame(Game[BargainParams, BargainState, BargainView]):
         share0 = state.units_0 / self.params.granularity if agreed else float("nan")
         r0, r1 = self.returns(state)
         pie = self.params.pie
-        spe = self.benchmark().values["spe_share_first_proposer"]
+        spe = self._spe_share
         return {
             "agreed": float(agreed),
             "agreement_round": float(state.agreed_round),
