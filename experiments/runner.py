@@ -100,9 +100,9 @@ class RayExecutor:
             address = address or os.environ.get("RAY_ADDRESS")
             if address:
                 ray.init(address=address, log_to_driver=False)
-            else:
-                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                         logging_level=logging.ERROR)
+            else:  # "local": never join a cluster that `ray start` left on this machine
+                ray.init(address="local", num_cpus=workers, include_dashboard=False,
+                         log_to_driver=False, logging_level=logging.ERROR)
         self.remote = ray.remote(num_cpus=1)(run_batch)
 
     def map(self, tasks: Iterable[BatchTask]) -> Iterator[BatchResult]:

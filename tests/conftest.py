@@ -14,7 +14,7 @@ def ray_session():
     """A local two-CPU Ray, started once and shut down after the session."""
     ray = pytest.importorskip("ray")
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
                  logging_level="ERROR")
     yield ray
     ray.shutdown()

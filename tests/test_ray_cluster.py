@@ -7,7 +7,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -54,6 +56,9 @@ def ray_cluster():
     yield address
     os.killpg(head.pid, signal.SIGKILL)
     head.wait(timeout=30)
+    current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+    if current.exists() and current.read_text().strip().endswith(f":{port}"):
+        current.unlink()  # what `ray stop` would remove; later ray.init() must not join it
 
 
 @pytest.mark.slow
