@@ -52,6 +52,9 @@ class TextTurn:
     rules: str
     observation: str
     schema: Mapping[str, Any]
+    inbox: tuple[str, ...] = ()
+    """Free-text messages from the other players since this player's last turn, each as
+    ``"player_k: text"`` (games whose schema has a ``"message"`` field allow them)."""
 
 
 class Agent(ABC):
@@ -68,6 +71,9 @@ class Agent(ABC):
     def __init__(self) -> None:
         self.rng = np.random.default_rng(0)
         self.player = 0
+
+    def setup(self, game: Game[Any, Any, Any]) -> None:  # noqa: B027  (optional hook)
+        """Optional hook: called once with the game (e.g. learners that know the payoffs)."""
 
     def reset(self, seed: int, player: int) -> None:
         """Start an episode as ``player``; every random draw must come from ``seed``."""
@@ -178,4 +184,9 @@ def make_agent(spec: AgentSpec | str | Mapping[str, Any],
     if game is not None and entry.cls.games and not isinstance(game, entry.cls.games):
         names = ", ".join(g.info.name for g in entry.cls.games)
         raise ConfigError(f"agent {spec.name!r} plays {names}, not {game.info.name}")
+    if game is not None:
+        try:
+            agent.setup(game)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"agent {spec.name!r} cannot play {game.info.name}: {exc}") from exc
     return agent

@@ -8,9 +8,10 @@ AEC for turns); ``make_gym`` returns the Gymnasium single-player view, also reac
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium
@@ -18,40 +19,10 @@ import gymnasium
 from agora.envs.adapters import AECGameEnv, ParallelGameEnv, Policy, SinglePlayerEnv
 from agora.envs.core import Game, Timing
 from agora.envs.errors import ConfigError, UnknownIdError
+from agora.envs.spec import EnvSpec
 from agora.envs.text import TextFace
 
 _ID = re.compile(r"^[A-Z][A-Za-z0-9]*-v\d+$")
-
-
-@dataclass(frozen=True)
-class EnvSpec:
-    """One registered environment id.
-
-    Attributes:
-        id: ``Name-vN``.
-        game: the pure game class.
-        text: its text face class.
-        defaults: parameter overrides that define this id (on top of the params' defaults).
-        summary: one line for ``agora list``.
-    """
-
-    id: str
-    game: type[Game[Any, Any, Any]]
-    text: type[TextFace[Any]]
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    summary: str = ""
-
-    @property
-    def gym_id(self) -> str:
-        return f"agora/{self.id}"
-
-    @property
-    def timing(self) -> Timing:
-        return self.game.info.timing
-
-    def make_game(self, params: Mapping[str, Any] | None = None) -> Game[Any, Any, Any]:
-        """The pure game with this id's defaults overridden by ``params``."""
-        return self.game({**self.defaults, **(params or {})})
 
 
 _REGISTRY: dict[str, EnvSpec] = {}
@@ -69,6 +40,22 @@ def register(spec: EnvSpec) -> EnvSpec:
                        kwargs={"env_id": spec.id},
                        disable_env_checker=False)
     return spec
+
+
+def discover(package: str = "agora.envs.games") -> None:
+    """Register the ``SPECS`` of every game module in ``package`` (sorted, once each).
+
+    A game module declares ``SPECS = (EnvSpec(...), ...)``; text modules (``*_text``)
+    are skipped. Adding a game therefore touches no shared file.
+    """
+    pkg = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name.endswith("_text") or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package}.{info.name}")
+        for s in getattr(module, "SPECS", ()):
+            if s.id not in _REGISTRY:
+                register(s)
 
 
 def spec(env_id: str) -> EnvSpec:
@@ -98,7 +85,7 @@ def make_game(env_id: str, params: Mapping[str, Any] | None = None
     """
     s = spec(env_id)
     game = s.make_game(params)
-    return game, s.text(game)
+    return game, s.text_face(game)
 
 
 def make(env_id: str, render_mode: str | None = None, api: str | None = None,

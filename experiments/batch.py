@@ -92,5 +92,5 @@ def run_batch(task: BatchTask) -> BatchResult:
     keys = list(rows[0])
     cols = {k: [r.get(k) for r in rows] for k in keys}
     ep_table = _table(cols, ("error", "status"))
-    ev_table = _table(events, ("reply", "action_text")) if task.record_events else None
+    ev_table = _table(events, ("reply", "message", "action_text")) if task.record_events else None
     return BatchResult(ep_table, ev_table, failed)

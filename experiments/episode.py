@@ -27,6 +27,7 @@ from agora.envs import (
     TextFace,
 )
 from agora.envs.core import uniform_legal
+from agora.envs.text import extract_json_object
 from agora.experiments.seeding import episode_streams
 
 INVALID_POLICIES = ("fail", "random_legal")
@@ -54,10 +55,11 @@ class _Events:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.cols: dict[str, list[Any]] = {k: [] for k in (
-            "step", "actor", "action", "action_text", "reply", "invalid", "reward", "rewards")}
+            "step", "actor", "action", "action_text", "reply", "message", "invalid", "reward",
+            "rewards")}
 
     def add(self, step: int, actor: int, action: int, text: str, reply: str | None,
-            invalid: bool, rewards: tuple[float, ...]) -> None:
+            message: str | None, invalid: bool, rewards: tuple[float, ...]) -> None:
         if not self.enabled:
             return
         c = self.cols
@@ -66,6 +68,7 @@ class _Events:
         c["action"].append(action)
         c["action_text"].append(text)
         c["reply"].append(reply)
+        c["message"].append(message)
         c["invalid"].append(invalid)
         c["reward"].append(float(rewards[actor]))
         c["rewards"].append([float(r) for r in rewards])
@@ -97,6 +100,7 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
     events = _Events(record_events)
     invalid = [0] * len(agents)
     rules: dict[int, str] = {}
+    mail = _Mail(len(agents))
     state = game.initial_state(rng)
     steps = 0
     error = None
@@ -107,16 +111,17 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
             for p in movers:
                 obs = game.observe(state, p)
                 action, reply, bad = _decide(game, text, agents[p], state, obs, rules, rng,
-                                             on_invalid)
+                                             on_invalid, mail)
                 invalid[p] += bad
                 chosen.append((p, obs, action, reply, bad))
             joint = tuple(c[2] for c in chosen)
             state, rewards = game.step(state, joint, rng)
             done = game.status(state) is not Status.RUNNING
             for p, obs, action, reply, bad in chosen:
+                message = mail.post(p, reply, obs, text)  # seen by others after this step
                 if record_events:
                     label = text.format_action(action, obs)
-                    events.add(steps, p, action, label, reply, bad, rewards)
+                    events.add(steps, p, action, label, reply, message, bad, rewards)
                 agents[p].observe(float(rewards[p]), done)
             steps += 1
     except _InvalidAction as exc:
@@ -137,9 +142,36 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
     )
 
 
+class _Mail:
+    """Cheap talk between text agents: a ``"message"`` string in an answer whose schema
+    allows one is delivered to every other player at its next turn."""
+
+    def __init__(self, n: int) -> None:
+        self.log: list[tuple[int, str]] = []
+        self.seen = [0] * n
+
+    def post(self, sender: int, reply: str | None, obs: Observation[Any],
+             text: TextFace[Any]) -> str | None:
+        if reply is None or "message" not in text.action_schema(obs).get("properties", {}):
+            return None
+        try:
+            message = extract_json_object(reply).get("message")
+        except ActionParseError:
+            return None
+        if not isinstance(message, str) or not message.strip():
+            return None
+        self.log.append((sender, message.strip()))
+        return message.strip()
+
+    def collect(self, player: int) -> tuple[str, ...]:
+        new = self.log[self.seen[player]:]
+        self.seen[player] = len(self.log)
+        return tuple(f"player_{s}: {m}" for s, m in new if s != player)
+
+
 def _decide(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state: Any,
             obs: Observation[Any], rules: dict[int, str], rng: np.random.Generator,
-            on_invalid: str) -> tuple[int, str | None, bool]:
+            on_invalid: str, mail: _Mail) -> tuple[int, str | None, bool]:
     """One player's action, its raw text reply (text agents) and whether it was invalid."""
     p = obs.player
     reply: str | None = None
@@ -147,7 +179,8 @@ def _decide(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state:
         if agent.face is Face.TEXT:
             if p not in rules:
                 rules[p] = text.rules(p)
-            turn = TextTurn(p, rules[p], text.render(obs), text.action_schema(obs))
+            turn = TextTurn(p, rules[p], text.render(obs), text.action_schema(obs),
+                            mail.collect(p))
             reply = agent.act(turn)
             return text.parse(reply, obs), reply, False
         if agent.face is Face.TENSOR:

@@ -41,6 +41,7 @@ from agora.envs.core import (
     is_real,
     require,
 )
+from agora.envs.spec import EnvSpec
 
 ACCEPT, REJECT = 1, 0
 
@@ -247,3 +248,10 @@ class BargainingGame(Game[BargainParams, BargainState, BargainView]):
             "Immediate agreement; spe_keep_units is exact for the discrete game, "
             "spe_share_first_proposer for a continuous pie with this horizon.",
         )
+
+
+SPECS = (
+    EnvSpec("Bargaining-v0", BargainingGame, "agora.envs.games.bargaining_text:BargainingText",
+            summary="Rubinstein alternating offers with per-player discounts",
+            default_opponent="spe_bargainer"),
+)

@@ -34,6 +34,7 @@ from agora.envs.core import (
     is_real,
     require,
 )
+from agora.envs.spec import EnvSpec
 
 
 @dataclass(frozen=True)
@@ -177,3 +178,11 @@ class PublicGoodsGame(Game[PublicGoodsParams, PublicGoodsState, PublicGoodsView]
             },
             "With 1 < m < n, free riding is dominant and full contribution is optimal.",
         )
+
+
+SPECS = (
+    EnvSpec("PublicGoods-v0", PublicGoodsGame,
+            "agora.envs.games.public_goods_text:PublicGoodsText",
+            summary="N-player linear public goods (endowment, multiplier)",
+            default_opponent="conditional_cooperator"),
+)

@@ -36,6 +36,7 @@ from agora.envs.core import (
     is_real,
     require,
 )
+from agora.envs.spec import EnvSpec
 
 _RUNNING, _TERMINATED, _TRUNCATED = Status.RUNNING, Status.TERMINATED, Status.TRUNCATED
 
@@ -95,6 +96,11 @@ class MatrixView(NamedTuple):
     their_last: int
     my_score: float
     their_score: float
+
+    @property
+    def others_last(self) -> tuple[int, ...]:
+        """The other player's last action as a tuple (the N-player convention)."""
+        return (self.their_last,)
 
 
 def _one_hot_table() -> tuple[tuple[np.ndarray, ...], ...]:
@@ -246,3 +252,11 @@ def matrix_benchmark(pay: tuple) -> Benchmark:
     else:
         note = "Equilibrium of the stage game; repeated play admits more equilibria."
     return Benchmark(concept, values, note)
+
+
+SPECS = (
+    EnvSpec("RepeatedPD-v0", RepeatedMatrixGame,
+            "agora.envs.games.repeated_matrix_text:RepeatedMatrixText",
+            summary="Repeated prisoner's dilemma (R=3,S=0,T=5,P=1), fixed or random end",
+            default_opponent="tit_for_tat"),
+)
