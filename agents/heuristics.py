@@ -83,6 +83,25 @@ class TitForTat(_MatrixAgent):
         return 0 if theirs < 0 else theirs
 
 
+@register_agent("generous_tit_for_tat")
+class GenerousTitForTat(_MatrixAgent):
+    """Tit-for-tat that forgives a defection with probability ``generosity``.
+
+    Nowak & Sigmund (1992): forgiving about a third of defections (for R=3, S=0, T=5,
+    P=1, at most min(1 - (T-R)/(R-S), (R-P)/(T-P)) = 1/3) keeps cooperation robust to noise.
+    """
+
+    def __init__(self, generosity: float = 1 / 3) -> None:
+        super().__init__()
+        self.generosity = _fraction("generosity", generosity)
+
+    def act(self, obs: Observation[Any]) -> int:
+        theirs = obs.view.their_last
+        if theirs == 1 and self.rng.random() >= self.generosity:
+            return 1
+        return 0
+
+
 @register_agent("grim_trigger")
 class GrimTrigger(_MatrixAgent):
     """Cooperates until the other player defects once, then defects forever."""

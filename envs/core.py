@@ -182,6 +182,30 @@ class Observation(Generic[V]):
         return np.flatnonzero(self.action_mask)
 
 
+def fairness(values: tuple[float, ...] | list[float]) -> float:
+    """Equality of outcomes in [0, 1]: ``1 - Gini`` of the payoffs (shifted to be >= 0).
+
+    1 when everyone gets the same, 0 when one player gets everything.
+
+    Example:
+        >>> fairness([5.0, 5.0]), fairness([0.0, 10.0]), round(fairness([1.0, 3.0]), 3)
+        (1.0, 0.0, 0.5)
+    """
+    x = np.asarray(values, dtype=float)
+    x = x - min(0.0, float(x.min()))
+    total = float(x.sum())
+    n = len(x)
+    if total == 0.0 or n < 2:
+        return 1.0
+    gini = float(np.abs(x[:, None] - x[None, :]).sum()) / (2 * n * total)
+    return 1.0 - gini * n / (n - 1)
+
+
+def gains(returns: tuple[float, ...]) -> dict[str, float]:
+    """``{"gain_0": ..., "gain_1": ...}``: each player's payoff, the suite's common metric."""
+    return {f"gain_{i}": float(r) for i, r in enumerate(returns)}
+
+
 def uniform_legal(rng: np.random.Generator, obs: Observation[Any]) -> int:
     """A uniformly random legal action (three times faster than ``rng.choice``)."""
     legal = obs.legal_actions

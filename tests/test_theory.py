@@ -254,7 +254,7 @@ def test_long_horizon_play_reaches_the_rubinstein_share() -> None:
     result = _play("Bargaining-v0", params, ["spe_bargainer", "spe_bargainer"])
     assert result.metrics["agreement_round"] == 1.0
     assert result.metrics["share_0"] == pytest.approx(rubinstein_share(discounts), abs=1e-3)
-    assert result.metrics["distance_to_spe"] < 1e-3
+    assert result.metrics["distance_to_benchmark"] < 1e-3
 
 
 def _brute_force_spe(game: Any) -> tuple[dict[Any, tuple[float, float]], dict[Any, set[int]]]:

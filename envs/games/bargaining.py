@@ -37,6 +37,7 @@ from agora.envs.core import (
     Status,
     StepResult,
     Timing,
+    gains,
     is_int,
     is_real,
     require,
@@ -44,6 +45,10 @@ from agora.envs.core import (
 from agora.envs.spec import EnvSpec
 
 ACCEPT, REJECT = 1, 0
+
+FRAMINGS = ("discount", "inflation", "story")
+"""Text-face wordings: plain discount factors; GLEE's inflation wording (money loses
+(1-d)*100% of its value per round); a story of two partners splitting a bonus."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class BargainParams(Params):
     granularity: int = 100
     discounts: tuple[float, float] = (0.9, 0.9)
     horizon: int = 10
+    framing: str = "discount"
 
     def validate(self) -> None:
         require(is_real(self.pie) and self.pie > 0, "pie", self.pie, "must be a positive number")
@@ -71,6 +77,7 @@ class BargainParams(Params):
                 "discounts", d, "must be two factors in (0, 1]")
         require(is_int(self.horizon) and self.horizon >= 1, "horizon", self.horizon,
                 "must be a positive integer")
+        require(self.framing in FRAMINGS, "framing", self.framing, f"must be one of {FRAMINGS}")
 
 
 class BargainState(NamedTuple):
@@ -226,12 +233,14 @@ class BargainingGame(Game[BargainParams, BargainState, BargainView]):
         pie = self.params.pie
         spe = self._spe_share
         return {
+            **gains((r0, r1)),
             "agreed": float(agreed),
             "agreement_round": float(state.agreed_round),
             "share_0": share0,
             "efficiency": (r0 + r1) / pie,
             "fairness": 1 - 4 * (share0 - 0.5) ** 2 if agreed else float("nan"),
-            "distance_to_spe": abs(r0 / pie - spe),
+            # |first proposer's discounted share - its SPE share|
+            "distance_to_benchmark": abs(r0 / pie - spe),
         }
 
     def benchmark(self) -> Benchmark:

@@ -25,14 +25,26 @@ class BargainingText(TextFace[BargainView]):
         p = self.game.params
         me, them = p.discounts[player], p.discounts[1 - player]
         first = "You" if player == 0 else "The other player"
+        if p.framing == "story":
+            opening = (f"You and a business partner must agree how to split a {p.pie:g} bonus "
+                       f"({p.granularity} equal parts); you are partner {player + 1}.")
+        else:
+            opening = (f"You are player {player + 1} of 2, bargaining over how to split "
+                       f"{p.pie:g} (divided into {p.granularity} equal units).")
+        if p.framing == "inflation":
+            cost = (f"Because of inflation, each round the money is worth {(1 - me) * 100:g}% "
+                    f"less to you and {(1 - them) * 100:g}% less to the other player than in "
+                    "the round before.")
+        else:
+            cost = (f"Waiting is costly: a deal in round r is worth your share times "
+                    f"{me:g}^(r-1) to you and their share times {them:g}^(r-1) to the other "
+                    "player.")
         return "\n".join([
-            f"You are player {player + 1} of 2, bargaining over how to split {p.pie:g} "
-            f"(divided into {p.granularity} equal units).",
+            opening,
             f"{first} proposes in round 1; after a rejection the roles swap and a new round "
             "begins.",
             "A proposal says how many units the proposer keeps; the responder gets the rest.",
-            f"Waiting is costly: a deal in round r is worth your share times {me:g}^(r-1) to "
-            f"you and their share times {them:g}^(r-1) to the other player.",
+            cost,
             f"If there is no deal after round {p.horizon}, both get nothing.",
             "Your goal is to get as much value as you can.",
         ])

@@ -30,11 +30,17 @@ from agora.envs.core import (
     Status,
     StepResult,
     Timing,
+    fairness,
+    gains,
     is_int,
     is_real,
     require,
 )
 from agora.envs.spec import EnvSpec
+
+FRAMINGS = ("plain", "neutral", "community")
+"""Text-face wordings: tokens and a common pot; an abstract 'account A/B' task without
+social words; a neighbourhood garden project."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class PublicGoodsParams(Params):
     endowment: int = 20
     multiplier: float = 1.6
     rounds: int = 10
+    framing: str = "plain"
 
     def validate(self) -> None:
         require(is_int(self.n_players) and self.n_players >= 2, "n_players",
@@ -62,6 +69,7 @@ class PublicGoodsParams(Params):
                 self.multiplier, "must be a positive number")
         require(is_int(self.rounds) and self.rounds >= 1, "rounds", self.rounds,
                 "must be a positive integer")
+        require(self.framing in FRAMINGS, "framing", self.framing, f"must be one of {FRAMINGS}")
 
 
 class PublicGoodsState(NamedTuple):
@@ -158,10 +166,15 @@ class PublicGoodsGame(Game[PublicGoodsParams, PublicGoodsState, PublicGoodsView]
         p = self.params
         n_rounds = max(state.round, 1)
         optimum = n_rounds * p.n_players * p.endowment * max(1.0, p.multiplier)
+        rate = state.contributed / (n_rounds * p.n_players * p.endowment)
+        nash_rate = self.benchmark().values["nash_contribution"] / p.endowment
         return {
+            **gains(state.totals),
             "rounds": float(state.round),
-            "contribution_rate": state.contributed / (n_rounds * p.n_players * p.endowment),
+            "contribution_rate": rate,
             "efficiency": sum(state.totals) / optimum,
+            "fairness": fairness(state.totals),
+            "distance_to_benchmark": abs(rate - nash_rate),
         }
 
     def benchmark(self) -> Benchmark:

@@ -16,6 +16,26 @@ class PublicGoodsText(TextFace[PublicGoodsView]):
 
     def rules(self, player: int) -> str:
         p = self.game.params
+        if p.framing == "neutral":
+            return "\n".join([
+                f"You are participant {player + 1} of {p.n_players} in a task with "
+                f"{p.rounds} round(s).",
+                f"Each round you receive {p.endowment} points and divide them between "
+                "account A (yours alone) and account B (shared by all participants).",
+                f"Account B's total is multiplied by {p.multiplier:g} and paid out in equal "
+                f"parts to all {p.n_players} participants.",
+                "Your payment is the sum of your points at the end.",
+            ])
+        if p.framing == "community":
+            return "\n".join([
+                f"You are one of {p.n_players} neighbours running a shared garden for "
+                f"{p.rounds} season(s).",
+                f"Each season every neighbour has {p.endowment} hours to spare and decides, "
+                "without knowing the others' choice, how many to give to the garden.",
+                f"Every hour given yields {p.multiplier:g} hours' worth of produce, shared "
+                f"equally among all {p.n_players} neighbours; hours you keep are yours.",
+                "Your goal is to end with as much value as you can.",
+            ])
         return "\n".join([
             f"You are player {player + 1} in a group of {p.n_players}, playing {p.rounds} "
             "round(s).",

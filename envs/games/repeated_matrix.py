@@ -32,6 +32,8 @@ from agora.envs.core import (
     Status,
     StepResult,
     Timing,
+    fairness,
+    gains,
     is_int,
     is_real,
     require,
@@ -42,6 +44,21 @@ _RUNNING, _TERMINATED, _TRUNCATED = Status.RUNNING, Status.TERMINATED, Status.TR
 
 PD_PAYOFFS = (((3.0, 3.0), (0.0, 5.0)), ((5.0, 0.0), (1.0, 1.0)))
 """R=3, S=0, T=5, P=1 (Axelrod's tournament values); ``payoffs[a0][a1] = (u0, u1)``."""
+
+PRESETS: dict[str, tuple[tuple[tuple[tuple[float, float], ...], ...], tuple[str, str]]] = {
+    "prisoners_dilemma": (PD_PAYOFFS, ("cooperate", "defect")),
+    "stag_hunt": ((((4.0, 4.0), (0.0, 3.0)), ((3.0, 0.0), (3.0, 3.0))), ("stag", "hare")),
+    "chicken": ((((3.0, 3.0), (1.0, 4.0)), ((4.0, 1.0), (0.0, 0.0))), ("swerve", "straight")),
+    "battle_of_sexes": ((((3.0, 2.0), (0.0, 0.0)), ((0.0, 0.0), (2.0, 3.0))),
+                        ("opera", "football")),
+    "matching_pennies": ((((1.0, -1.0), (-1.0, 1.0)), ((-1.0, 1.0), (1.0, -1.0))),
+                         ("heads", "tails")),
+}
+"""Named 2x2 games: payoffs and action labels (action 0 is the cooperative/first option)."""
+
+FRAMINGS = ("plain", "neutral", "business")
+"""Text-face wordings: the game's own labels, letters A/B without loaded words, or a story
+of two firms choosing between a high price (action 0) and a low price (action 1)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,7 @@ class MatrixParams(Params):
     rounds: int = 10
     delta: float = 0.0
     labels: tuple[str, str] = ("cooperate", "defect")
+    framing: str = "plain"
 
     def validate(self) -> None:
         try:
@@ -76,6 +94,7 @@ class MatrixParams(Params):
                 and all(isinstance(x, str) and x.strip() for x in labels)
                 and labels[0].strip().lower() != labels[1].strip().lower(),
                 "labels", labels, "must be two distinct non-empty names")
+        require(self.framing in FRAMINGS, "framing", self.framing, f"must be one of {FRAMINGS}")
 
 
 class MatrixState(NamedTuple):
@@ -140,6 +159,8 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
         self._movers = (0, 1)
         self._delta = float(p.delta)
         self._rounds = p.rounds
+        bench = matrix_benchmark(self._pay).values
+        self._nash_payoffs = (bench["nash_payoff_0"], bench["nash_payoff_1"])
 
     num_players = 2
     num_actions = 2
@@ -189,16 +210,26 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
     def metrics(self, state: MatrixState) -> dict[str, float]:
         n = max(state.round, 1)
         best_cell = max(u0 + u1 for row in self._pay for (u0, u1) in row)
+        nash = self._nash_payoffs
         return {
+            **gains(state.totals),
             "rounds": float(state.round),
             "action0_rate_0": state.zeros[0] / n,
             "action0_rate_1": state.zeros[1] / n,
             "mutual_action0_rate": state.mutual_zero / n,
             "efficiency": sum(state.totals) / (n * best_cell) if best_cell > 0 else float("nan"),
+            "fairness": fairness(state.totals),
+            # mean gap between each player's payoff per round and its stage-Nash payoff
+            "distance_to_benchmark": (abs(state.totals[0] / n - nash[0])
+                                      + abs(state.totals[1] / n - nash[1])) / 2,
         }
 
     def benchmark(self) -> Benchmark:
         return matrix_benchmark(self._pay)
+
+    def stage_payoffs(self, actions: tuple[int, ...]) -> tuple[float, ...]:
+        """Both players' payoffs of one round for the joint action."""
+        return self._pay[actions[0]][actions[1]]
 
 
 def pure_nash(pay: tuple) -> list[tuple[int, int]]:
@@ -254,9 +285,27 @@ def matrix_benchmark(pay: tuple) -> Benchmark:
     return Benchmark(concept, values, note)
 
 
+_TEXT = "agora.envs.games.repeated_matrix_text:RepeatedMatrixText"
+
+
+def _preset(env_id: str, name: str, summary: str, opponent: str) -> EnvSpec:
+    payoffs, labels = PRESETS[name]
+    return EnvSpec(env_id, RepeatedMatrixGame, _TEXT, {"payoffs": payoffs, "labels": labels},
+                   summary=summary, default_opponent=opponent)
+
+
 SPECS = (
-    EnvSpec("RepeatedPD-v0", RepeatedMatrixGame,
-            "agora.envs.games.repeated_matrix_text:RepeatedMatrixText",
-            summary="Repeated prisoner's dilemma (R=3,S=0,T=5,P=1), fixed or random end",
-            default_opponent="tit_for_tat"),
+    _preset("RepeatedPD-v0", "prisoners_dilemma",
+            "Repeated prisoner's dilemma (R=3,S=0,T=5,P=1), fixed or random end", "tit_for_tat"),
+    _preset("StagHunt-v0", "stag_hunt", "Repeated stag hunt (coordination with risk)",
+            "tit_for_tat"),
+    _preset("Chicken-v0", "chicken", "Repeated chicken / hawk-dove (anti-coordination)",
+            "tit_for_tat"),
+    _preset("BattleOfSexes-v0", "battle_of_sexes",
+            "Repeated battle of the sexes (coordination with conflict)", "fictitious_play"),
+    _preset("MatchingPennies-v0", "matching_pennies",
+            "Repeated matching pennies (zero-sum, mixed equilibrium only)", "random"),
+    EnvSpec("RepeatedMatrix-v0", RepeatedMatrixGame, _TEXT,
+            summary="Repeated 2x2 game with a custom payoff matrix (params.payoffs, labels)",
+            default_opponent="random"),
 )

@@ -16,18 +16,34 @@ class RepeatedMatrixText(TextFace[MatrixView]):
 
     def __init__(self, game: RepeatedMatrixGame) -> None:
         super().__init__(game)
-        labels = [s.lower() for s in game.params.labels]
+        self.framing = game.params.framing
+        if self.framing == "neutral":
+            labels = ["A", "B"]
+        else:
+            labels = [s.strip() for s in game.params.labels]
         self._labels = labels
-        self._choices = {label: i for i, label in enumerate(labels)}
+        self._choices = {label.lower(): i for i, label in enumerate(labels)}
+
+    def _opening(self, player: int) -> list[str]:
+        a, b = self._labels
+        if self.framing == "neutral":
+            return [f"You are participant {player + 1} of 2 in a decision task that repeats.",
+                    f"In every round each participant picks option '{a}' or option '{b}'; "
+                    "neither sees the other's pick before choosing.",
+                    "Points per round (yours, the other participant's):"]
+        if self.framing == "business":
+            return [f"You run company {player + 1} of 2 competing in the same market.",
+                    f"Every quarter both companies commit to a plan, '{a}' or '{b}', "
+                    "without knowing the rival's plan.",
+                    "Profit per quarter in millions (yours, the rival's):"]
+        return [f"You are player {player + 1} of 2 in a repeated game.",
+                f"Each round both players choose, at the same time, either '{a}' or '{b}'.",
+                "Points per round (yours, the other player's):"]
 
     def rules(self, player: int) -> str:
         p = self.game.params
         a, b = self._labels
-        lines = [
-            f"You are player {player + 1} of 2 in a repeated game.",
-            f"Each round both players choose, at the same time, either '{a}' or '{b}'.",
-            "Points per round (yours, the other player's):",
-        ]
+        lines = self._opening(player)
         for i, mine in enumerate((a, b)):
             for j, theirs in enumerate((a, b)):
                 cell = p.payoffs[i][j] if player == 0 else p.payoffs[j][i]
