@@ -44,7 +44,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             "id": s.id, "players": str(game.num_players), "moves": s.timing.value,
             "actions": f"{game.info.action_kind}({game.num_actions})",
             "observations": f"{game.info.observation_kind}{list(game.observation_shape)}",
-            "benchmark": bench.concept, "summary": s.summary,
+            "benchmark": bench.concept, "default opponent": s.default_opponent,
+            "summary": s.summary,
         })
     agents = []
     for e in agent_entries():
