@@ -45,7 +45,8 @@ class RandomTextAgent(Agent):
 
     def act(self, obs: TextTurn) -> str:
         answer = {}
-        for key, prop in obs.schema["properties"].items():
+        for key in obs.schema.get("required", ()):  # optional fields (messages) are left out
+            prop = obs.schema["properties"][key]
             if "enum" in prop:
                 answer[key] = prop["enum"][int(self.rng.integers(len(prop["enum"])))]
             else:

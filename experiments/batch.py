@@ -89,7 +89,7 @@ def run_batch(task: BatchTask) -> BatchResult:
             events.setdefault("episode", []).extend([episode] * n)
             for k, v in res.events.items():
                 events.setdefault(k, []).extend(v)
-    keys = list(rows[0])
+    keys = list(dict.fromkeys(k for r in rows for k in r))  # union, first-seen order
     cols = {k: [r.get(k) for r in rows] for k in keys}
     ep_table = _table(cols, ("error", "status"))
     ev_table = _table(events, ("reply", "message", "action_text")) if task.record_events else None
