@@ -1,0 +1,533 @@
+"""Repeated oligopoly: Cournot quantity competition and Bertrand price competition.
+
+``n_firms`` firms play one of three stage games ``rounds`` times, choosing simultaneously on
+a grid (action ``k`` means the value ``k / granularity``; marginal cost ``c = cost``):
+
+* ``Cournot-v0``: quantities ``q_i``; price ``P = max(0, a - b Q)``, ``Q = sum(q)``;
+  profit ``q_i (P - c)``.
+* ``Bertrand-v0`` (homogeneous good): prices ``p_i``; the lowest price ``p`` sells
+  ``D(p) = max(0, (a - p) / b)`` units, split equally among the firms tied at ``p``;
+  profit ``(p_i - c)`` times the units firm i sells.
+* ``BertrandDifferentiated-v0``: prices ``p_i``; firm i sells
+  ``q_i = max(0, alpha - beta p_i + gamma sum_{j != i} p_j)``; profit ``(p_i - c) q_i``.
+
+Players: ``n_firms`` (>= 2), moving simultaneously every round.
+Actions: grid index ``k`` in ``0..q_max*granularity`` (or ``p_max``); always legal.
+Observations: typed :class:`OligopolyView`; tensor: round progress, own last action and the
+others' mean, min and max last action (fractions of the grid; 0 before round 1).
+Payoffs: each round's profit (negative when selling below cost).
+Episode end: after ``rounds`` rounds.
+Benchmark (per firm and round): Cournot ``q* = (a-c)/(b(n+1))``, the joint-monopoly
+(collusive) share ``(a-c)/(2bn)`` and the competitive ``Q = (a-c)/b``; homogeneous Bertrand
+``p* = c`` (on a grid the lowest price above ``c`` is an equilibrium too: both symmetric grid
+equilibria are reported); differentiated ``p* = (alpha + beta c)/(2 beta - gamma (n-1))``
+and the collusive price. ``grid_error`` says how far the grid is from the closed form.
+Metrics: ``gain_<i>`` (total profit), ``fairness`` (1 - Gini of profits), ``mean_action``,
+``total_quantity`` and ``mean_price`` (per round), ``consumer_surplus`` (per round; NaN for
+differentiated demand when a firm's demand was cut at 0), ``efficiency`` (total surplus /
+competitive total surplus), ``collusion_index`` ((profit - Nash) / (collusive - Nash),
+Calvano et al. 2020), ``distance_to_benchmark`` (``|mean_action - equilibrium|``).
+Reference: Cournot (1838); Bertrand (1883); Singh & Vives (1984), RAND J. Econ. 15(4);
+Calvano, Calzolari, Denicolo & Pastorello (2020), AER 110(10).
+Version history: v0, first release.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple, TypeVar
+
+import numpy as np
+
+from agora.envs.core import (
+    Benchmark,
+    Game,
+    GameInfo,
+    Params,
+    Status,
+    StepResult,
+    Timing,
+    fairness,
+    gains,
+    is_int,
+    is_real,
+    require,
+)
+from agora.envs.spec import EnvSpec
+
+FRAMINGS = ("neutral", "farmers_market", "economics")
+"""Text-face wordings: plain firms, a farmers' market story, textbook economics."""
+
+MAX_GRID = 100_000  # grid points per firm (masks and learners scale with it)
+_NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class OligopolyParams(Params):
+    """Numbers every oligopoly shares.
+
+    Attributes:
+        n_firms: number of firms.
+        rounds: rounds played.
+        cost: constant marginal cost ``c``.
+        granularity: grid points per unit (action ``k`` means ``k / granularity``).
+        framing: wording of the text face, one of :data:`FRAMINGS`.
+    """
+
+    n_firms: int = 2
+    rounds: int = 10
+    cost: float = 10.0
+    granularity: int = 1
+    framing: str = "neutral"
+
+    @property
+    def grid_max(self) -> int:
+        """Largest quantity or price (in whole units)."""
+        raise NotImplementedError
+
+    def validate(self) -> None:
+        require(is_int(self.n_firms) and self.n_firms >= 2, "n_firms", self.n_firms,
+                "must be an integer >= 2")
+        require(is_int(self.rounds) and self.rounds >= 1, "rounds", self.rounds,
+                "must be a positive integer")
+        require(is_real(self.cost) and self.cost >= 0, "cost", self.cost,
+                "must be a number >= 0")
+        require(is_int(self.granularity) and self.granularity >= 1, "granularity",
+                self.granularity, "must be a positive integer")
+        require(isinstance(self.framing, str) and self.framing in FRAMINGS, "framing",
+                self.framing, f"must be one of {FRAMINGS}")
+
+    def _check_grid(self, name: str, value: Any) -> None:
+        require(is_int(value) and value >= 1, name, value, "must be a positive integer")
+        require(value * self.granularity < MAX_GRID, "granularity", self.granularity,
+                f"{name} * granularity must stay below {MAX_GRID}")
+
+
+@dataclass(frozen=True)
+class CournotParams(OligopolyParams):
+    """Cournot market: inverse demand ``P = max(0, a - b Q)``; quantities in ``0..q_max``."""
+
+    a: float = 130.0
+    b: float = 1.0
+    q_max: int = 120
+
+    @property
+    def grid_max(self) -> int:
+        return self.q_max
+
+    def validate(self) -> None:
+        super().validate()
+        require(is_real(self.a) and self.a > self.cost, "a", self.a,
+                "must be a number above cost (the choke price)")
+        require(is_real(self.b) and self.b > 0, "b", self.b, "must be a positive number")
+        self._check_grid("q_max", self.q_max)
+
+
+@dataclass(frozen=True)
+class BertrandParams(OligopolyParams):
+    """Homogeneous Bertrand market: demand ``D(p) = max(0, (a - p) / b)``; prices ``0..p_max``."""
+
+    a: float = 130.0
+    b: float = 1.0
+    p_max: int = 130
+
+    @property
+    def grid_max(self) -> int:
+        return self.p_max
+
+    def validate(self) -> None:
+        super().validate()
+        require(is_real(self.a) and self.a > self.cost, "a", self.a,
+                "must be a number above cost (the choke price)")
+        require(is_real(self.b) and self.b > 0, "b", self.b, "must be a positive number")
+        self._check_grid("p_max", self.p_max)
+        require(self.p_max > self.cost, "p_max", self.p_max, "must exceed cost")
+
+
+@dataclass(frozen=True)
+class DiffBertrandParams(OligopolyParams):
+    """Differentiated Bertrand: ``q_i = max(0, alpha - beta p_i + gamma sum_{j!=i} p_j)``.
+
+    ``beta > gamma (n_firms - 1)`` (own price matters more than all rivals' together) makes
+    the demand system come from a quadratic utility, so consumer surplus and the collusive
+    price are defined and best responses contract.
+    """
+
+    alpha: float = 100.0
+    beta: float = 2.0
+    gamma: float = 1.0
+    p_max: int = 100
+
+    @property
+    def grid_max(self) -> int:
+        return self.p_max
+
+    def validate(self) -> None:
+        super().validate()
+        require(is_real(self.beta) and self.beta > 0, "beta", self.beta,
+                "must be a positive number")
+        require(is_real(self.gamma) and 0 <= self.gamma * (self.n_firms - 1) < self.beta,
+                "gamma", self.gamma, "must satisfy 0 <= gamma * (n_firms - 1) < beta")
+        slope = self.beta - self.gamma * (self.n_firms - 1)
+        require(is_real(self.alpha) and self.alpha > slope * self.cost, "alpha", self.alpha,
+                "must exceed (beta - gamma (n_firms - 1)) * cost, so firms sell at cost")
+        self._check_grid("p_max", self.p_max)
+        require(self.p_max > self.cost, "p_max", self.p_max, "must exceed cost")
+
+
+class StageOutcome(NamedTuple):
+    """One round's result for a joint action."""
+
+    profits: tuple[float, ...]
+    quantities: tuple[float, ...]  # units each firm sells
+    price: float  # market price: Cournot P, Bertrand lowest price, differentiated mean price
+    consumer_surplus: float  # NaN where undefined
+
+
+class OligopolyState(NamedTuple):
+    round: int
+    last: tuple[int, ...]  # () before the first round
+    totals: tuple[float, ...]
+    action_sum: int  # grid indices chosen, summed over firms and rounds
+    quantity_sum: float
+    price_sum: float
+    surplus_sum: float  # consumer surplus over the rounds where it is defined
+    surplus_undefined: int  # rounds where it is not
+    status: Status
+
+
+class OligopolyView(NamedTuple):
+    """One firm's view: progress, last round's actions (grid indices) and its results."""
+
+    round: int
+    rounds: int
+    n_firms: int
+    granularity: int
+    my_last: int  # -1 before the first round
+    others_last: tuple[int, ...]
+    price_last: float  # market price last round (0 before round 1)
+    my_quantity_last: float
+    my_profit_last: float
+    my_total: float
+
+
+PT = TypeVar("PT", bound=OligopolyParams)
+
+
+class OligopolyGame(Game[PT, OligopolyState, OligopolyView]):
+    """Shared rules of the repeated oligopolies; subclasses give the stage game."""
+
+    always_legal = True
+    observation_shape = (5,)
+    #: what a firm chooses: "quantity" or "price"
+    choice: ClassVar[str]
+
+    def __init__(self, params: PT | dict | None = None) -> None:
+        super().__init__(params)
+        self._movers = tuple(range(self.params.n_firms))
+        self._g = float(self.params.granularity)
+        self._top = self.num_actions - 1
+        self._bench: Benchmark | None = None
+
+    @property
+    def num_players(self) -> int:  # type: ignore[override]
+        return self.params.n_firms
+
+    @property
+    def num_actions(self) -> int:  # type: ignore[override]
+        return self.params.grid_max * self.params.granularity + 1
+
+    def value(self, action: int) -> float:
+        """The quantity or price that grid index ``action`` stands for."""
+        return action / self._g
+
+    def nearest_action(self, value: float) -> int:
+        """The grid index closest to ``value`` (clipped to the grid)."""
+        return min(max(round(value * self._g), 0), self._top)
+
+    @abstractmethod
+    def outcome(self, actions: tuple[int, ...]) -> StageOutcome:
+        """Profits, quantities, price and consumer surplus of one round."""
+
+    def stage_payoffs(self, actions: tuple[int, ...]) -> tuple[float, ...]:
+        """Every firm's profit of one round for the joint action (grid indices).
+
+        Example:
+            >>> CournotGame().stage_payoffs((40, 40))  # q* = (130 - 10) / 3: P = 50
+            (1600.0, 1600.0)
+            >>> BertrandGame().stage_payoffs((20, 20))  # a tie splits D(20) = 110 units
+            (550.0, 550.0)
+        """
+        return self.outcome(actions).profits
+
+    def initial_state(self, rng: np.random.Generator) -> OligopolyState:
+        n = self.params.n_firms
+        return OligopolyState(0, (), (0.0,) * n, 0, 0.0, 0.0, 0.0, 0, Status.RUNNING)
+
+    def to_move(self, state: OligopolyState) -> tuple[int, ...]:
+        return self._movers if state.status is Status.RUNNING else ()
+
+    def step(self, state: OligopolyState, actions: tuple[int, ...],
+             rng: np.random.Generator) -> StepResult:
+        acts = tuple(int(a) for a in actions)
+        out = self.outcome(acts)
+        cs = out.consumer_surplus
+        defined = not math.isnan(cs)
+        played = state.round + 1
+        new = OligopolyState(
+            played, acts, tuple(t + r for t, r in zip(state.totals, out.profits)),
+            state.action_sum + sum(acts), state.quantity_sum + sum(out.quantities),
+            state.price_sum + out.price, state.surplus_sum + (cs if defined else 0.0),
+            state.surplus_undefined + (not defined),
+            Status.TERMINATED if played >= self.params.rounds else Status.RUNNING,
+        )
+        return StepResult(new, out.profits)
+
+    def status(self, state: OligopolyState) -> Status:
+        return state.status
+
+    def view(self, state: OligopolyState, player: int) -> OligopolyView:
+        p = self.params
+        if state.last:
+            out = self.outcome(state.last)
+            mine, others = state.last[player], state.last[:player] + state.last[player + 1:]
+            price, qty, profit = out.price, out.quantities[player], out.profits[player]
+        else:
+            mine, others, price, qty, profit = -1, (), 0.0, 0.0, 0.0
+        return OligopolyView(state.round, p.rounds, p.n_firms, p.granularity, mine, others,
+                             price, qty, profit, state.totals[player])
+
+    def encode(self, state: OligopolyState, player: int) -> np.ndarray:
+        if not state.last:
+            return np.zeros(5, dtype=np.float32)
+        others = state.last[:player] + state.last[player + 1:]
+        top = self._top
+        return np.array([state.round / self.params.rounds, state.last[player] / top,
+                         sum(others) / (len(others) * top), min(others) / top,
+                         max(others) / top], dtype=np.float32)
+
+    def returns(self, state: OligopolyState) -> tuple[float, ...]:
+        return state.totals
+
+    def metrics(self, state: OligopolyState) -> dict[str, float]:
+        p = self.params
+        bench = self.benchmark().values
+        rounds = max(state.round, 1)
+        mean_action = state.action_sum / (self._g * rounds * p.n_firms)
+        profit = sum(state.totals)
+        welfare = _NAN if state.surplus_undefined else state.surplus_sum + profit
+        nash, collusive = bench["nash_profit"], bench["collusive_profit"]
+        span = collusive - nash
+        return {
+            **gains(state.totals),
+            "rounds": float(state.round),
+            "fairness": fairness(state.totals),
+            "mean_action": mean_action,
+            "total_quantity": state.quantity_sum / rounds,
+            "mean_price": state.price_sum / rounds,
+            "consumer_surplus": (_NAN if state.surplus_undefined
+                                 else state.surplus_sum / rounds),
+            "efficiency": welfare / (rounds * bench["optimum_total_surplus"]),
+            "collusion_index": ((profit / (rounds * p.n_firms) - nash) / span
+                                if span > 0 else _NAN),
+            "distance_to_benchmark": abs(mean_action - bench[f"nash_{self.choice}"]),
+        }
+
+    def benchmark(self) -> Benchmark:
+        if self._bench is None:
+            self._bench = self._benchmark()
+        return self._bench
+
+    @abstractmethod
+    def _benchmark(self) -> Benchmark:
+        """The benchmark, computed once (params are frozen)."""
+
+    def _grid_values(self, nash: float) -> dict[str, float]:
+        """Nearest grid action to a closed-form equilibrium, its error, and whether that
+        symmetric profile is an equilibrium of the grid game (checked over all deviations)."""
+        k = self.nearest_action(nash)
+        return {"nash_action": float(k), "grid_error": abs(self.value(k) - nash),
+                "grid_nash_verified": float(self.is_symmetric_grid_nash(k))}
+
+    def is_symmetric_grid_nash(self, action: int) -> bool:
+        """Whether every firm playing ``action`` leaves no firm a profitable deviation on
+        the grid (firm 0 checked; the stage game is symmetric)."""
+        others = (action,) * (self.params.n_firms - 1)
+        here = self.stage_payoffs((action, *others))[0]
+        best = max(self.stage_payoffs((d, *others))[0] for d in range(self.num_actions))
+        return best <= here + 1e-9 * max(1.0, abs(here))
+
+
+class CournotGame(OligopolyGame[CournotParams]):
+    """Repeated Cournot quantity competition. See the module docstring."""
+
+    info = GameInfo(
+        name="Cournot", timing=Timing.SIMULTANEOUS,
+        description="Repeated N-firm Cournot competition with linear inverse demand.",
+        family="oligopoly", reference="Cournot 1838",
+    )
+    params_type = CournotParams
+    choice = "quantity"
+
+    def outcome(self, actions: tuple[int, ...]) -> StageOutcome:
+        p = self.params
+        q = tuple(k / self._g for k in actions)
+        total = sum(q)
+        price = max(0.0, p.a - p.b * total)
+        margin = price - p.cost
+        cs = p.b * total * total / 2 if price > 0 else p.a * p.a / (2 * p.b)
+        return StageOutcome(tuple(x * margin for x in q), q, price, cs)
+
+    def _benchmark(self) -> Benchmark:
+        p = self.params
+        n, a, b, c = p.n_firms, p.a, p.b, p.cost
+        q = (a - c) / (b * (n + 1))
+        price = a - b * n * q
+        monopoly = (a - c) / (2 * b)
+        optimum = (a - c) ** 2 / (2 * b)
+        cs = b * (n * q) ** 2 / 2
+        return Benchmark("Cournot-Nash equilibrium of the stage game", {
+            "nash_quantity": q, "nash_total_quantity": n * q, "nash_price": price,
+            "nash_profit": q * (price - c), "nash_consumer_surplus": cs,
+            "nash_efficiency": (cs + n * q * (price - c)) / optimum,
+            **self._grid_values(q),
+            "collusive_quantity": monopoly / n, "monopoly_quantity": monopoly,
+            "collusive_price": (a + c) / 2, "collusive_profit": (a - c) ** 2 / (4 * b * n),
+            "collusive_action": float(self.nearest_action(monopoly / n)),
+            "competitive_quantity": (a - c) / b, "competitive_price": c,
+            "optimum_total_surplus": optimum,
+        }, "Unique stage equilibrium; playing it every round is the unique subgame-perfect "
+           "outcome with a known number of rounds. Profits are per firm and round.")
+
+
+class BertrandGame(OligopolyGame[BertrandParams]):
+    """Repeated homogeneous-good Bertrand price competition. See the module docstring."""
+
+    info = GameInfo(
+        name="Bertrand", timing=Timing.SIMULTANEOUS,
+        description="Repeated N-firm Bertrand competition, homogeneous good, linear demand.",
+        family="oligopoly", reference="Bertrand 1883",
+    )
+    params_type = BertrandParams
+    choice = "price"
+
+    def demand(self, price: float) -> float:
+        """Market demand ``D(p) = max(0, (a - p) / b)``."""
+        p = self.params
+        return max(0.0, (p.a - price) / p.b)
+
+    def outcome(self, actions: tuple[int, ...]) -> StageOutcome:
+        p = self.params
+        low = min(actions)
+        price = low / self._g
+        winners = actions.count(low)
+        share = self.demand(price) / winners
+        margin = (price - p.cost) * share
+        cs = (p.a - price) ** 2 / (2 * p.b) if price < p.a else 0.0
+        return StageOutcome(tuple(margin if k == low else 0.0 for k in actions),
+                            tuple(share if k == low else 0.0 for k in actions), price, cs)
+
+    def symmetric_grid_equilibria(self) -> list[int]:
+        """Every grid price at which all firms charging it is a Nash equilibrium.
+
+        A firm tied at ``p`` earns ``(p - c) D(p) / n``; undercutting to ``p' < p`` earns
+        ``(p' - c) D(p')``; pricing above ``p`` earns 0.
+        """
+        p = self.params
+        prices = np.arange(self.num_actions) / self._g
+        win_all = (prices - p.cost) * np.maximum(0.0, (p.a - prices) / p.b)
+        below = np.concatenate(([-np.inf], np.maximum.accumulate(win_all)[:-1]))
+        above = np.where(np.arange(self.num_actions) < self._top, 0.0, -np.inf)
+        tie = win_all / p.n_firms
+        ok = tie >= np.maximum(below, above) - 1e-9 * np.maximum(1.0, np.abs(tie))
+        return np.flatnonzero(ok).tolist()
+
+    def _benchmark(self) -> Benchmark:
+        p = self.params
+        n, a, b, c = p.n_firms, p.a, p.b, p.cost
+        eq = self.symmetric_grid_equilibria()
+        low, high = self.value(eq[0]), self.value(eq[-1])
+        optimum = (a - c) ** 2 / (2 * b)
+        return Benchmark("Bertrand-Nash equilibrium of the stage game", {
+            "nash_price": c, "nash_profit": 0.0, "nash_consumer_surplus": optimum,
+            "nash_action": float(eq[0]), "grid_error": low - c,
+            "grid_nash_low_price": low, "grid_nash_high_price": high,
+            "grid_nash_high_action": float(eq[-1]),
+            "grid_nash_high_profit": (high - c) * self.demand(high) / n,
+            "collusive_price": (a + c) / 2, "monopoly_quantity": (a - c) / (2 * b),
+            "collusive_profit": (a - c) ** 2 / (4 * b * n),
+            "collusive_action": float(self.nearest_action((a + c) / 2)),
+            "competitive_price": c, "optimum_total_surplus": optimum,
+        }, "Price equals marginal cost (the Bertrand paradox). On the grid, every firm "
+           "charging the lowest grid price above cost is an equilibrium too (undercutting it "
+           "means selling at a loss or at cost); grid_nash_low_price..grid_nash_high_price "
+           "are the lowest and highest symmetric grid equilibria (cost and cost + 1/granularity "
+           "when cost lies on the grid).")
+
+
+class DiffBertrandGame(OligopolyGame[DiffBertrandParams]):
+    """Repeated Bertrand competition with differentiated products. See the module docstring."""
+
+    info = GameInfo(
+        name="BertrandDifferentiated", timing=Timing.SIMULTANEOUS,
+        description="Repeated N-firm Bertrand competition with linear differentiated demand.",
+        family="oligopoly", reference="Singh & Vives 1984",
+    )
+    params_type = DiffBertrandParams
+    choice = "price"
+
+    def outcome(self, actions: tuple[int, ...]) -> StageOutcome:
+        p = self.params
+        prices = tuple(k / self._g for k in actions)
+        total = sum(prices)
+        raw = tuple(p.alpha - p.beta * x + p.gamma * (total - x) for x in prices)
+        q = tuple(max(0.0, r) for r in raw)
+        cs = self._surplus(q) if min(raw) >= 0 else _NAN
+        return StageOutcome(tuple((x - p.cost) * y for x, y in zip(prices, q)), q,
+                            total / len(prices), cs)
+
+    def _surplus(self, q: tuple[float, ...]) -> float:
+        """Consumer surplus ``q' B^-1 q / 2`` of the quadratic utility behind the demand
+        ``q = alpha - B p`` (``B_ii = beta``, ``B_ij = -gamma``), by Sherman-Morrison."""
+        p = self.params
+        slope = p.beta - p.gamma * (p.n_firms - 1)
+        total = sum(q)
+        return (sum(x * x for x in q) + p.gamma * total * total / slope) / (2 * (p.beta + p.gamma))
+
+    def _benchmark(self) -> Benchmark:
+        p = self.params
+        n, alpha, beta, gamma, c = p.n_firms, p.alpha, p.beta, p.gamma, p.cost
+        slope = beta - gamma * (n - 1)  # a symmetric price change moves each q by -slope
+        price = (alpha + beta * c) / (2 * beta - gamma * (n - 1))
+        q = alpha - slope * price
+        collusive = (alpha + slope * c) / (2 * slope)
+        q_col = alpha - slope * collusive
+        q_comp = alpha - slope * c
+        optimum = n * q_comp ** 2 / (2 * slope)
+        cs = n * q * q / (2 * slope)
+        return Benchmark("Bertrand-Nash equilibrium of the stage game", {
+            "nash_price": price, "nash_quantity": q, "nash_profit": (price - c) * q,
+            "nash_consumer_surplus": cs, "nash_efficiency": (cs + n * (price - c) * q) / optimum,
+            **self._grid_values(price),
+            "collusive_price": collusive, "collusive_profit": (collusive - c) * q_col,
+            "collusive_action": float(self.nearest_action(collusive)),
+            "competitive_price": c, "competitive_quantity": q_comp,
+            "optimum_total_surplus": optimum,
+        }, "Unique stage equilibrium (best responses contract since beta > gamma (n-1)). "
+           "Profits are per firm and round; collusive = joint-profit-maximising common price.")
+
+
+SPECS = (
+    EnvSpec("Cournot-v0", CournotGame, "agora.envs.games.oligopoly_text:CournotText",
+            summary="Repeated N-firm Cournot quantity competition (P = a - bQ, cost c)",
+            default_opponent="cournot_nash"),
+    EnvSpec("Bertrand-v0", BertrandGame, "agora.envs.games.oligopoly_text:BertrandText",
+            summary="Repeated N-firm Bertrand price competition, homogeneous good",
+            default_opponent="bertrand_undercut"),
+    EnvSpec("BertrandDifferentiated-v0", DiffBertrandGame,
+            "agora.envs.games.oligopoly_text:DiffBertrandText",
+            summary="Repeated N-firm Bertrand competition with linear differentiated demand",
+            default_opponent="bertrand_nash"),
+)
