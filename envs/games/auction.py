@@ -55,6 +55,7 @@ from agora.envs.core import (
     Status,
     StepResult,
     Timing,
+    fairness,
     is_int,
     is_real,
     require,
@@ -320,6 +321,7 @@ class AuctionGame(Game[AuctionParams, AuctionState, AuctionView]):
             if r else nan,
             winner_is_highest=state.highest_wins / r if r else nan,
             distance_to_benchmark=state.distance / r if r else nan,
+            fairness=fairness(state.totals),  # equality of bidders' gains (1 - Gini)
         )
         return out
 
