@@ -46,6 +46,8 @@ from agora.envs import Status, Timing, make, make_game, specs  # noqa: E402
 # Targets printed next to the numbers (steps per second).
 TARGET_PD_PARALLEL = 150_000
 TARGET_TEXT = 15_000
+"""Text face target, per render + parse of one turn (the issue's definition: "render an
+observation and parse an action"); the table also shows whole game steps."""
 POOL = 4096  # pre-drawn actions / random numbers, cycled (a power of two)
 
 Runner = Callable[[int], None]  # performs n steps
@@ -293,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"agora env throughput (steps/s, best of {args.repeats} x {args.seconds:g} s; "
           f"Python {platform.python_version()}, {os.cpu_count()} CPUs)")
     head = (f"{'env':<19} {'API':<8} {'n':>2} {'structured':>11} {'text':>9} "
-            f"{'text turns':>10} {'gym':>9}  text>={TARGET_TEXT // 1000}k")
+            f"{'text turns':>10} {'gym':>9}  turns>={TARGET_TEXT // 1000}k")
     print(head)
     print("-" * len(head))
     checks: list[tuple[str, bool]] = []
@@ -304,10 +306,10 @@ def main(argv: list[str] | None = None) -> int:
         gym = best.get(f"{rid}|gym")
         turns = None if text is None else text * row["turns_per_step"]
         mark = ""
-        if text is not None:
-            ok = text >= TARGET_TEXT
+        if turns is not None:
+            ok = turns >= TARGET_TEXT
             mark = verdict(ok)
-            checks.append((f"text face {rid} >= {TARGET_TEXT:,} steps/s", ok))
+            checks.append((f"text face {rid} >= {TARGET_TEXT:,} render+parse turns/s", ok))
         row.update(structured=structured, text=text, text_turns=turns, gym=gym)
         print(f"{rid:<19} {row['api']:<8} {row['players']:>2} {fmt(structured):>11} "
               f"{fmt(text):>9} {fmt(turns):>10} {fmt(gym):>9}  {mark}")
