@@ -19,7 +19,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_game_cores_and_text_faces_import_no_api_shell():
-    files = sorted((ROOT / "envs" / "games").glob("*.py"))
+    files = sorted((ROOT / "envs" / "games").rglob("*.py"))
     assert len(files) >= 6
     for path in files:
         bad = {n for n in _imports(path) if n.split(".")[0] in ("gymnasium", "pettingzoo")}

@@ -15,7 +15,14 @@ IDS = [s.id for s in specs()]
 
 
 def _framings(env_id: str) -> tuple[str, ...]:
-    return tuple(getattr(sys.modules[spec(env_id).game.__module__], "FRAMINGS", ()))
+    """FRAMINGS of the game's module, or of its package when the game is a package."""
+    name = spec(env_id).game.__module__
+    while name:
+        found = getattr(sys.modules[name], "FRAMINGS", None)
+        if found is not None:
+            return tuple(found)
+        name = name.rpartition(".")[0]
+    return ()
 
 
 @pytest.mark.parametrize("env_id", IDS)

@@ -1,36 +1,4 @@
-"""Repeated oligopoly: Cournot quantity competition and Bertrand price competition.
-
-``n_firms`` firms play one of three stage games ``rounds`` times, choosing simultaneously on
-a grid (action ``k`` means the value ``k / granularity``; marginal cost ``c = cost``):
-
-* ``Cournot-v0``: quantities ``q_i``; price ``P = max(0, a - b Q)``, ``Q = sum(q)``;
-  profit ``q_i (P - c)``.
-* ``Bertrand-v0`` (homogeneous good): prices ``p_i``; the lowest price ``p`` sells
-  ``D(p) = max(0, (a - p) / b)`` units, split equally among the firms tied at ``p``;
-  profit ``(p_i - c)`` times the units firm i sells.
-* ``BertrandDifferentiated-v0``: prices ``p_i``; firm i sells
-  ``q_i = max(0, alpha - beta p_i + gamma sum_{j != i} p_j)``; profit ``(p_i - c) q_i``.
-
-Players: ``n_firms`` (>= 2), moving simultaneously every round.
-Actions: grid index ``k`` in ``0..q_max*granularity`` (or ``p_max``); always legal.
-Observations: typed :class:`OligopolyView`; tensor: round progress, own last action and the
-others' mean, min and max last action (fractions of the grid; 0 before round 1).
-Payoffs: each round's profit (negative when selling below cost).
-Episode end: after ``rounds`` rounds.
-Benchmark (per firm and round): Cournot ``q* = (a-c)/(b(n+1))``, the joint-monopoly
-(collusive) share ``(a-c)/(2bn)`` and the competitive ``Q = (a-c)/b``; homogeneous Bertrand
-``p* = c`` (on a grid the lowest price above ``c`` is an equilibrium too: both symmetric grid
-equilibria are reported); differentiated ``p* = (alpha + beta c)/(2 beta - gamma (n-1))``
-and the collusive price. ``grid_error`` says how far the grid is from the closed form.
-Metrics: ``gain_<i>`` (total profit), ``fairness`` (1 - Gini of profits), ``mean_action``,
-``total_quantity`` and ``mean_price`` (per round), ``consumer_surplus`` (per round; NaN for
-differentiated demand when a firm's demand was cut at 0), ``efficiency`` (total surplus /
-competitive total surplus), ``collusion_index`` ((profit - Nash) / (collusive - Nash),
-Calvano et al. 2020), ``distance_to_benchmark`` (``|mean_action - equilibrium|``).
-Reference: Cournot (1838); Bertrand (1883); Singh & Vives (1984), RAND J. Econ. 15(4);
-Calvano, Calzolari, Denicolo & Pastorello (2020), AER 110(10).
-Version history: v0, first release.
-"""
+"""Shared parts of the oligopoly games: params, state, view and the repeated-game shell."""
 
 from __future__ import annotations
 
@@ -44,18 +12,15 @@ import numpy as np
 from agora.envs.core import (
     Benchmark,
     Game,
-    GameInfo,
     Params,
     Status,
     StepResult,
-    Timing,
     fairness,
     gains,
     is_int,
     is_real,
     require,
 )
-from agora.envs.spec import EnvSpec
 
 FRAMINGS = ("neutral", "farmers_market", "economics")
 """Text-face wordings: plain firms, a farmers' market story, textbook economics."""
@@ -255,6 +220,7 @@ class OligopolyGame(Game[PT, OligopolyState, OligopolyView]):
         """Every firm's profit of one round for the joint action (grid indices).
 
         Example:
+            >>> from agora.envs.games.oligopoly import BertrandGame, CournotGame
             >>> CournotGame().stage_payoffs((40, 40))  # q* = (130 - 10) / 3: P = 50
             (1600.0, 1600.0)
             >>> BertrandGame().stage_payoffs((20, 20))  # a tie splits D(20) = 110 units
@@ -358,176 +324,3 @@ class OligopolyGame(Game[PT, OligopolyState, OligopolyView]):
         here = self.stage_payoffs((action, *others))[0]
         best = max(self.stage_payoffs((d, *others))[0] for d in range(self.num_actions))
         return best <= here + 1e-9 * max(1.0, abs(here))
-
-
-class CournotGame(OligopolyGame[CournotParams]):
-    """Repeated Cournot quantity competition. See the module docstring."""
-
-    info = GameInfo(
-        name="Cournot", timing=Timing.SIMULTANEOUS,
-        description="Repeated N-firm Cournot competition with linear inverse demand.",
-        family="oligopoly", reference="Cournot 1838",
-    )
-    params_type = CournotParams
-    choice = "quantity"
-
-    def outcome(self, actions: tuple[int, ...]) -> StageOutcome:
-        p = self.params
-        q = tuple(k / self._g for k in actions)
-        total = sum(q)
-        price = max(0.0, p.a - p.b * total)
-        margin = price - p.cost
-        cs = p.b * total * total / 2 if price > 0 else p.a * p.a / (2 * p.b)
-        return StageOutcome(tuple(x * margin for x in q), q, price, cs)
-
-    def _benchmark(self) -> Benchmark:
-        p = self.params
-        n, a, b, c = p.n_firms, p.a, p.b, p.cost
-        q = (a - c) / (b * (n + 1))
-        price = a - b * n * q
-        monopoly = (a - c) / (2 * b)
-        optimum = (a - c) ** 2 / (2 * b)
-        cs = b * (n * q) ** 2 / 2
-        return Benchmark("Cournot-Nash equilibrium of the stage game", {
-            "nash_quantity": q, "nash_total_quantity": n * q, "nash_price": price,
-            "nash_profit": q * (price - c), "nash_consumer_surplus": cs,
-            "nash_efficiency": (cs + n * q * (price - c)) / optimum,
-            **self._grid_values(q),
-            "collusive_quantity": monopoly / n, "monopoly_quantity": monopoly,
-            "collusive_price": (a + c) / 2, "collusive_profit": (a - c) ** 2 / (4 * b * n),
-            "collusive_action": float(self.nearest_action(monopoly / n)),
-            "competitive_quantity": (a - c) / b, "competitive_price": c,
-            "optimum_total_surplus": optimum,
-        }, "Unique stage equilibrium; playing it every round is the unique subgame-perfect "
-           "outcome with a known number of rounds. Profits are per firm and round.")
-
-
-class BertrandGame(OligopolyGame[BertrandParams]):
-    """Repeated homogeneous-good Bertrand price competition. See the module docstring."""
-
-    info = GameInfo(
-        name="Bertrand", timing=Timing.SIMULTANEOUS,
-        description="Repeated N-firm Bertrand competition, homogeneous good, linear demand.",
-        family="oligopoly", reference="Bertrand 1883",
-    )
-    params_type = BertrandParams
-    choice = "price"
-
-    def demand(self, price: float) -> float:
-        """Market demand ``D(p) = max(0, (a - p) / b)``."""
-        p = self.params
-        return max(0.0, (p.a - price) / p.b)
-
-    def outcome(self, actions: tuple[int, ...]) -> StageOutcome:
-        p = self.params
-        low = min(actions)
-        price = low / self._g
-        winners = actions.count(low)
-        share = self.demand(price) / winners
-        margin = (price - p.cost) * share
-        cs = (p.a - price) ** 2 / (2 * p.b) if price < p.a else 0.0
-        return StageOutcome(tuple(margin if k == low else 0.0 for k in actions),
-                            tuple(share if k == low else 0.0 for k in actions), price, cs)
-
-    def symmetric_grid_equilibria(self) -> list[int]:
-        """Every grid price at which all firms charging it is a Nash equilibrium.
-
-        A firm tied at ``p`` earns ``(p - c) D(p) / n``; undercutting to ``p' < p`` earns
-        ``(p' - c) D(p')``; pricing above ``p`` earns 0.
-        """
-        p = self.params
-        prices = np.arange(self.num_actions) / self._g
-        win_all = (prices - p.cost) * np.maximum(0.0, (p.a - prices) / p.b)
-        below = np.concatenate(([-np.inf], np.maximum.accumulate(win_all)[:-1]))
-        above = np.where(np.arange(self.num_actions) < self._top, 0.0, -np.inf)
-        tie = win_all / p.n_firms
-        ok = tie >= np.maximum(below, above) - 1e-9 * np.maximum(1.0, np.abs(tie))
-        return np.flatnonzero(ok).tolist()
-
-    def _benchmark(self) -> Benchmark:
-        p = self.params
-        n, a, b, c = p.n_firms, p.a, p.b, p.cost
-        eq = self.symmetric_grid_equilibria()
-        low, high = self.value(eq[0]), self.value(eq[-1])
-        optimum = (a - c) ** 2 / (2 * b)
-        return Benchmark("Bertrand-Nash equilibrium of the stage game", {
-            "nash_price": c, "nash_profit": 0.0, "nash_consumer_surplus": optimum,
-            "nash_action": float(eq[0]), "grid_error": low - c,
-            "grid_nash_low_price": low, "grid_nash_high_price": high,
-            "grid_nash_high_action": float(eq[-1]),
-            "grid_nash_high_profit": (high - c) * self.demand(high) / n,
-            "collusive_price": (a + c) / 2, "monopoly_quantity": (a - c) / (2 * b),
-            "collusive_profit": (a - c) ** 2 / (4 * b * n),
-            "collusive_action": float(self.nearest_action((a + c) / 2)),
-            "competitive_price": c, "optimum_total_surplus": optimum,
-        }, "Price equals marginal cost (the Bertrand paradox). On the grid, every firm "
-           "charging the lowest grid price above cost is an equilibrium too (undercutting it "
-           "means selling at a loss or at cost); grid_nash_low_price..grid_nash_high_price "
-           "are the lowest and highest symmetric grid equilibria (cost and cost + 1/granularity "
-           "when cost lies on the grid).")
-
-
-class DiffBertrandGame(OligopolyGame[DiffBertrandParams]):
-    """Repeated Bertrand competition with differentiated products. See the module docstring."""
-
-    info = GameInfo(
-        name="BertrandDifferentiated", timing=Timing.SIMULTANEOUS,
-        description="Repeated N-firm Bertrand competition with linear differentiated demand.",
-        family="oligopoly", reference="Singh & Vives 1984",
-    )
-    params_type = DiffBertrandParams
-    choice = "price"
-
-    def outcome(self, actions: tuple[int, ...]) -> StageOutcome:
-        p = self.params
-        prices = tuple(k / self._g for k in actions)
-        total = sum(prices)
-        raw = tuple(p.alpha - p.beta * x + p.gamma * (total - x) for x in prices)
-        q = tuple(max(0.0, r) for r in raw)
-        cs = self._surplus(q) if min(raw) >= 0 else _NAN
-        return StageOutcome(tuple((x - p.cost) * y for x, y in zip(prices, q)), q,
-                            total / len(prices), cs)
-
-    def _surplus(self, q: tuple[float, ...]) -> float:
-        """Consumer surplus ``q' B^-1 q / 2`` of the quadratic utility behind the demand
-        ``q = alpha - B p`` (``B_ii = beta``, ``B_ij = -gamma``), by Sherman-Morrison."""
-        p = self.params
-        slope = p.beta - p.gamma * (p.n_firms - 1)
-        total = sum(q)
-        return (sum(x * x for x in q) + p.gamma * total * total / slope) / (2 * (p.beta + p.gamma))
-
-    def _benchmark(self) -> Benchmark:
-        p = self.params
-        n, alpha, beta, gamma, c = p.n_firms, p.alpha, p.beta, p.gamma, p.cost
-        slope = beta - gamma * (n - 1)  # a symmetric price change moves each q by -slope
-        price = (alpha + beta * c) / (2 * beta - gamma * (n - 1))
-        q = alpha - slope * price
-        collusive = (alpha + slope * c) / (2 * slope)
-        q_col = alpha - slope * collusive
-        q_comp = alpha - slope * c
-        optimum = n * q_comp ** 2 / (2 * slope)
-        cs = n * q * q / (2 * slope)
-        return Benchmark("Bertrand-Nash equilibrium of the stage game", {
-            "nash_price": price, "nash_quantity": q, "nash_profit": (price - c) * q,
-            "nash_consumer_surplus": cs, "nash_efficiency": (cs + n * (price - c) * q) / optimum,
-            **self._grid_values(price),
-            "collusive_price": collusive, "collusive_profit": (collusive - c) * q_col,
-            "collusive_action": float(self.nearest_action(collusive)),
-            "competitive_price": c, "competitive_quantity": q_comp,
-            "optimum_total_surplus": optimum,
-        }, "Unique stage equilibrium (best responses contract since beta > gamma (n-1)). "
-           "Profits are per firm and round; collusive = joint-profit-maximising common price.")
-
-
-SPECS = (
-    EnvSpec("Cournot-v0", CournotGame, "agora.envs.games.oligopoly_text:CournotText",
-            summary="Repeated N-firm Cournot quantity competition (P = a - bQ, cost c)",
-            default_opponent="cournot_nash"),
-    EnvSpec("Bertrand-v0", BertrandGame, "agora.envs.games.oligopoly_text:BertrandText",
-            summary="Repeated N-firm Bertrand price competition, homogeneous good",
-            default_opponent="bertrand_undercut"),
-    EnvSpec("BertrandDifferentiated-v0", DiffBertrandGame,
-            "agora.envs.games.oligopoly_text:DiffBertrandText",
-            summary="Repeated N-firm Bertrand competition with linear differentiated demand",
-            default_opponent="bertrand_nash"),
-)
