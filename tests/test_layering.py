@@ -33,3 +33,18 @@ def test_dependencies_point_one_way():
         for path in (ROOT / folder).rglob("*.py"):
             bad = {n for n in _imports(path) if n.startswith(forbidden)}
             assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_every_subpackage_is_listed_for_installation():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    mapping = {"envs": "agora.envs", "agents": "agora.agents",
+               "experiments": "agora.experiments", "analysis": "agora.analysis"}
+    found = set()
+    for folder, name in mapping.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join((name, *rel)))
+    assert found == listed, f"missing {found - listed}, stale {listed - found}"
