@@ -126,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agora: interrupted; finish with --resume --out RUN_DIR", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `agora list | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+        return 0
 
 
 if __name__ == "__main__":

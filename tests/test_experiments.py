@@ -250,3 +250,11 @@ def test_sigkill_mid_run_then_resume_loses_nothing(tmp_path):
     pd.testing.assert_frame_equal(_stable(a), _stable(b))
     pd.testing.assert_frame_equal(pd.read_parquet(killed / "events.parquet"),
                                   pd.read_parquet(tmp_path / "whole" / "events.parquet"))
+
+
+def test_cli_output_into_a_closed_pipe_is_not_an_error():
+    """`agora list | head -1` must not print a traceback."""
+    proc = subprocess.run(f"{sys.executable} -m agora.experiments.cli list | head -1",
+                          shell=True, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.startswith("Environments")
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
