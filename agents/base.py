@@ -55,6 +55,12 @@ class TextTurn:
     inbox: tuple[str, ...] = ()
     """Free-text messages from the other players since this player's last turn, each as
     ``"player_k: text"`` (games whose schema has a ``"message"`` field allow them)."""
+    obs: Any = None
+    """The typed :class:`~agora.envs.Observation` (for fallbacks that play a heuristic)."""
+    check: Callable[[str], str | None] | None = None
+    """Returns the parser's error message for a reply, or None if the reply is valid."""
+    answer: Callable[[int], str] | None = None
+    """The canonical reply text of an action (what a fallback heuristic answers)."""
 
 
 class Agent(ABC):

@@ -44,14 +44,21 @@ class RandomTextAgent(Agent):
     face = Face.TEXT
 
     def act(self, obs: TextTurn) -> str:
-        answer = {}
-        for key in obs.schema.get("required", ()):  # optional fields (messages) are left out
-            prop = obs.schema["properties"][key]
-            if "enum" in prop:
-                answer[key] = prop["enum"][int(self.rng.integers(len(prop["enum"])))]
-            else:
-                answer[key] = int(self.rng.integers(prop["minimum"], prop["maximum"] + 1))
-        return json.dumps(answer)
+        return random_answer(obs.schema, self.rng)
+
+
+def random_answer(schema: Any, rng: Any) -> str:
+    """A uniformly random answer that the schema allows (required fields only)."""
+    answer: dict[str, Any] = {}
+    for key in schema.get("required", ()):  # optional fields (messages) are left out
+        prop = schema["properties"][key]
+        if "enum" in prop:
+            answer[key] = prop["enum"][int(rng.integers(len(prop["enum"])))]
+        elif prop.get("type") == "integer":
+            answer[key] = int(rng.integers(prop["minimum"], prop["maximum"] + 1))
+        else:
+            answer[key] = ""
+    return json.dumps(answer)
 
 
 # ----- repeated 2x2 games (action 0 = cooperate) -------------------------------------

@@ -37,6 +37,7 @@ class BatchResult:
     episodes: pa.Table
     events: pa.Table | None
     failed: int
+    calls: pa.Table | None = None
 
 
 def _scalar(value: Any) -> Any:
@@ -77,6 +78,7 @@ def run_batch(task: BatchTask) -> BatchResult:
     game, text = make_game(task.env, task.params)
     rows: list[dict[str, Any]] = []
     events: dict[str, list[Any]] = {}
+    calls: dict[str, list[Any]] = {}
     failed = 0
     for episode, seed in zip(task.episodes, task.seeds, strict=True):
         agents = [make_agent(s, game) for s in task.agents]
@@ -89,8 +91,23 @@ def run_batch(task: BatchTask) -> BatchResult:
             events.setdefault("episode", []).extend([episode] * n)
             for k, v in res.events.items():
                 events.setdefault(k, []).extend(v)
+        if res.calls:
+            _extend(calls, {"cell": [task.cell] * len(res.calls["step"]),
+                            "episode": [episode] * len(res.calls["step"]), **res.calls})
     keys = list(dict.fromkeys(k for r in rows for k in r))  # union, first-seen order
     cols = {k: [r.get(k) for r in rows] for k in keys}
     ep_table = _table(cols, ("error", "status"))
     ev_table = _table(events, ("reply", "message", "action_text")) if task.record_events else None
-    return BatchResult(ep_table, ev_table, failed)
+    call_table = _table(calls, CALL_STRINGS) if calls else None
+    return BatchResult(ep_table, ev_table, failed, call_table)
+
+
+CALL_STRINGS = ("model", "messages", "completion", "error")
+
+
+def _extend(columns: dict[str, list[Any]], rows: dict[str, list[Any]]) -> None:
+    """Append column lists, padding keys that one side lacks with None."""
+    n_old = len(next(iter(columns.values()))) if columns else 0
+    n_new = len(next(iter(rows.values())))
+    for key in dict.fromkeys([*columns, *rows]):  # ordered union: stable column order
+        columns.setdefault(key, [None] * n_old).extend(rows.get(key, [None] * n_new))

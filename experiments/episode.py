@@ -20,6 +20,7 @@ import numpy as np
 from agora.agents import Agent, Face, TextTurn
 from agora.envs import (
     ActionParseError,
+    AgoraError,
     Game,
     IllegalActionError,
     Observation,
@@ -47,6 +48,8 @@ class EpisodeResult:
     error: str | None = None
     duration_s: float = 0.0
     events: dict[str, list[Any]] = field(default_factory=dict)
+    calls: dict[str, list[Any]] = field(default_factory=dict)
+    """One row per language-model call: step, actor, attempt, messages, completion, ..."""
 
 
 class _Events:
@@ -101,6 +104,7 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
     invalid = [0] * len(agents)
     rules: dict[int, str] = {}
     mail = _Mail(len(agents))
+    calls: dict[str, list[Any]] = {}
     state = game.initial_state(rng)
     steps = 0
     error = None
@@ -114,6 +118,7 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
                                              on_invalid, mail)
                 invalid[p] += bad
                 chosen.append((p, obs, action, reply, bad))
+                _collect_calls(agents[p], steps, p, calls)
             joint = tuple(c[2] for c in chosen)
             state, rewards = game.step(state, joint, rng)
             done = game.status(state) is not Status.RUNNING
@@ -126,8 +131,12 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
             steps += 1
     except _InvalidAction as exc:
         error = str(exc)
+    except AgoraError as exc:  # e.g. a provider that kept failing with fallback "none"
+        error = f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # an agent or game bug must not crash the run
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+    for p, agent in enumerate(agents):  # calls of a failed turn are kept too
+        _collect_calls(agent, steps, p, calls)
     return EpisodeResult(
         seed=seed,
         status="failed" if error else "ok",
@@ -139,7 +148,33 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
         error=error,
         duration_s=time.perf_counter() - start,
         events=events.cols,
+        calls=calls,
     )
+
+
+def _collect_calls(agent: Agent, step: int, actor: int, calls: dict[str, list[Any]]) -> None:
+    """Move an agent's model-call records into the episode's ``calls`` columns."""
+    drain = getattr(agent, "drain_calls", None)
+    if drain is None:
+        return
+    for record in drain():
+        row = {"step": step, "actor": actor, **record}
+        n = len(next(iter(calls.values()))) if calls else 0
+        for key in dict.fromkeys([*calls, *row]):  # ordered union: stable column order
+            calls.setdefault(key, [None] * n).append(row.get(key))
+
+
+def _checker(text: TextFace[Any], obs: Observation[Any]) -> Any:
+    """The parser as a check: its error message for a reply, or None when valid."""
+
+    def check(reply: str) -> str | None:
+        try:
+            text.parse(reply, obs)
+        except (ActionParseError, IllegalActionError) as exc:
+            return str(exc)
+        return None
+
+    return check
 
 
 class _Mail:
@@ -180,7 +215,8 @@ def _decide(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state:
             if p not in rules:
                 rules[p] = text.rules(p)
             turn = TextTurn(p, rules[p], text.render(obs), text.action_schema(obs),
-                            mail.collect(p))
+                            mail.collect(p), obs, _checker(text, obs),
+                            lambda a, o=obs: text.format_action(a, o))
             reply = agent.act(turn)
             return text.parse(reply, obs), reply, False
         if agent.face is Face.TENSOR:

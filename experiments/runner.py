@@ -160,7 +160,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
     executor = make_executor(cfg, workers) if tasks else LocalExecutor()
     try:
         for result in executor.map(tasks):
-            store.write_part(result.episodes, result.events)
+            store.write_part(result.episodes, result.events, result.calls)
             bar.update(result.episodes.num_rows)
     except BaseException:
         bar.close()

@@ -5,10 +5,12 @@ Layout::
     RUN_DIR/
       config.yaml            the validated config
       manifest.json          versions, git commit, seeds, times, status, counts
-      parts/NNNNNN.events.parquet    one pair per finished batch, written atomically:
-      parts/NNNNNN.episodes.parquet  events first, then episodes (the commit marker)
+      parts/NNNNNN.events.parquet    one set per finished batch, written atomically:
+      parts/NNNNNN.calls.parquet     events and model calls first, then episodes
+      parts/NNNNNN.episodes.parquet  (the commit marker)
       episodes.parquet       all episodes, one row each, sorted (written at the end)
       events.parquet         all steps, one row per actor per step (written at the end)
+      calls.parquet          every language-model call: prompt, completion, tokens, cost...
 
 A killed run loses only the batches in flight. Resuming reads the parts, keeps the
 latest row of each (cell, episode), deletes events parts that never got their episodes
@@ -34,6 +36,11 @@ import yaml
 
 from agora.envs import ConfigError
 from agora.experiments.config import ExperimentConfig
+
+SIDE_TABLES = ("events", "calls")
+"""Per-batch tables besides the episodes, committed by the episodes file."""
+SIDE_ORDER = {"events": ("cell", "episode", "step", "actor"),
+              "calls": ("cell", "episode", "step", "actor", "attempt")}
 
 TIMING_COLUMNS = ("duration_s",)
 """Columns that depend on the machine, not on the config and seed."""
@@ -82,7 +89,7 @@ class RunStore:
         self.parts = self.root / "parts"
         self._next_part: int | None = None
         # Tables written by this process; complete only for a fresh run (not a resume).
-        self._written: list[tuple[pa.Table, pa.Table | None]] | None = None
+        self._written: list[dict[str, pa.Table]] | None = None
 
     # ----- life cycle ------------------------------------------------------------
     def create(self, cfg: ExperimentConfig, planned: int) -> None:
@@ -119,9 +126,10 @@ class RunStore:
                               "mismatch); resume it with the config snapshot in that directory")
         for tmp in self.parts.glob("*.tmp"):
             tmp.unlink()
-        for ev in self.parts.glob("*.events.parquet"):
-            if not ev.with_name(ev.name.replace(".events.", ".episodes.")).exists():
-                ev.unlink()
+        for kind in SIDE_TABLES:
+            for part in self.parts.glob(f"*.{kind}.parquet"):
+                if not part.with_name(part.name.replace(f".{kind}.", ".episodes.")).exists():
+                    part.unlink()
         manifest.update(status="running", ended=None,
                         attempts=int(manifest.get("attempts", 1)) + 1)
         self.write_manifest(manifest)
@@ -145,74 +153,94 @@ class RunStore:
     def _part_ids(self) -> list[int]:
         return sorted(int(p.name.split(".")[0]) for p in self.parts.glob("*.episodes.parquet"))
 
-    def write_part(self, episodes: pa.Table, events: pa.Table | None) -> int:
-        """Write one batch (events first, then the episodes file that commits it)."""
+    def write_part(self, episodes: pa.Table, events: pa.Table | None,
+                   calls: pa.Table | None = None) -> int:
+        """Write one batch (events and calls first, then the episodes file that commits it)."""
         if self._next_part is None:
             ids = self._part_ids()
             self._next_part = (ids[-1] + 1) if ids else 0
         part = self._next_part
         self._next_part += 1
-        if events is not None:
-            _write_table(self.parts / f"{part:06d}.events.parquet", events)
+        tables = {"events": events, "calls": calls}
+        for kind, table in tables.items():
+            if table is not None:
+                _write_table(self.parts / f"{part:06d}.{kind}.parquet", table)
         _write_table(self.parts / f"{part:06d}.episodes.parquet", episodes)
         if self._written is not None:
-            self._written.append((episodes, events))
+            self._written.append({"episodes": episodes,
+                                  **{k: t for k, t in tables.items() if t is not None}})
         return part
 
-    def read_parts(self, with_events: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    def read_parts(self, with_events: bool = True
+                   ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """Episodes (latest row per cell and episode) and their events, from the parts."""
-        eps, evs = [], []
+        episodes = self._read_episodes()
+        if not with_events:
+            return episodes.drop(columns="_part", errors="ignore"), None
+        events = self._read_side("events", episodes)
+        return episodes.drop(columns="_part", errors="ignore"), events
+
+    def _read_episodes(self) -> pd.DataFrame:
+        eps = []
         for part in self._part_ids():
             df = pd.read_parquet(self.parts / f"{part:06d}.episodes.parquet")
             df["_part"] = part
             eps.append(df)
-            ev_path = self.parts / f"{part:06d}.events.parquet"
-            if with_events and ev_path.exists():
-                ev = pd.read_parquet(ev_path)
-                ev["_part"] = part
-                evs.append(ev)
         if not eps:
-            return pd.DataFrame(), (pd.DataFrame() if with_events else None)
+            return pd.DataFrame()
         episodes = pd.concat(eps, ignore_index=True)
         episodes = episodes.drop_duplicates(["cell", "episode"], keep="last")
-        episodes = episodes.sort_values(["cell", "episode"]).reset_index(drop=True)
-        events = None
-        if with_events:
-            events = pd.concat(evs, ignore_index=True) if evs else pd.DataFrame()
-            if len(events):
-                keep = episodes[["cell", "episode", "_part"]]
-                events = events.merge(keep, on=["cell", "episode", "_part"], how="inner")
-                events = events.sort_values(["cell", "episode", "step", "actor"],
-                                            kind="stable").reset_index(drop=True)
-                events = events.drop(columns="_part")
-        return episodes.drop(columns="_part"), events
+        return episodes.sort_values(["cell", "episode"]).reset_index(drop=True)
+
+    def _read_side(self, kind: str, episodes: pd.DataFrame) -> pd.DataFrame:
+        """A side table's rows that belong to the kept episode rows, sorted."""
+        frames = []
+        for part in self._part_ids():
+            path = self.parts / f"{part:06d}.{kind}.parquet"
+            if path.exists():
+                df = pd.read_parquet(path)
+                df["_part"] = part
+                frames.append(df)
+        if not frames or episodes.empty:
+            return pd.DataFrame()
+        table = pd.concat(frames, ignore_index=True)
+        keep = episodes[["cell", "episode", "_part"]]
+        table = table.merge(keep, on=["cell", "episode", "_part"], how="inner")
+        order = [k for k in SIDE_ORDER[kind] if k in table.columns]
+        table = table.sort_values(order, kind="stable").reset_index(drop=True)
+        return table.drop(columns="_part")
 
     def consolidate(self) -> pd.DataFrame:
-        """Write ``episodes.parquet`` and ``events.parquet``; return the episodes.
+        """Write ``episodes.parquet`` and the side tables; return the episodes.
 
         A fresh run sorts the tables it wrote, in Arrow, without reading them back; a
-        resumed run rebuilds both from the parts on disk (latest row per episode).
+        resumed run rebuilds them from the parts on disk (latest row per episode).
         """
         if self._written is not None:
             return self._consolidate_written(self._written)
-        episodes, events = self.read_parts()
+        raw = self._read_episodes()
+        episodes = raw.drop(columns="_part", errors="ignore")
         _write_table(self.root / "episodes.parquet",
                      pa.Table.from_pandas(episodes, preserve_index=False))
-        if events is not None and len(events):
-            _write_table(self.root / "events.parquet",
-                         pa.Table.from_pandas(events, preserve_index=False))
+        for kind in SIDE_TABLES:
+            table = self._read_side(kind, raw)
+            if len(table):
+                _write_table(self.root / f"{kind}.parquet",
+                             pa.Table.from_pandas(table, preserve_index=False))
         return episodes
 
-    def _consolidate_written(self, written: list[tuple[pa.Table, pa.Table | None]]
-                             ) -> pd.DataFrame:
+    def _consolidate_written(self, written: list[dict[str, pa.Table]]) -> pd.DataFrame:
         if not written:
             return pd.DataFrame()
-        episodes = pa.concat_tables([e for e, _ in written], promote_options="permissive")
+        episodes = pa.concat_tables([w["episodes"] for w in written],
+                                    promote_options="permissive")
         episodes = episodes.sort_by([("cell", "ascending"), ("episode", "ascending")])
         _write_table(self.root / "episodes.parquet", episodes)
-        events = [v for _, v in written if v is not None]
-        if events:
-            table = pa.concat_tables(events, promote_options="permissive")
-            table = table.sort_by([(k, "ascending") for k in ("cell", "episode", "step", "actor")])
-            _write_table(self.root / "events.parquet", table)
+        for kind in SIDE_TABLES:
+            tables = [w[kind] for w in written if kind in w]
+            if tables:
+                table = pa.concat_tables(tables, promote_options="permissive")
+                table = table.sort_by([(k, "ascending") for k in SIDE_ORDER[kind]
+                                       if k in table.column_names])
+                _write_table(self.root / f"{kind}.parquet", table)
         return episodes.to_pandas()

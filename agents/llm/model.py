@@ -1,0 +1,234 @@
+"""One way to talk to a language model: a two-method interface implemented once over litellm.
+
+:class:`LanguageModel` has ``complete`` (sync) and ``acomplete`` (async). :class:`LiteLLMModel`
+implements it for every provider litellm knows (OpenAI, Anthropic, Gemini, any
+OpenAI-compatible server through ``api_base``, and agora's embedded ``local/`` model).
+Retries, budgets, caching and concurrency limits are wrappers in
+:mod:`agora.agents.llm.wrappers`, never re-implemented inside agents.
+
+Provider failures become :class:`ModelError` with a ``kind`` and whether retrying can help.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from agora.envs import AgoraError
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch prices online
+
+Message = Mapping[str, str]
+
+
+class ModelError(AgoraError):
+    """A model call failed. ``kind`` is one of: timeout, rate_limit, server, connection,
+    malformed, bad_request, auth, budget, other; ``retryable`` says if trying again may help."""
+
+    def __init__(self, kind: str, message: str, retryable: bool) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling parameters of one call (everything that changes the answer, plus timeout).
+
+    Attributes:
+        temperature: sampling temperature (0 = greedy).
+        max_tokens: completion length cap.
+        seed: provider seed, where supported (the local model honours it).
+        schema: JSON schema of the answer, sent as ``response_format`` where supported.
+        timeout: seconds before the call is abandoned (always passed; litellm's default is
+            6000 s).
+    """
+
+    temperature: float = 0.0
+    max_tokens: int = 256
+    seed: int | None = None
+    schema: Mapping[str, Any] | None = None
+    timeout: float = 60.0
+
+    def cache_key(self) -> dict[str, Any]:
+        """The parameters that decide the answer (timeout excluded)."""
+        d = asdict(self)
+        d.pop("timeout")
+        return d
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One model answer and its accounting."""
+
+    text: str
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_s: float = 0.0
+    cost: float | None = None
+    cached: bool = False
+    retries: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class LanguageModel(ABC):
+    """The interface every model and wrapper implements."""
+
+    name: str = "model"
+
+    @abstractmethod
+    def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        """Answer ``messages``; raise :class:`ModelError` on failure."""
+
+    async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        """Async version (default: the sync call in a worker thread)."""
+        return await asyncio.to_thread(self.complete, messages, sampling)
+
+
+def _classify(exc: BaseException) -> ModelError:
+    """Map litellm/provider exceptions onto :class:`ModelError` kinds."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    text = str(exc)[:500]
+    if "Timeout" in name or isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return ModelError("timeout", text, True)
+    if "RateLimit" in name or status == 429:
+        return ModelError("rate_limit", text, True)
+    if "Authentication" in name or "PermissionDenied" in name or status in (401, 403):
+        return ModelError("auth", text, False)
+    if "BadRequest" in name or "NotFound" in name or "ContextWindow" in name or status in (
+            400, 404, 422):
+        return ModelError("bad_request", text, False)
+    if "APIConnection" in name or "Connection" in name:
+        return ModelError("connection", text, True)
+    if ("InternalServer" in name or "ServiceUnavailable" in name or "BadGateway" in name
+            or (isinstance(status, int) and status >= 500)):
+        return ModelError("server", text, True)
+    if "JSONDecode" in name or "APIResponseValidation" in name:
+        return ModelError("malformed", text, True)
+    return ModelError("other", f"{name}: {text}", True)
+
+
+class LiteLLMModel(LanguageModel):
+    """Any litellm model id: ``"openai/gpt-4o-mini"``, ``"anthropic/claude-..."``,
+    ``"gemini/..."``, ``"openai/<name>"`` with ``api_base`` for vLLM, Ollama or a llama.cpp
+    server, or ``"local/gemma-3-270m"`` for the embedded model.
+
+    Args:
+        model: litellm model id.
+        api_base: base URL of an OpenAI-compatible server.
+        api_key_env: name of the environment variable holding the key (the key itself is
+            never stored or logged).
+        structured: ``"auto"`` sends the schema as ``response_format`` where litellm says the
+            model supports it, ``"always"`` / ``"never"`` force the choice. The prompt always
+            states the answer format too.
+        extra: further keyword arguments for ``litellm.completion``.
+    """
+
+    def __init__(self, model: str, api_base: str | None = None, api_key_env: str | None = None,
+                 structured: str = "auto", extra: Mapping[str, Any] | None = None) -> None:
+        if structured not in ("auto", "always", "never"):
+            raise ValueError(f"structured={structured!r}; use auto, always or never")
+        self.name = model
+        self.model = model
+        self.api_base = api_base
+        self.api_key_env = api_key_env
+        self.structured = structured
+        self.extra = dict(extra or {})
+        self._schema_ok: bool | None = None
+
+    def _litellm(self) -> Any:
+        import litellm
+
+        if self.model.startswith("local/"):
+            from agora.agents.llm_local import register_local_provider
+
+            register_local_provider()
+        return litellm
+
+    def _use_schema(self, litellm: Any) -> bool:
+        if self.structured != "auto":
+            return self.structured == "always"
+        if self._schema_ok is None:
+            if self.model.startswith("local/"):
+                self._schema_ok = True
+            else:
+                try:
+                    self._schema_ok = bool(litellm.supports_response_schema(model=self.model))
+                except Exception:  # unknown model ids: fall back to prompt instructions
+                    self._schema_ok = False
+        return self._schema_ok
+
+    def _kwargs(self, litellm: Any, messages: Sequence[Message], s: Sampling) -> dict[str, Any]:
+        kw: dict[str, Any] = {"model": self.model, "messages": [dict(m) for m in messages],
+                              "temperature": s.temperature, "max_tokens": s.max_tokens,
+                              "timeout": s.timeout, **self.extra}
+        if s.seed is not None:
+            kw["seed"] = s.seed
+        if self.api_base:
+            kw["api_base"] = self.api_base
+        if self.api_key_env:
+            key = os.environ.get(self.api_key_env)
+            if not key:
+                raise ModelError("auth", f"environment variable {self.api_key_env} is not set",
+                                 False)
+            kw["api_key"] = key
+        elif self.api_base:
+            kw["api_key"] = "none"  # local OpenAI-compatible servers need some key
+        if s.schema is not None and self._use_schema(litellm):
+            kw["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "answer", "schema": dict(s.schema)}}
+        return kw
+
+    def _completion(self, response: Any, started: float) -> Completion:
+        try:
+            text = response.choices[0].message.content
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise ModelError("malformed", f"no message in response: {exc}", True) from None
+        if not isinstance(text, str):
+            raise ModelError("malformed", f"message content is {type(text).__name__}", True)
+        usage = getattr(response, "usage", None)
+        cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
+        return Completion(
+            text=text, model=self.model,
+            tokens_in=int(getattr(usage, "prompt_tokens", 0) or 0),
+            tokens_out=int(getattr(usage, "completion_tokens", 0) or 0),
+            latency_s=time.perf_counter() - started,
+            cost=float(cost) if cost is not None else None,
+        )
+
+    def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        litellm = self._litellm()
+        kw = self._kwargs(litellm, messages, sampling)
+        started = time.perf_counter()
+        try:
+            response = litellm.completion(**kw)
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise _classify(exc) from exc
+        return self._completion(response, started)
+
+    async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        litellm = self._litellm()
+        kw = self._kwargs(litellm, messages, sampling)
+        started = time.perf_counter()
+        try:
+            response = await litellm.acompletion(**kw)
+        except ModelError:
+            raise
+        except Exception as exc:
+            raise _classify(exc) from exc
+        return self._completion(response, started)
+
+
+def messages_json(messages: Sequence[Message]) -> str:
+    """Canonical JSON of a message list (for records and cache keys)."""
+    return json.dumps([dict(m) for m in messages], ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,197 @@
+"""Wrappers around any :class:`~agora.agents.llm.model.LanguageModel`.
+
+Compose them outside-in as :func:`build_model` does:
+``Cached -> Retrying -> Limited -> Budgeted -> model``. A cache hit then costs no budget,
+no concurrency slot and no retry; a back-off sleep never holds a concurrency slot; and the
+budget counts every request that reaches the provider, retries included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import random
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from agora.agents.llm.model import Completion, LanguageModel, Message, ModelError, Sampling
+
+
+class _Wrapper(LanguageModel):
+    def __init__(self, inner: LanguageModel) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+
+class Retrying(_Wrapper):
+    """Retries retryable :class:`ModelError` (timeouts, 429, 5xx, malformed bodies) with
+    exponential back-off and jitter; the completion records how many retries it took.
+
+    Args:
+        max_retries: retries after the first attempt.
+        base_delay: first back-off in seconds (doubled each retry, capped by ``max_delay``).
+        max_delay: largest single back-off.
+        sleep: the sleep function (tests pass a fake clock).
+    """
+
+    def __init__(self, inner: LanguageModel, max_retries: int = 4, base_delay: float = 0.5,
+                 max_delay: float = 20.0, sleep: Any = time.sleep) -> None:
+        super().__init__(inner)
+        self.max_retries = max_retries
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self._sleep = sleep
+        self._jitter = random.Random(0)  # timing only; never touches results
+
+    def _delay(self, attempt: int, error: ModelError) -> float:
+        delay = min(self.max_delay, self.base_delay * 2 ** attempt)
+        if error.kind == "rate_limit":
+            delay = min(self.max_delay, delay * 2)
+        return delay * (0.5 + self._jitter.random() / 2)
+
+    def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        for attempt in range(self.max_retries + 1):
+            try:
+                return replace(self.inner.complete(messages, sampling), retries=attempt)
+            except ModelError as exc:
+                if not exc.retryable or attempt == self.max_retries:
+                    raise
+                self._sleep(self._delay(attempt, exc))
+        raise AssertionError("unreachable")
+
+    async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        for attempt in range(self.max_retries + 1):
+            try:
+                return replace(await self.inner.acomplete(messages, sampling), retries=attempt)
+            except ModelError as exc:
+                if not exc.retryable or attempt == self.max_retries:
+                    raise
+                await asyncio.sleep(self._delay(attempt, exc))
+        raise AssertionError("unreachable")
+
+
+class Budgeted(_Wrapper):
+    """Stops with ``ModelError("budget")`` once ``max_calls`` requests or ``max_tokens``
+    tokens (in + out) have been spent. Thread-safe; shared by every agent using it."""
+
+    def __init__(self, inner: LanguageModel, max_calls: int | None = None,
+                 max_tokens: int | None = None) -> None:
+        super().__init__(inner)
+        self.max_calls = max_calls
+        self.max_tokens = max_tokens
+        self.calls = 0
+        self.tokens = 0
+        self._lock = threading.Lock()
+
+    def _reserve(self) -> None:
+        with self._lock:
+            if self.max_calls is not None and self.calls >= self.max_calls:
+                raise ModelError("budget", f"call budget of {self.max_calls} spent", False)
+            if self.max_tokens is not None and self.tokens >= self.max_tokens:
+                raise ModelError("budget", f"token budget of {self.max_tokens} spent", False)
+            self.calls += 1
+
+    def _spend(self, c: Completion) -> Completion:
+        with self._lock:
+            self.tokens += c.tokens_in + c.tokens_out
+        return c
+
+    def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        self._reserve()
+        return self._spend(self.inner.complete(messages, sampling))
+
+    async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        self._reserve()
+        return self._spend(await self.inner.acomplete(messages, sampling))
+
+
+class Limited(_Wrapper):
+    """At most ``max_concurrency`` calls in flight (threads and asyncio tasks alike)."""
+
+    def __init__(self, inner: LanguageModel, max_concurrency: int) -> None:
+        super().__init__(inner)
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be >= 1")
+        self.max_concurrency = max_concurrency
+        self._threads = threading.BoundedSemaphore(max_concurrency)
+        self._loops: dict[int, asyncio.Semaphore] = {}
+
+    def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        with self._threads:
+            return self.inner.complete(messages, sampling)
+
+    async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        loop = id(asyncio.get_running_loop())
+        sem = self._loops.setdefault(loop, asyncio.Semaphore(self.max_concurrency))
+        async with sem:
+            return await self.inner.acomplete(messages, sampling)
+
+
+class Cached(_Wrapper):
+    """A deterministic on-disk response cache, keyed by model, messages and sampling
+    parameters (seed included), so re-runs and resumes repeat no paid call.
+
+    One JSON file per key, written atomically, so several processes can share a folder.
+    ``policy="auto"`` caches greedy calls (temperature 0) only; ``"always"`` also caches
+    sampled ones (reproducible only with a provider that honours the seed); ``"off"``.
+    """
+
+    def __init__(self, inner: LanguageModel, folder: str | Path, policy: str = "auto") -> None:
+        super().__init__(inner)
+        if policy not in ("auto", "always", "off"):
+            raise ValueError(f"cache policy {policy!r}; use auto, always or off")
+        self.folder = Path(folder)
+        self.policy = policy
+        self.hits = 0
+        self.misses = 0
+
+    def _applies(self, sampling: Sampling) -> bool:
+        return self.policy == "always" or (self.policy == "auto" and sampling.temperature == 0)
+
+    def key(self, messages: Sequence[Message], sampling: Sampling) -> str:
+        blob = json.dumps({"model": self.name, "messages": [dict(m) for m in messages],
+                           "sampling": sampling.cache_key()}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def _load(self, key: str) -> Completion | None:
+        try:
+            data = json.loads(self._path(key).read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        self.hits += 1
+        return Completion(**{**data, "cached": True, "latency_s": 0.0, "retries": 0})
+
+    def _store(self, key: str, c: Completion) -> Completion:
+        self.misses += 1
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(asdict(c)))
+        os.replace(tmp, path)
+        return c
+
+    def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        if not self._applies(sampling):
+            return self.inner.complete(messages, sampling)
+        key = self.key(messages, sampling)
+        hit = self._load(key)
+        return hit if hit is not None else self._store(key, self.inner.complete(messages,
+                                                                                  sampling))
+
+    async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        if not self._applies(sampling):
+            return await self.inner.acomplete(messages, sampling)
+        key = self.key(messages, sampling)
+        hit = self._load(key)
+        if hit is not None:
+            return hit
+        return self._store(key, await self.inner.acomplete(messages, sampling))
