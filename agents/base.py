@@ -90,6 +90,11 @@ class Agent(ABC):
     def act(self, obs: Any) -> Any:
         """Choose an action (an int, or text for ``Face.TEXT``) from this face's input."""
 
+    async def aact(self, obs: Any) -> Any:
+        """Async ``act``: agents that wait on I/O (language models) override it so that
+        simultaneous players and concurrent episodes overlap their waiting."""
+        return self.act(obs)
+
     def observe(self, reward: float, done: bool) -> None:  # noqa: B027  (optional hook)
         """Optional hook: this agent's reward after each step it took part in."""
 

@@ -6,6 +6,7 @@ come back, so the same function runs in-process and as a Ray task.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ import pyarrow as pa
 
 from agora.agents import AgentSpec, make_agent
 from agora.envs import make_game
-from agora.experiments.episode import EpisodeResult, play_episode
+from agora.experiments.episode import EpisodeResult, aplay_episode, is_async, play_episode
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class BatchTask:
     seeds: tuple[int, ...]
     on_invalid: str = "fail"
     record_events: bool = True
+    episode_concurrency: int = 16
 
 
 @dataclass
@@ -38,6 +40,18 @@ class BatchResult:
     events: pa.Table | None
     failed: int
     calls: pa.Table | None = None
+
+
+async def _play_concurrently(game: Any, text: Any, task: BatchTask,
+                             episodes: list[tuple[int, int, list[Any]]]) -> list[EpisodeResult]:
+    gate = asyncio.Semaphore(task.episode_concurrency)
+
+    async def one(seed: int, agents: list[Any]) -> EpisodeResult:
+        async with gate:
+            return await aplay_episode(game, text, agents, seed, task.on_invalid,
+                                       task.record_events)
+
+    return list(await asyncio.gather(*(one(seed, agents) for _, seed, agents in episodes)))
 
 
 def _scalar(value: Any) -> Any:
@@ -74,15 +88,24 @@ def _table(columns: dict[str, list[Any]], strings: tuple[str, ...]) -> pa.Table:
 
 
 def run_batch(task: BatchTask) -> BatchResult:
-    """Play every episode of ``task``; fresh agents each episode, so batching never matters."""
+    """Play every episode of ``task``; fresh agents each episode, so batching never matters.
+
+    With asynchronous agents (language models) up to ``episode_concurrency`` episodes run
+    at once in one event loop; records are assembled in episode order either way.
+    """
     game, text = make_game(task.env, task.params)
+    episodes = [(e, s, [make_agent(spec, game) for spec in task.agents])
+                for e, s in zip(task.episodes, task.seeds, strict=True)]
+    if any(is_async(a) for _, _, agents in episodes for a in agents):
+        results = asyncio.run(_play_concurrently(game, text, task, episodes))
+    else:
+        results = [play_episode(game, text, agents, seed, task.on_invalid, task.record_events)
+                   for _, seed, agents in episodes]
     rows: list[dict[str, Any]] = []
     events: dict[str, list[Any]] = {}
     calls: dict[str, list[Any]] = {}
     failed = 0
-    for episode, seed in zip(task.episodes, task.seeds, strict=True):
-        agents = [make_agent(s, game) for s in task.agents]
-        res = play_episode(game, text, agents, seed, task.on_invalid, task.record_events)
+    for (episode, _, _), res in zip(episodes, results, strict=True):
         failed += res.status != "ok"
         rows.append(episode_row(task, episode, res))
         if task.record_events:

@@ -64,6 +64,7 @@ class ExperimentConfig(BaseModel):
     workers: int = Field(default=1, ge=1)
     batch_size: int | None = Field(default=None, ge=1)
     on_invalid_action: Literal["fail", "random_legal"] = "fail"
+    episode_concurrency: int = Field(default=16, ge=1)
     record_events: bool = True
     ray: RayOptions = Field(default_factory=RayOptions)
 
@@ -77,7 +78,7 @@ class ExperimentConfig(BaseModel):
 
     def fingerprint(self) -> str:
         """Hash of everything that decides the episodes (not workers or batching)."""
-        data = self.model_dump(exclude={"workers", "batch_size", "ray"})
+        data = self.model_dump(exclude={"workers", "batch_size", "ray", "episode_concurrency"})
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
     def cells(self) -> list[Cell]:

@@ -9,6 +9,7 @@ counted in the record.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import traceback
 from collections.abc import Sequence
@@ -86,6 +87,9 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
                  ) -> EpisodeResult:
     """Play one episode; never raises for agent or game errors (they fail the episode).
 
+    Episodes whose agents all decide synchronously run without an event loop; with
+    asynchronous agents (language models) it runs under ``asyncio``.
+
     Example:
         >>> from agora.envs import make_game
         >>> from agora.agents import make_agent
@@ -94,6 +98,27 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
         >>> play_episode(game, text, agents, seed=1).returns
         [2.0, 7.0]
     """
+    coro = aplay_episode(game, text, agents, seed, on_invalid, record_events)
+    if any(is_async(a) for a in agents):
+        return asyncio.run(coro)
+    try:  # no agent awaits anything real, so the coroutine finishes in one step
+        coro.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coro.close()
+    raise RuntimeError("a synchronous agent suspended the episode")
+
+
+def is_async(agent: Agent) -> bool:
+    """Whether an agent overrides ``aact`` (e.g. language-model agents)."""
+    return type(agent).aact is not Agent.aact
+
+
+async def aplay_episode(game: Game[Any, Any, Any], text: TextFace[Any],
+                        agents: Sequence[Agent], seed: int, on_invalid: str = "fail",
+                        record_events: bool = True) -> EpisodeResult:
+    """The episode loop. Simultaneous movers are asked concurrently; their answers are
+    then settled in mover order, so shared randomness is drawn in a fixed order."""
     if len(agents) != game.num_players:
         raise ValueError(f"{len(agents)} agents for a {game.num_players}-player game")
     start = time.perf_counter()
@@ -111,22 +136,29 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
     try:
         while game.status(state) is Status.RUNNING:
             movers = game.to_move(state)
+            observations = [game.observe(state, p) for p in movers]
+            inputs = [_input(game, text, agents[p], state, o, rules, mail)
+                      for p, o in zip(movers, observations)]
+            if len(movers) > 1 and any(is_async(agents[p]) for p in movers):
+                replies: list[Any] = list(await asyncio.gather(
+                    *(_ask(agents[p], i) for p, i in zip(movers, inputs))))
+            else:  # nothing to overlap: no tasks, so sync episodes need no event loop
+                replies = [await _ask(agents[p], i) for p, i in zip(movers, inputs)]
             chosen = []
-            for p in movers:
-                obs = game.observe(state, p)
-                action, reply, bad = _decide(game, text, agents[p], state, obs, rules, rng,
-                                             on_invalid, mail)
-                invalid[p] += bad
-                chosen.append((p, obs, action, reply, bad))
+            for p, obs, reply in zip(movers, observations, replies):
                 _collect_calls(agents[p], steps, p, calls)
+                action, raw, bad = _settle(game, text, agents[p], state, obs, reply, rng,
+                                           on_invalid)
+                invalid[p] += bad
+                chosen.append((p, obs, action, raw, bad))
             joint = tuple(c[2] for c in chosen)
             state, rewards = game.step(state, joint, rng)
             done = game.status(state) is not Status.RUNNING
-            for p, obs, action, reply, bad in chosen:
-                message = mail.post(p, reply, obs, text)  # seen by others after this step
+            for p, obs, action, raw, bad in chosen:
+                message = mail.post(p, raw, obs, text)  # seen by others after this step
                 if record_events:
                     label = text.format_action(action, obs)
-                    events.add(steps, p, action, label, reply, message, bad, rewards)
+                    events.add(steps, p, action, label, raw, message, bad, rewards)
                 agents[p].observe(float(rewards[p]), done)
             steps += 1
     except _InvalidAction as exc:
@@ -150,6 +182,20 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
         events=events.cols,
         calls=calls,
     )
+
+
+class _Raised:
+    """An exception an agent raised while deciding, settled in mover order."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+async def _ask(agent: Agent, agent_input: Any) -> Any:
+    try:
+        return await agent.aact(agent_input)
+    except (ActionParseError, IllegalActionError) as exc:
+        return _Raised(exc)
 
 
 def _collect_calls(agent: Agent, step: int, actor: int, calls: dict[str, list[Any]]) -> None:
@@ -204,30 +250,37 @@ class _Mail:
         return tuple(f"player_{s}: {m}" for s, m in new if s != player)
 
 
-def _decide(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state: Any,
-            obs: Observation[Any], rules: dict[int, str], rng: np.random.Generator,
-            on_invalid: str, mail: _Mail) -> tuple[int, str | None, bool]:
-    """One player's action, its raw text reply (text agents) and whether it was invalid."""
+def _input(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state: Any,
+           obs: Observation[Any], rules: dict[int, str], mail: _Mail) -> Any:
+    """What this agent's face sees now."""
     p = obs.player
-    reply: str | None = None
+    if agent.face is Face.TEXT:
+        if p not in rules:
+            rules[p] = text.rules(p)
+        return TextTurn(p, rules[p], text.render(obs), text.action_schema(obs),
+                        mail.collect(p), obs, _checker(text, obs),
+                        lambda a, o=obs: text.format_action(a, o))
+    if agent.face is Face.TENSOR:
+        return {"observation": game.encode(state, p),
+                "action_mask": obs.action_mask.astype(np.int8)}
+    return obs
+
+
+def _settle(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state: Any,
+            obs: Observation[Any], reply: Any, rng: np.random.Generator, on_invalid: str
+            ) -> tuple[int, str | None, bool]:
+    """The played action, the raw text reply (text agents) and whether it was invalid."""
+    p = obs.player
+    raw = reply if agent.face is Face.TEXT and isinstance(reply, str) else None
     try:
+        if isinstance(reply, _Raised):
+            raise reply.exc
         if agent.face is Face.TEXT:
-            if p not in rules:
-                rules[p] = text.rules(p)
-            turn = TextTurn(p, rules[p], text.render(obs), text.action_schema(obs),
-                            mail.collect(p), obs, _checker(text, obs),
-                            lambda a, o=obs: text.format_action(a, o))
-            reply = agent.act(turn)
-            return text.parse(reply, obs), reply, False
-        if agent.face is Face.TENSOR:
-            action = agent.act({"observation": game.encode(state, p),
-                                "action_mask": obs.action_mask.astype(np.int8)})
-        else:
-            action = agent.act(obs)
-        if not game.is_legal(state, p, action):
-            raise IllegalActionError(f"player {p} chose {action!r}, not a legal action")
-        return int(action), None, False
+            return text.parse(reply, obs), raw, False
+        if not game.is_legal(state, p, reply):
+            raise IllegalActionError(f"player {p} chose {reply!r}, not a legal action")
+        return int(reply), None, False
     except (ActionParseError, IllegalActionError) as exc:
         if on_invalid == "random_legal":
-            return uniform_legal(rng, obs), reply, True
+            return uniform_legal(rng, obs), raw, True
         raise _InvalidAction(f"player {p}: {exc}") from exc

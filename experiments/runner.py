@@ -66,6 +66,7 @@ def plan_batches(cfg: ExperimentConfig, cells: list[Cell], done: set[tuple[int, 
                 swept=cell.swept, episodes=chunk,
                 seeds=tuple(episode_seed(cfg.seed, cell.index, e) for e in chunk),
                 on_invalid=cfg.on_invalid_action, record_events=cfg.record_events,
+                episode_concurrency=cfg.episode_concurrency,
             ))
     return tasks
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,15 @@ import pandas as pd
 import pytest
 
 from agora.agents import make_agent
-from agora.agents.llm import Cached, LiteLLMModel, ModelError, Retrying, Sampling
+from agora.agents.llm import (
+    Cached,
+    Completion,
+    LanguageModel,
+    LiteLLMModel,
+    ModelError,
+    Retrying,
+    Sampling,
+)
 from agora.agents.llm import agent as agent_module
 from agora.envs import ConfigError, make_game
 from agora.experiments import parse_config, play_episode, run_experiment
@@ -178,3 +188,45 @@ def test_a_run_with_llm_agents_records_calls_and_resumes_from_cache(tmp_path, mo
     for path in Path(tmp_path).rglob("*"):
         if path.is_file():
             assert b"sk-never-written-9f8e7d" not in path.read_bytes(), path
+
+
+class SlowModel(LanguageModel):
+    """Answers after ``delay`` seconds (the first legal choice); counts calls in flight."""
+
+    def __init__(self, delay: float) -> None:
+        self.name = "slow"
+        self.delay = delay
+        self.in_flight = 0
+        self.peak = 0
+
+    def complete(self, messages: Any, sampling: Sampling) -> Completion:
+        raise AssertionError("the runner should use acomplete")
+
+    async def acomplete(self, messages: Any, sampling: Sampling) -> Completion:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        await asyncio.sleep(self.delay)
+        self.in_flight -= 1
+        choice = sampling.schema["properties"]["action"]["enum"][sampling.seed % 2]
+        return Completion(json.dumps({"action": choice}), "slow", 5, 5)
+
+
+@pytest.mark.slow
+def test_simultaneous_players_and_episodes_overlap_their_waiting(tmp_path, monkeypatch):
+    model = SlowModel(0.1)
+    monkeypatch.setattr(agent_module, "build_model", lambda spec: model)
+    base = {"name": "c", "env": "RepeatedPD-v0", "params": {"rounds": 3},
+            "agents": {"default": {"name": "llm", "model": "openai/x"}}, "episodes": 8,
+            "batch_size": 8, "seed": 1}
+    t0 = time.perf_counter()
+    fast = run_experiment(parse_config({**base, "episode_concurrency": 8}), tmp_path / "a",
+                          progress=False)
+    concurrent_s = time.perf_counter() - t0
+    assert model.peak == 16  # 8 episodes x 2 simultaneous players
+    assert concurrent_s < 8 * 3 * 2 * 0.1 / 4  # sequential would take 4.8 s
+    model.peak = 0
+    slow = run_experiment(parse_config({**base, "episode_concurrency": 1}), tmp_path / "b",
+                          progress=False)
+    assert model.peak == 2  # one episode at a time, both players together
+    pd.testing.assert_frame_equal(fast.episodes.drop(columns="duration_s"),
+                                  slow.episodes.drop(columns="duration_s"))

@@ -11,6 +11,7 @@ re-ask and fallback is recorded and counted, never hidden.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -174,6 +175,10 @@ class LLMAgent(Agent):
             self.counts["cost"] += c.cost or 0.0
 
     def act(self, obs: TextTurn) -> str:
+        """Synchronous turn (runs :meth:`aact` in a fresh event loop)."""
+        return asyncio.run(self.aact(obs))
+
+    async def aact(self, obs: TextTurn) -> str:
         schema = self._schema(obs)
         messages = self._messages(obs, schema)
         user = messages[-1]["content"]
@@ -181,7 +186,7 @@ class LLMAgent(Agent):
             sampling = Sampling(self.temperature, self.max_tokens,
                                 int(self.rng.integers(2**31)), schema, self.timeout)
             try:
-                completion = self.model.complete(messages, sampling)
+                completion = await self.model.acomplete(messages, sampling)
             except ModelError as exc:
                 self.counts["model_errors"] += 1
                 self._record(attempt, messages, sampling, None, str(exc))

@@ -15,6 +15,7 @@ import os
 import random
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -37,11 +38,12 @@ class Retrying(_Wrapper):
         max_retries: retries after the first attempt.
         base_delay: first back-off in seconds (doubled each retry, capped by ``max_delay``).
         max_delay: largest single back-off.
-        sleep: the sleep function (tests pass a fake clock).
+        sleep: a sleep function replacing ``time.sleep`` and ``asyncio.sleep`` (tests pass a
+            fake clock).
     """
 
     def __init__(self, inner: LanguageModel, max_retries: int = 4, base_delay: float = 0.5,
-                 max_delay: float = 20.0, sleep: Any = time.sleep) -> None:
+                 max_delay: float = 20.0, sleep: Any = None) -> None:
         super().__init__(inner)
         self.max_retries = max_retries
         self.base_delay = base_delay
@@ -62,7 +64,7 @@ class Retrying(_Wrapper):
             except ModelError as exc:
                 if not exc.retryable or attempt == self.max_retries:
                     raise
-                self._sleep(self._delay(attempt, exc))
+                (self._sleep or time.sleep)(self._delay(attempt, exc))
         raise AssertionError("unreachable")
 
     async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
@@ -72,7 +74,10 @@ class Retrying(_Wrapper):
             except ModelError as exc:
                 if not exc.retryable or attempt == self.max_retries:
                     raise
-                await asyncio.sleep(self._delay(attempt, exc))
+                if self._sleep is not None:
+                    self._sleep(self._delay(attempt, exc))
+                else:
+                    await asyncio.sleep(self._delay(attempt, exc))
         raise AssertionError("unreachable")
 
 
@@ -120,15 +125,19 @@ class Limited(_Wrapper):
             raise ValueError("max_concurrency must be >= 1")
         self.max_concurrency = max_concurrency
         self._threads = threading.BoundedSemaphore(max_concurrency)
-        self._loops: dict[int, asyncio.Semaphore] = {}
+        # one asyncio semaphore per event loop (a semaphore binds to the loop it waits in)
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary())
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
         with self._threads:
             return self.inner.complete(messages, sampling)
 
     async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
-        loop = id(asyncio.get_running_loop())
-        sem = self._loops.setdefault(loop, asyncio.Semaphore(self.max_concurrency))
+        loop = asyncio.get_running_loop()
+        sem = self._loops.get(loop)
+        if sem is None:
+            sem = self._loops[loop] = asyncio.Semaphore(self.max_concurrency)
         async with sem:
             return await self.inner.acomplete(messages, sampling)
 
