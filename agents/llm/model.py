@@ -87,9 +87,21 @@ class LanguageModel(ABC):
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
         """Answer ``messages``; raise :class:`ModelError` on failure."""
 
+    def identity(self) -> dict[str, Any]:
+        """What distinguishes this model's answers (used in cache keys)."""
+        return {"model": self.name}
+
     async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
         """Async version (default: the sync call in a worker thread)."""
         return await asyncio.to_thread(self.complete, messages, sampling)
+
+
+def _causes(exc: BaseException | None) -> list[BaseException]:
+    chain: list[BaseException] = []
+    while exc is not None and all(exc is not e for e in chain):
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
 
 
 def _classify(exc: BaseException) -> ModelError:
@@ -99,6 +111,10 @@ def _classify(exc: BaseException) -> ModelError:
     text = str(exc)[:500]
     if "Timeout" in name or isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
         return ModelError("timeout", text, True)
+    # litellm reports unparseable bodies as 500s; the cause chain tells them apart
+    if (any(isinstance(e, json.JSONDecodeError) for e in _causes(exc))
+            or "returned 'choices'" in text):
+        return ModelError("malformed", text, True)
     if "RateLimit" in name or status == 429:
         return ModelError("rate_limit", text, True)
     if "Authentication" in name or "PermissionDenied" in name or status in (401, 403):
@@ -144,6 +160,11 @@ class LiteLLMModel(LanguageModel):
         self.extra = dict(extra or {})
         self._schema_ok: bool | None = None
 
+    def identity(self) -> dict[str, Any]:
+        """Model id, endpoint and options: two servers both serving ``openai/x`` differ."""
+        return {"model": self.model, "api_base": self.api_base, "structured": self.structured,
+                "extra": {k: v for k, v in sorted(self.extra.items()) if k != "max_retries"}}
+
     def _litellm(self) -> Any:
         import litellm
 
@@ -169,7 +190,9 @@ class LiteLLMModel(LanguageModel):
     def _kwargs(self, litellm: Any, messages: Sequence[Message], s: Sampling) -> dict[str, Any]:
         kw: dict[str, Any] = {"model": self.model, "messages": [dict(m) for m in messages],
                               "temperature": s.temperature, "max_tokens": s.max_tokens,
-                              "timeout": s.timeout, **self.extra}
+                              "timeout": s.timeout,
+                              # the SDK would retry behind Retrying's back (3 requests a call)
+                              "max_retries": 0, **self.extra}
         if s.seed is not None:
             kw["seed"] = s.seed
         if self.api_base:

@@ -15,7 +15,7 @@ import os
 import random
 import threading
 import time
-import weakref
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -28,6 +28,9 @@ class _Wrapper(LanguageModel):
     def __init__(self, inner: LanguageModel) -> None:
         self.inner = inner
         self.name = inner.name
+
+    def identity(self) -> dict[str, Any]:
+        return self.inner.identity()
 
 
 class Retrying(_Wrapper):
@@ -116,30 +119,88 @@ class Budgeted(_Wrapper):
         return self._spend(await self.inner.acomplete(messages, sampling))
 
 
+class _Slots:
+    """A first-come-first-served counting semaphore shared by threads and by the tasks of
+    any number of event loops (an ``asyncio.Semaphore`` binds to one loop)."""
+
+    def __init__(self, n: int) -> None:
+        self._free = n
+        self._lock = threading.Lock()
+        self._waiters: deque[Any] = deque()  # threading.Event, or (loop, future)
+
+    def _take(self, waiter: Any) -> bool:
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return True
+            self._waiters.append(waiter)
+            return False
+
+    def acquire(self) -> None:
+        event = threading.Event()
+        if not self._take(event):
+            event.wait()
+
+    async def aacquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        if self._take((loop, fut)):
+            return
+        try:
+            await fut
+        except asyncio.CancelledError:
+            with self._lock:
+                queued = (loop, fut) in self._waiters
+                if queued:
+                    self._waiters.remove((loop, fut))
+            if not queued and fut.done() and not fut.cancelled():
+                self.release()  # the slot was handed over just before the cancel
+            raise
+
+    def _grant(self, fut: asyncio.Future[None]) -> None:
+        if fut.done():  # cancelled meanwhile: pass the slot on
+            self.release()
+        else:
+            fut.set_result(None)
+
+    def release(self) -> None:
+        with self._lock:
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                if isinstance(waiter, threading.Event):
+                    waiter.set()
+                    return
+                loop, fut = waiter
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(self._grant, fut)
+                    return
+            self._free += 1
+
+
 class Limited(_Wrapper):
-    """At most ``max_concurrency`` calls in flight (threads and asyncio tasks alike)."""
+    """At most ``max_concurrency`` calls in flight, counted across threads and every event
+    loop of the process."""
 
     def __init__(self, inner: LanguageModel, max_concurrency: int) -> None:
         super().__init__(inner)
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be >= 1")
         self.max_concurrency = max_concurrency
-        self._threads = threading.BoundedSemaphore(max_concurrency)
-        # one asyncio semaphore per event loop (a semaphore binds to the loop it waits in)
-        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary())
+        self._slots = _Slots(max_concurrency)
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
-        with self._threads:
+        self._slots.acquire()
+        try:
             return self.inner.complete(messages, sampling)
+        finally:
+            self._slots.release()
 
     async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
-        loop = asyncio.get_running_loop()
-        sem = self._loops.get(loop)
-        if sem is None:
-            sem = self._loops[loop] = asyncio.Semaphore(self.max_concurrency)
-        async with sem:
+        await self._slots.aacquire()
+        try:
             return await self.inner.acomplete(messages, sampling)
+        finally:
+            self._slots.release()
 
 
 class Cached(_Wrapper):
@@ -164,7 +225,8 @@ class Cached(_Wrapper):
         return self.policy == "always" or (self.policy == "auto" and sampling.temperature == 0)
 
     def key(self, messages: Sequence[Message], sampling: Sampling) -> str:
-        blob = json.dumps({"model": self.name, "messages": [dict(m) for m in messages],
+        blob = json.dumps({"model": self.inner.identity(),
+                           "messages": [dict(m) for m in messages],
                            "sampling": sampling.cache_key()}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -174,10 +236,11 @@ class Cached(_Wrapper):
     def _load(self, key: str) -> Completion | None:
         try:
             data = json.loads(self._path(key).read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+            hit = Completion(**{**data, "cached": True, "latency_s": 0.0, "retries": 0})
+        except (FileNotFoundError, json.JSONDecodeError, TypeError):  # absent or foreign
             return None
         self.hits += 1
-        return Completion(**{**data, "cached": True, "latency_s": 0.0, "retries": 0})
+        return hit
 
     def _store(self, key: str, c: Completion) -> Completion:
         self.misses += 1

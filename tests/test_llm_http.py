@@ -1,0 +1,375 @@
+"""The language-model layer end to end: agora's classes -> real litellm -> real HTTP -> a
+scriptable OpenAI-compatible server on 127.0.0.1 (:mod:`fake_openai`).
+
+``LiteLLMModel`` turns off the OpenAI SDK's own retries (``max_retries=0``), so every call
+is one HTTP request and only agora's ``Retrying`` retries
+(``test_one_http_request_per_call``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from fake_openai import FakeOpenAI, Reply  # noqa: E402
+
+from agora.agents.llm.model import Completion, LiteLLMModel, ModelError, Sampling  # noqa: E402
+from agora.agents.llm.wrappers import Budgeted, Cached, Limited, Retrying  # noqa: E402
+
+pytest.importorskip("litellm")
+
+ACTION = '{"action": "cooperate", "reason": "tit for tat"}'
+SECRET = "sk-secret-test"
+KEY_ENV = "AGORA_TEST_FAKE_OPENAI_KEY"
+NO_SDK_RETRY = {"max_retries": 0}
+MSGS = [{"role": "system", "content": "You play the repeated prisoner's dilemma."},
+        {"role": "user", "content": "Round 3. Your opponent cooperated. Your move?"}]
+GREEDY = Sampling(temperature=0.0, max_tokens=32, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def fake() -> FakeOpenAI:
+    with FakeOpenAI(content=ACTION) as server:
+        LiteLLMModel("openai/fake", api_base=server.url, extra=NO_SDK_RETRY).complete(
+            MSGS, GREEDY)  # litellm's first call costs ~1 s of one-off set-up
+        yield server
+
+
+@pytest.fixture
+def server(fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    fake.default, fake.latency, fake.script = "ok", 0.2, None
+    fake.reset()
+    return fake
+
+
+def model(server: FakeOpenAI, **kw) -> LiteLLMModel:
+    kw.setdefault("extra", NO_SDK_RETRY)
+    return LiteLLMModel("openai/fake", api_base=server.url, api_key_env=KEY_ENV, **kw)
+
+
+class FakeSleep:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+def expected_tokens(messages: list[dict], text: str) -> tuple[int, int]:
+    """The fake server's usage formula."""
+    return sum(len(m["content"].split()) + 4 for m in messages), len(text.split())
+
+
+def call(m, sampling: Sampling = GREEDY, how: str = "sync", messages=MSGS) -> Completion:
+    if how == "sync":
+        return m.complete(messages, sampling)
+    return asyncio.run(m.acomplete(messages, sampling))
+
+
+def raises(m, sampling: Sampling = GREEDY, how: str = "sync") -> ModelError:
+    with pytest.raises(ModelError) as info:
+        call(m, sampling, how)
+    return info.value
+
+
+# -- plain answers --------------------------------------------------------------------------
+@pytest.mark.parametrize("how", ["sync", "async"])
+def test_ok_answer_text_tokens_latency(server: FakeOpenAI, how: str) -> None:
+    c = call(model(server), how=how)
+    assert c.text == ACTION
+    assert (c.tokens_in, c.tokens_out) == expected_tokens(MSGS, ACTION)
+    assert c.latency_s > 0
+    assert c.model == "openai/fake"
+    assert (c.cached, c.retries, c.cost) == (False, 0, None)  # unregistered model: no price
+    assert server.count == 1
+    req = server.requests[0]
+    assert req.messages == MSGS and req["model"] == "fake"
+    assert (req["temperature"], req["max_tokens"], req["seed"]) == (0.0, 32, None)
+    assert req.auth_sent and "response_format" not in req.body
+
+
+def test_sampling_parameters_reach_the_server(server: FakeOpenAI) -> None:
+    schema = {"type": "object", "properties": {"action": {"type": "string"}},
+              "required": ["action"]}
+    s = Sampling(temperature=0.7, max_tokens=17, seed=42, schema=schema, timeout=5)
+    model(server, structured="always").complete(MSGS, s)
+    model(server, structured="never").complete(MSGS, s)
+    model(server).complete(MSGS, s)  # "auto": litellm knows nothing of openai/fake
+    forced, never, auto = server.requests
+    assert (forced["temperature"], forced["max_tokens"], forced["seed"]) == (0.7, 17, 42)
+    assert forced["response_format"] == {"type": "json_schema", "json_schema": {
+        "name": "answer", "schema": schema}}
+    assert "response_format" not in never.body and "response_format" not in auto.body
+
+
+def test_missing_key_variable_is_auth_error_without_a_request(
+        server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEY_ENV)
+    err = raises(model(server))
+    assert (err.kind, err.retryable, server.count) == ("auth", False, 0)
+
+
+# -- failures -> ModelError kinds -----------------------------------------------------------
+FAILURES = [("500", "server", True), ("502", "server", True), ("503", "server", True),
+            ("429", "rate_limit", True), ("400", "bad_request", False),
+            ("404", "bad_request", False), ("401", "auth", False)]
+
+
+@pytest.mark.parametrize("how", ["sync", "async"])
+@pytest.mark.parametrize(("mode", "kind", "retryable"), FAILURES)
+def test_http_failures_map_to_kinds(server: FakeOpenAI, mode: str, kind: str, retryable: bool,
+                                    how: str) -> None:
+    server.default = mode
+    err = raises(model(server), how=how)
+    assert (err.kind, err.retryable) == (kind, retryable)
+    assert server.count == 1
+    assert SECRET not in str(err) and SECRET not in repr(err.__cause__)
+
+
+@pytest.mark.parametrize("how", ["sync", "async"])
+def test_hang_past_timeout_is_a_retryable_timeout(server: FakeOpenAI, how: str) -> None:
+    server.default = "hang"
+    t0 = time.perf_counter()
+    err = raises(model(server), Sampling(timeout=0.5), how)
+    assert (err.kind, err.retryable) == ("timeout", True)
+    assert 0.4 < time.perf_counter() - t0 < 3.0
+
+
+@pytest.mark.parametrize("mode", ["garbage", "nochoices"])
+def test_garbage_body_is_a_retryable_error(server: FakeOpenAI, mode: str) -> None:
+    # litellm turns a 200 whose body is not JSON (JSONDecodeError in the cause chain) or has
+    # no choices into litellm.InternalServerError with status_code 500.
+    import litellm
+
+    server.default = mode
+    err = raises(model(server))
+    assert isinstance(err.__cause__, litellm.InternalServerError)
+    assert err.__cause__.status_code == 500
+    assert err.retryable and err.kind in ("server", "malformed")
+    assert server.count == 1
+
+
+@pytest.mark.parametrize("mode", ["garbage", "nochoices"])
+def test_garbage_body_is_malformed(server: FakeOpenAI, mode: str) -> None:
+    server.default = mode
+    assert raises(model(server)).kind == "malformed"
+
+
+@pytest.mark.parametrize("mode", ["500", "hang"])
+def test_one_http_request_per_call(server: FakeOpenAI, mode: str) -> None:
+    server.default = mode
+    budget = Budgeted(model(server, extra={}), max_calls=1)
+    raises(budget, Sampling(timeout=0.3))
+    assert server.count == budget.calls == 1
+
+
+# -- Retrying ---------------------------------------------------------------------------------
+def test_retrying_recovers_after_two_retries(server: FakeOpenAI) -> None:
+    server.push("500", Reply("429", retry_after=0), "ok")
+    sleep = FakeSleep()
+    c = Retrying(model(server), max_retries=2, sleep=sleep).complete(MSGS, GREEDY)
+    assert (c.text, c.retries, server.count) == (ACTION, 2, 3)
+    assert len(sleep.calls) == 2 and all(s > 0 for s in sleep.calls)
+    assert [r.mode for r in server.requests] == ["500", "429", "ok"]
+
+
+def test_retrying_async_recovers(server: FakeOpenAI) -> None:
+    server.push("503", "ok")
+    sleep = FakeSleep()
+    c = asyncio.run(Retrying(model(server), max_retries=2, sleep=sleep).acomplete(MSGS, GREEDY))
+    assert (c.retries, server.count, len(sleep.calls)) == (1, 2, 1)
+
+
+@pytest.mark.parametrize("how", ["sync", "async"])
+def test_retrying_gives_up_with_the_last_error(server: FakeOpenAI, how: str) -> None:
+    server.push("500", "503", "429", "ok")
+    sleep = FakeSleep()
+    err = raises(Retrying(model(server), max_retries=2, base_delay=0.001, sleep=sleep),
+                 how=how)
+    assert (err.kind, server.count) == ("rate_limit", 3)
+    assert len(sleep.calls) == 2
+
+
+@pytest.mark.parametrize("mode", ["400", "401"])
+def test_non_retryable_is_not_retried(server: FakeOpenAI, mode: str) -> None:
+    server.push(mode, "ok")
+    sleep = FakeSleep()
+    err = raises(Retrying(model(server), max_retries=3, sleep=sleep))
+    assert not err.retryable and server.count == 1 and sleep.calls == []
+
+
+# -- Budgeted ---------------------------------------------------------------------------------
+def test_budget_stops_at_max_calls(server: FakeOpenAI) -> None:
+    m = Budgeted(model(server), max_calls=2)
+    call(m), call(m, how="async")
+    err = raises(m)
+    assert (err.kind, err.retryable, server.count, m.calls) == ("budget", False, 2, 2)
+
+
+def test_budget_counts_retries_as_calls(server: FakeOpenAI) -> None:
+    server.push("500", "500", "500", "ok")
+    budget = Budgeted(model(server), max_calls=3)
+    sleep = FakeSleep()
+    err = raises(Retrying(budget, max_retries=5, sleep=sleep))
+    assert (err.kind, budget.calls, server.count, len(sleep.calls)) == ("budget", 3, 3, 3)
+
+
+def test_token_budget(server: FakeOpenAI) -> None:
+    m = Budgeted(model(server), max_tokens=sum(expected_tokens(MSGS, ACTION)))
+    call(m)
+    assert raises(m).kind == "budget" and server.count == 1
+
+
+# -- Limited ----------------------------------------------------------------------------------
+def test_limited_async_never_exceeds_limit_at_the_server(server: FakeOpenAI) -> None:
+    server.default, server.latency = "slow", 0.2
+    m = Limited(model(server), 4)
+
+    async def burst() -> list[Completion]:
+        return await asyncio.gather(*[m.acomplete(MSGS, GREEDY) for _ in range(16)])
+
+    t0 = time.perf_counter()
+    answers = asyncio.run(burst())
+    assert len(answers) == 16 and server.count == 16
+    assert server.max_in_flight == 4
+    assert time.perf_counter() - t0 >= 4 * 0.2 * 0.9  # 16 calls in 4 waves
+
+
+def test_limited_threads_never_exceed_limit(server: FakeOpenAI) -> None:
+    server.default, server.latency = "slow", 0.1
+    m = Limited(model(server), 4)
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(lambda _: m.complete(MSGS, GREEDY), range(12)))
+    assert server.count == 12 and server.max_in_flight == 4
+
+
+def test_limited_threads_and_tasks_share_the_limit(server: FakeOpenAI) -> None:
+    server.default, server.latency = "slow", 0.2
+    m = Limited(model(server), 4)
+
+    async def burst() -> None:
+        await asyncio.gather(*[m.acomplete(MSGS, GREEDY) for _ in range(8)])
+
+    threads = [threading.Thread(target=m.complete, args=(MSGS, GREEDY)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    asyncio.run(burst())
+    for t in threads:
+        t.join()
+    assert server.count == 16 and server.max_in_flight <= 4
+
+
+# -- Cached -----------------------------------------------------------------------------------
+def cache_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def test_cache_hit_sends_nothing(server: FakeOpenAI, tmp_path: Path) -> None:
+    m = Cached(model(server), tmp_path)
+    first, second = call(m), call(m, how="async")
+    assert server.count == 1 and (m.hits, m.misses) == (1, 1)
+    assert (first.cached, second.cached) == (False, True)
+    assert (second.text, second.tokens_in, second.tokens_out) == (
+        first.text, first.tokens_in, first.tokens_out)
+    call(m, Sampling(temperature=0.0, max_tokens=32, timeout=99))  # timeout is not in the key
+    assert server.count == 1
+
+
+def test_cache_misses_on_seed_temperature_and_messages(server: FakeOpenAI,
+                                                      tmp_path: Path) -> None:
+    m = Cached(model(server), tmp_path, policy="always")
+    for s in [Sampling(seed=1), Sampling(seed=2), Sampling(temperature=0.5, seed=1),
+              Sampling(temperature=0.7, seed=1), Sampling(seed=1, max_tokens=9)]:
+        call(m, s)
+    call(m, Sampling(seed=1), messages=MSGS[:1])
+    assert server.count == 6 and m.hits == 0
+    call(m, Sampling(temperature=0.7, seed=1))
+    assert server.count == 6 and m.hits == 1
+
+
+def test_auto_policy_does_not_cache_sampled_calls(server: FakeOpenAI, tmp_path: Path) -> None:
+    m = Cached(model(server), tmp_path)
+    s = Sampling(temperature=0.8, seed=3)
+    assert not call(m, s).cached and not call(m, s).cached
+    assert server.count == 2 and cache_files(tmp_path) == []
+    off = Cached(model(server), tmp_path, policy="off")
+    call(off), call(off)
+    assert server.count == 4 and cache_files(tmp_path) == []
+
+
+def test_errors_are_not_cached(server: FakeOpenAI, tmp_path: Path) -> None:
+    server.push("500")
+    m = Cached(model(server), tmp_path)
+    assert raises(m).kind == "server"
+    assert not call(m).cached and call(m).cached and server.count == 2
+
+
+def test_cache_survives_a_new_instance(server: FakeOpenAI, tmp_path: Path) -> None:
+    call(Cached(model(server), tmp_path))
+    rerun = Cached(model(server), tmp_path)  # a re-run: new objects, same folder
+    c = call(rerun)
+    assert c.cached and c.text == ACTION and server.count == 1 and rerun.hits == 1
+
+
+def test_concurrent_writers_do_not_corrupt(server: FakeOpenAI, tmp_path: Path) -> None:
+    server.default, server.latency = "slow", 0.1  # all misses overlap, then all write
+    writers = [Cached(model(server), tmp_path) for _ in range(4)]
+    prompts = [[{"role": "user", "content": f"prompt {i}"}] for i in range(4)]
+    jobs = [(w, p) for w in writers for p in prompts for _ in range(2)]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        list(pool.map(lambda j: j[0].complete(j[1], GREEDY), jobs))
+
+    async def tasks() -> None:  # and asyncio writers on one instance
+        await asyncio.gather(*[writers[0].acomplete(p, Sampling(seed=5)) for p in prompts * 2])
+
+    asyncio.run(tasks())
+    files = cache_files(tmp_path)
+    assert len(files) == 8 and all(f.suffix == ".json" for f in files)  # no .tmp left over
+    for f in files:
+        assert Completion(**json.loads(f.read_text())).text == ACTION
+    sent = server.count
+    fresh = Cached(model(server), tmp_path)
+    assert all(call(fresh, GREEDY, messages=p).cached for p in prompts)
+    assert server.count == sent
+
+
+def test_cache_hit_spends_no_budget(server: FakeOpenAI, tmp_path: Path) -> None:
+    budget = Budgeted(model(server), max_calls=1)
+    m = Cached(Retrying(Limited(budget, 2), max_retries=2), tmp_path)  # build_model's order
+    call(m), call(m), call(m, how="async")
+    assert server.count == budget.calls == 1
+
+
+def test_cache_key_tells_endpoints_apart(server: FakeOpenAI, tmp_path: Path) -> None:
+    with FakeOpenAI(content='{"action": "defect"}') as other:
+        call(Cached(model(server), tmp_path))
+        c = call(Cached(model(other), tmp_path))
+        assert c.text == '{"action": "defect"}' and other.count == 1
+
+
+# -- the API key never leaks --------------------------------------------------------------
+def test_api_key_never_stored(server: FakeOpenAI, tmp_path: Path) -> None:
+    m = Cached(Retrying(model(server), max_retries=1, sleep=FakeSleep()), tmp_path)
+    server.push("500", "ok")
+    fresh, hit = call(m), call(m)
+    server.push("401")
+    err = raises(m, Sampling(seed=9))
+    assert all(r.auth_sent for r in server.requests)  # the key was sent...
+    for c in (fresh, hit):  # ...and is nowhere else
+        assert SECRET not in repr(asdict(c))
+    assert SECRET not in str(err) and SECRET not in repr(err.__cause__)
+    assert SECRET not in repr(vars(m.inner.inner))
+    blobs = [f.read_bytes() for f in cache_files(tmp_path)]
+    assert blobs and all(SECRET.encode() not in b for b in blobs)
+    assert all(SECRET not in repr(r) for r in server.requests)
