@@ -37,6 +37,7 @@ thread-safe), and ``acompletion`` runs the generation in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.util
 import json
 import os
@@ -165,7 +166,19 @@ class _Engine:
                 llm = self._llama.get(name)
                 if llm is None:
                     llm = self._llama[name] = load_llama(name)
+                    if len(self._llama) == 1:
+                        atexit.register(self.close)
         return llm
+
+    def close(self) -> None:
+        """Free the models before interpreter shutdown (llama-cpp's ``__del__`` fails on a
+        half torn-down interpreter and prints an ignored exception)."""
+        with self._load_lock:
+            for llm in self._llama.values():
+                close = getattr(llm, "close", None)
+                if close is not None:
+                    close()
+            self._llama.clear()
 
 
 def model_path(name: str = MODEL_NAME) -> str:

@@ -16,7 +16,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -373,3 +375,37 @@ def test_api_key_never_stored(server: FakeOpenAI, tmp_path: Path) -> None:
     blobs = [f.read_bytes() for f in cache_files(tmp_path)]
     assert blobs and all(SECRET.encode() not in b for b in blobs)
     assert all(SECRET not in repr(r) for r in server.requests)
+
+
+@pytest.mark.slow
+def test_a_run_against_a_misbehaving_server_accounts_for_every_episode(tmp_path, monkeypatch):
+    """Real `agora run` path: 500s, 429s, garbage and hangs; the run finishes, fallbacks
+    and model errors are counted, failed episodes are recorded and retried on resume."""
+    from agora.experiments import parse_config, run_experiment
+
+    def script(index: int, body: dict[str, Any]) -> str:
+        return ("ok", "500", "ok", "429", "garbage", "ok", "hang", "ok")[index % 8]
+
+    with FakeOpenAI(content='{"action": "cooperate"}', script=script) as server:
+        llm = {"name": "llm", "model": "openai/fake", "api_base": server.url, "cache": "off",
+               "timeout": 1.0, "max_retries": 1, "max_attempts": 2}
+        cfg = {"name": "http", "env": "RepeatedPD-v0", "params": {"rounds": 3},
+               "agents": {"player_0": {**llm, "fallback": "random"},
+                          "player_1": {**llm, "fallback": "none"}},
+               "episodes": 6, "seed": 2, "episode_concurrency": 3}
+        first = run_experiment(parse_config(cfg), tmp_path / "r", progress=False)
+        episodes = first.episodes
+        assert len(episodes) == 6 and sorted(episodes["episode"]) == list(range(6))
+        assert first.failed == (episodes["status"] == "failed").sum()
+        ok = episodes[episodes.status == "ok"]
+        # each of the 3 turns got an answer or ended on a counted model error
+        turns = ok["stat.player_0.llm_calls"] + ok["stat.player_0.model_errors"]
+        assert (turns >= 3).all()
+        assert episodes["stat.player_0.fallbacks"].sum() >= 1
+        bad = episodes[episodes.status == "failed"]
+        assert bad["error"].str.contains("fallback is 'none'").all()
+        calls = pd.read_parquet(tmp_path / "r" / "calls.parquet")
+        assert calls["error"].notna().any() and (calls["retries"] > 0).any()
+        server.script = lambda i, b: "ok"  # the provider recovers: resume finishes the run
+        again = run_experiment(parse_config(cfg), tmp_path / "r", resume=True, progress=False)
+        assert again.failed == 0 and again.episodes_done == 6
