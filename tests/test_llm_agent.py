@@ -111,6 +111,22 @@ def test_provider_errors_are_retried_then_fall_back():
     assert result.calls["retries"][1] == 0
 
 
+def test_running_summary_memory():
+    def reply(messages: Any) -> str:
+        if "keep notes" in messages[0]["content"]:
+            return f"notes after {len(messages[1]['content'])} chars"
+        return '{"action": "defect"}'
+
+    game, text, agent, model = _agent(reply, memory="summary", memory_k=2)
+    result = play_episode(game, text, [agent, make_agent("always_defect")], seed=0)
+    assert result.status == "ok"
+    assert result.calls["purpose"] == ["action", "summary"] * 3
+    action_prompts = [m for m in model.seen if "keep notes" not in m[0]["content"]]
+    assert "notes on the game" not in action_prompts[0][0]["content"]
+    assert "notes after" in action_prompts[1][0]["content"]  # turn 2 sees turn 1's notes
+    assert all(len(m) == 2 for m in action_prompts)  # no raw history, only the notes
+
+
 def test_memory_policies_shape_the_prompt():
     lengths = {}
     for memory in ("full", "last_k", "none"):

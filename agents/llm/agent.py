@@ -21,7 +21,10 @@ from agora.agents.llm.factory import ModelSpec, build_model
 from agora.agents.llm.model import LanguageModel, ModelError, Sampling, messages_json
 from agora.envs import ConfigError, Game
 
-MEMORY = ("full", "last_k", "none")
+MEMORY = ("full", "last_k", "summary", "none")
+SUMMARY_PROMPT = ("You keep notes for yourself while playing a game. Rewrite the notes to "
+                  "include the latest turn, in at most {n} short sentences: what happened, "
+                  "what the other players seem to do, what you plan. Reply with the notes only.")
 
 
 def _positive(name: str, value: Any, allow_none: bool = False) -> None:
@@ -40,8 +43,10 @@ class LLMAgent(Agent):
         temperature: sampling temperature.
         max_tokens: completion cap per call.
         persona: optional text appended to the system prompt.
-        memory: ``"full"`` history, ``"last_k"`` turns (``memory_k``) or ``"none"``.
-        memory_k: turns kept with ``memory="last_k"``.
+        memory: ``"full"`` history, ``"last_k"`` turns (``memory_k``), ``"summary"`` (a
+            running summary the model rewrites after each turn, in at most ``memory_k``
+            sentences; those calls are recorded with purpose ``"summary"``) or ``"none"``.
+        memory_k: turns kept with ``memory="last_k"``, sentences with ``"summary"``.
         reasoning: ask for a free-text ``"reasoning"`` field before the action.
         max_attempts: model calls per turn, re-asks included.
         fallback: ``"random"``, a heuristic agent's name, or ``"none"`` (fail the episode).
@@ -92,6 +97,7 @@ class LLMAgent(Agent):
         self._fallback_agent: Agent | None = None
         self._game: Game[Any, Any, Any] | None = None
         self.history: list[tuple[str, str]] = []
+        self.summary = ""
         self.calls: list[dict[str, Any]] = []
         self.counts: dict[str, float] = {}
 
@@ -115,6 +121,7 @@ class LLMAgent(Agent):
         if self._fallback_agent is not None:
             self._fallback_agent.reset(int(self.rng.integers(2**62)), player)
         self.history = []
+        self.summary = ""
         self.calls = []
         self.counts = dict.fromkeys(("llm_calls", "reasks", "invalid_answers", "fallbacks",
                                      "model_errors", "cache_hits", "tokens_in", "tokens_out",
@@ -144,9 +151,11 @@ class LLMAgent(Agent):
             system += ('\n\nThink first: put your reasoning in the "reasoning" field, then '
                        "give your move.")
         system += "\nAlways answer with a single JSON object and nothing else."
+        if self.memory == "summary" and self.summary:
+            system += f"\n\nYour notes on the game so far:\n{self.summary}"
         messages = [{"role": "system", "content": system}]
         past = {"full": self.history, "last_k": self.history[-self.memory_k:],
-                "none": []}[self.memory]
+                "summary": [], "none": []}[self.memory]
         for user, assistant in past:
             messages += [{"role": "user", "content": user},
                          {"role": "assistant", "content": assistant}]
@@ -157,10 +166,12 @@ class LLMAgent(Agent):
         return messages
 
     def _record(self, attempt: int, messages: list[dict[str, str]], sampling: Sampling,
-                text: str | None, error: str | None, completion: Any = None) -> None:
+                text: str | None, error: str | None, completion: Any = None,
+                purpose: str = "action") -> None:
         c = completion
         self.calls.append({
-            "attempt": attempt, "model": self.spec.model, "temperature": sampling.temperature,
+            "attempt": attempt, "purpose": purpose, "model": self.spec.model,
+            "temperature": sampling.temperature,
             "seed": sampling.seed, "messages": messages_json(messages), "completion": text,
             "tokens_in": c.tokens_in if c else 0, "tokens_out": c.tokens_out if c else 0,
             "latency_s": c.latency_s if c else 0.0, "cost": c.cost if c else None,
@@ -196,6 +207,8 @@ class LLMAgent(Agent):
             self._record(attempt, messages, sampling, text, problem, completion)
             if problem is None:
                 self.history.append((user, text))
+                if self.memory == "summary":
+                    await self._summarize(user, text)
                 return text
             self.counts["invalid_answers"] += 1
             if attempt < self.max_attempts:
@@ -205,6 +218,23 @@ class LLMAgent(Agent):
                              f"That answer could not be used: {problem}. Answer again with "
                              f"only a JSON object matching this schema: {json.dumps(schema)}"}]
         return self._fall_back(obs, f"{self.max_attempts} invalid answers")
+
+    async def _summarize(self, observation: str, answer: str) -> None:
+        """Rewrite the running notes with the latest turn (a failed call keeps the old)."""
+        messages = [{"role": "system", "content": SUMMARY_PROMPT.format(n=self.memory_k)},
+                    {"role": "user", "content": f"Notes so far:\n{self.summary or '(none)'}"
+                                                f"\n\nLatest turn:\n{observation}\n"
+                                                f"Your answer: {answer}"}]
+        sampling = Sampling(self.temperature, self.max_tokens, int(self.rng.integers(2**31)),
+                            None, self.timeout)
+        try:
+            completion = await self.model.acomplete(messages, sampling)
+        except ModelError as exc:
+            self.counts["model_errors"] += 1
+            self._record(1, messages, sampling, None, str(exc), purpose="summary")
+            return
+        self._record(1, messages, sampling, completion.text, None, completion, "summary")
+        self.summary = completion.text.strip()
 
     def _fall_back(self, turn: TextTurn, why: str) -> str:
         self.counts["fallbacks"] += 1
