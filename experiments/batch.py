@@ -32,6 +32,7 @@ class BatchTask:
     on_invalid: str = "fail"
     record_events: bool = True
     episode_concurrency: int = 16
+    call_gate: str | None = None  # name of the run-wide model-call gate (a Ray actor)
 
 
 @dataclass
@@ -93,6 +94,10 @@ def run_batch(task: BatchTask) -> BatchResult:
     With asynchronous agents (language models) up to ``episode_concurrency`` episodes run
     at once in one event loop; records are assembled in episode order either way.
     """
+    if task.call_gate is not None:
+        from agora.agents.llm.factory import set_run_gate
+
+        set_run_gate(task.call_gate)
     game, text = make_game(task.env, task.params)
     episodes = [(e, s, [make_agent(spec, game) for spec in task.agents])
                 for e, s in zip(task.episodes, task.seeds, strict=True)]

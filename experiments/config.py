@@ -65,6 +65,8 @@ class ExperimentConfig(BaseModel):
     batch_size: int | None = Field(default=None, ge=1)
     on_invalid_action: Literal["fail", "random_legal"] = "fail"
     episode_concurrency: int = Field(default=16, ge=1)
+    llm_concurrency: int | None = Field(default=None, ge=1)
+    """Run-wide cap on model calls in flight across all Ray workers (None: per process)."""
     record_events: bool = True
     ray: RayOptions = Field(default_factory=RayOptions)
 
@@ -78,7 +80,8 @@ class ExperimentConfig(BaseModel):
 
     def fingerprint(self) -> str:
         """Hash of everything that decides the episodes (not workers or batching)."""
-        data = self.model_dump(exclude={"workers", "batch_size", "ray", "episode_concurrency"})
+        data = self.model_dump(exclude={"workers", "batch_size", "ray", "episode_concurrency",
+                                        "llm_concurrency"})
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
     def cells(self) -> list[Cell]:

@@ -16,9 +16,11 @@ import logging
 import math
 import os
 import sys
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from tqdm import tqdm
@@ -45,7 +47,7 @@ class RunSummary:
 
 
 def plan_batches(cfg: ExperimentConfig, cells: list[Cell], done: set[tuple[int, int]],
-                 workers: int) -> list[BatchTask]:
+                 workers: int, call_gate: str | None = None) -> list[BatchTask]:
     """Tasks for every (cell, episode) not yet done, about four per worker for balance.
 
     Large batches matter on small machines: with many short tasks in flight, Ray's
@@ -66,7 +68,7 @@ def plan_batches(cfg: ExperimentConfig, cells: list[Cell], done: set[tuple[int, 
                 swept=cell.swept, episodes=chunk,
                 seeds=tuple(episode_seed(cfg.seed, cell.index, e) for e in chunk),
                 on_invalid=cfg.on_invalid_action, record_events=cfg.record_events,
-                episode_concurrency=cfg.episode_concurrency,
+                episode_concurrency=cfg.episode_concurrency, call_gate=call_gate,
             ))
     return tasks
 
@@ -105,6 +107,15 @@ class RayExecutor:
                 ray.init(address="local", num_cpus=workers, include_dashboard=False,
                          log_to_driver=False, logging_level=logging.ERROR)
         self.remote = ray.remote(num_cpus=1)(run_batch)
+        self._gates: list[Any] = []
+
+    def call_gate(self, slots: int) -> str:
+        """Start a run-wide model-call gate actor; returns the name workers look up."""
+        from agora.agents.llm.gate import start_gate
+
+        name = f"agora-call-gate-{uuid.uuid4().hex[:12]}"
+        self._gates.append(start_gate(name, slots))
+        return name
 
     def map(self, tasks: Iterable[BatchTask]) -> Iterator[BatchResult]:
         queue = list(tasks)
@@ -118,6 +129,9 @@ class RayExecutor:
             yield self.ray.get(ready[0])
 
     def close(self) -> None:
+        for gate in self._gates:
+            self.ray.kill(gate)
+        self._gates = []
         if self.owns:
             self.ray.shutdown()
 
@@ -154,11 +168,14 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
             done = set(zip(ok["cell"].tolist(), ok["episode"].tolist(), strict=True))
     else:
         store.create(cfg, planned)
-    tasks = plan_batches(cfg, cells, done, workers)
+    executor = make_executor(cfg, workers) if len(done) < planned else LocalExecutor()
+    gate = None  # one process: each model's Limited(max_concurrency) already bounds it
+    if cfg.llm_concurrency is not None and isinstance(executor, RayExecutor):
+        gate = executor.call_gate(cfg.llm_concurrency)
+    tasks = plan_batches(cfg, cells, done, workers, gate)
     bar = tqdm(total=planned, initial=len(done), unit="ep", desc=cfg.name,
                disable=not progress, mininterval=0.2 if sys.stderr.isatty() else 5.0,
                dynamic_ncols=True)
-    executor = make_executor(cfg, workers) if tasks else LocalExecutor()
     try:
         for result in executor.map(tasks):
             store.write_part(result.episodes, result.events, result.calls)

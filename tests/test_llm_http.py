@@ -409,3 +409,21 @@ def test_a_run_against_a_misbehaving_server_accounts_for_every_episode(tmp_path,
         server.script = lambda i, b: "ok"  # the provider recovers: resume finishes the run
         again = run_experiment(parse_config(cfg), tmp_path / "r", resume=True, progress=False)
         assert again.failed == 0 and again.episodes_done == 6
+
+
+@pytest.mark.slow
+def test_run_wide_call_limit_holds_across_ray_workers(tmp_path, ray_session):
+    """Two Ray workers, each free to run 8 episodes at once: the server never sees more
+    than the run-wide llm_concurrency calls in flight."""
+    from agora.experiments import parse_config, run_experiment
+
+    with FakeOpenAI(content='{"action": "defect"}', default="slow", latency=0.15) as server:
+        llm = {"name": "llm", "model": "openai/fake", "api_base": server.url, "cache": "off",
+               "max_concurrency": 8}
+        cfg = parse_config({"name": "gate", "env": "RepeatedPD-v0", "params": {"rounds": 2},
+                            "agents": {"default": llm}, "episodes": 16, "batch_size": 8,
+                            "episode_concurrency": 8, "llm_concurrency": 3, "seed": 0})
+        result = run_experiment(cfg, tmp_path / "r", workers=2, progress=False)
+        assert result.failed == 0 and result.episodes_done == 16
+        assert server.count == 64
+        assert 2 <= server.max_in_flight <= 3

@@ -31,20 +31,33 @@ class ModelSpec:
     cache_dir: str | None = None
 
 
-_SHARED: dict[ModelSpec, LanguageModel] = {}
+_SHARED: dict[tuple[ModelSpec, str | None], LanguageModel] = {}
 _LOCK = threading.Lock()
+_RUN_GATE: str | None = None
+
+
+def set_run_gate(name: str | None) -> None:
+    """Name of the run-wide call gate (a Ray actor) that models built from now on use."""
+    global _RUN_GATE
+    _RUN_GATE = name
 
 
 def build_model(spec: ModelSpec) -> LanguageModel:
-    """``Cached(Retrying(Limited(Budgeted(LiteLLMModel))))``, one per spec per process."""
+    """``Cached(Retrying(Limited([RunLimited](Budgeted(LiteLLMModel)))))``, one per spec
+    (and run gate) per process."""
     with _LOCK:
-        model = _SHARED.get(spec)
+        key = (spec, _RUN_GATE)
+        model = _SHARED.get(key)
         if model is None:
             model = LiteLLMModel(spec.model, spec.api_base, spec.api_key_env, spec.structured)
             model = Budgeted(model, spec.max_calls, spec.max_tokens_budget)
+            if _RUN_GATE is not None:
+                from agora.agents.llm.gate import RunLimited
+
+                model = RunLimited(model, _RUN_GATE)
             model = Limited(model, spec.max_concurrency)
             model = Retrying(model, spec.max_retries)
             if spec.cache != "off":
                 model = Cached(model, spec.cache_dir or DEFAULT_CACHE, spec.cache)
-            _SHARED[spec] = model
+            _SHARED[key] = model
         return model
