@@ -19,6 +19,7 @@ Conventions every game follows:
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from abc import ABC, abstractmethod
@@ -263,9 +264,17 @@ class Game(ABC, Generic[P, S, V]):
     def initial_state(self, rng: np.random.Generator) -> S:
         """A fresh state; chance moves draw from ``rng``."""
 
-    @abstractmethod
+    @functools.cached_property
+    def _everyone(self) -> tuple[int, ...]:
+        return tuple(range(self.num_players))
+
     def to_move(self, state: S) -> tuple[int, ...]:
-        """Players who act now (all live players when simultaneous), ``()`` when over."""
+        """Players who act now, ``()`` when over.
+
+        The default fits simultaneous games: every player, until the game ends. Turn-based
+        games override it.
+        """
+        return self._everyone if self.status(state) is Status.RUNNING else ()
 
     @abstractmethod
     def step(self, state: S, actions: tuple[int, ...], rng: np.random.Generator) -> StepResult:

@@ -232,7 +232,6 @@ class AuctionGame(Game[AuctionParams, AuctionState, AuctionView]):
     def __init__(self, params: AuctionParams | dict | None = None) -> None:
         super().__init__(params)
         p = self.params
-        self._movers = tuple(range(p.n_players))
         self._step = p.value_max / p.granularity
         self._bne = tuple(p.granularity * bne_bid(p.rule, p.n_players, v / p.granularity)
                           for v in range(p.granularity + 1))
@@ -254,8 +253,6 @@ class AuctionGame(Game[AuctionParams, AuctionState, AuctionView]):
         return AuctionState(0, self._draw(rng), (), -1, (0.0,) * n, 0, 0, 0, 0, 0.0,
                             Status.RUNNING)
 
-    def to_move(self, state: AuctionState) -> tuple[int, ...]:
-        return self._movers if state.status is Status.RUNNING else ()
 
     def step(self, state: AuctionState, actions: tuple[int, ...],
              rng: np.random.Generator) -> StepResult:

@@ -155,7 +155,6 @@ class BeautyContestGame(Game[BeautyParams, BeautyState, BeautyView]):
 
     def __init__(self, params: BeautyParams | dict | None = None) -> None:
         super().__init__(params)
-        self._movers = tuple(range(self.params.n_players))
         self._grid_equilibria: tuple[int, ...] | None = None
 
     @property
@@ -170,8 +169,6 @@ class BeautyContestGame(Game[BeautyParams, BeautyState, BeautyView]):
         n = self.params.n_players
         return BeautyState(0, (), (), -1.0, (0.0,) * n, 0, 0.0, 0, Status.RUNNING)
 
-    def to_move(self, state: BeautyState) -> tuple[int, ...]:
-        return self._movers if state.status is Status.RUNNING else ()
 
     def outcome(self, actions: tuple[int, ...]) -> tuple[tuple[float, ...], float, int]:
         """Payoffs, target and number of closest players of one round."""

@@ -189,7 +189,6 @@ class CommonsGame(Game[CommonsParams, CommonsState, CommonsView]):
     def __init__(self, params: CommonsParams | dict | None = None) -> None:
         super().__init__(params)
         p = self.params
-        self._movers = tuple(range(p.n_players))
         self._remainder = sustainable_remainder(p.capacity, p.growth, p.floor)
         self._sustainable = min(p.capacity - self._remainder, p.n_players * p.max_harvest)
 
@@ -215,8 +214,6 @@ class CommonsGame(Game[CommonsParams, CommonsState, CommonsView]):
         n = self.params.n_players
         return CommonsState(0, self.params.capacity, (), (0,) * n, False, Status.RUNNING)
 
-    def to_move(self, state: CommonsState) -> tuple[int, ...]:
-        return self._movers if state.status is Status.RUNNING else ()
 
     def step(self, state: CommonsState, actions: tuple[int, ...],
              rng: np.random.Generator) -> StepResult:

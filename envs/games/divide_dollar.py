@@ -123,7 +123,6 @@ class DivideDollarGame(Game[DivideParams, DivideState, DivideView]):
     def __init__(self, params: DivideParams | dict | None = None) -> None:
         super().__init__(params)
         p = self.params
-        self._movers = tuple(range(p.n_players))
         self._unit = p.total / p.granularity
 
     @property
@@ -137,8 +136,6 @@ class DivideDollarGame(Game[DivideParams, DivideState, DivideView]):
     def initial_state(self, rng: np.random.Generator) -> DivideState:
         return DivideState(0, (), (0.0,) * self.params.n_players, 0.0, 0, 0, Status.RUNNING)
 
-    def to_move(self, state: DivideState) -> tuple[int, ...]:
-        return self._movers if state.status is Status.RUNNING else ()
 
     def stage_payoffs(self, actions: tuple[int, ...]) -> tuple[float, ...]:
         """Every player's payment of one round for the joint claim."""

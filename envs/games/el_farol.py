@@ -199,7 +199,6 @@ class ElFarolGame(Game[ElFarolParams, ElFarolState, ElFarolView]):
     def __init__(self, params: ElFarolParams | dict | None = None) -> None:
         super().__init__(params)
         p = self.params
-        self._movers = tuple(range(p.n_players))
         self.seats = seats_for(p)
         self.minority = p.mode == "minority"
         self._go_prob: float | None = None
@@ -211,8 +210,6 @@ class ElFarolGame(Game[ElFarolParams, ElFarolState, ElFarolView]):
     def initial_state(self, rng: np.random.Generator) -> ElFarolState:
         return ElFarolState(0, (), (), (0.0,) * self.params.n_players, 0, Status.RUNNING)
 
-    def to_move(self, state: ElFarolState) -> tuple[int, ...]:
-        return self._movers if state.status is Status.RUNNING else ()
 
     def payoff(self, action: int, attendance: int) -> float:
         """One player's payment for ``action`` when ``attendance`` players go (self included)."""

@@ -106,10 +106,6 @@ class PublicGoodsGame(Game[PublicGoodsParams, PublicGoodsState, PublicGoodsView]
     always_legal = True
     observation_shape = (3,)
 
-    def __init__(self, params: PublicGoodsParams | dict | None = None) -> None:
-        super().__init__(params)
-        self._movers = tuple(range(self.params.n_players))
-
     @property
     def num_players(self) -> int:  # type: ignore[override]
         return self.params.n_players
@@ -122,8 +118,6 @@ class PublicGoodsGame(Game[PublicGoodsParams, PublicGoodsState, PublicGoodsView]
         n = self.params.n_players
         return PublicGoodsState(0, (), (0.0,) * n, 0, Status.RUNNING)
 
-    def to_move(self, state: PublicGoodsState) -> tuple[int, ...]:
-        return self._movers if state.status is Status.RUNNING else ()
 
     def step(self, state: PublicGoodsState, actions: tuple[int, ...],
              rng: np.random.Generator) -> StepResult:

@@ -183,7 +183,6 @@ class PublicGoodsPunishGame(Game[PunishParams, PunishState, PunishView]):
     def __init__(self, params: PunishParams | dict | None = None) -> None:
         super().__init__(params)
         p = self.params
-        self._movers = tuple(range(p.n_players))
         self._masks = tuple(self._range_mask(k) for k in (p.endowment, p.max_punish))
         self._spe_pay = float(p.endowment) if p.multiplier < p.n_players \
             else p.multiplier * p.endowment
@@ -206,8 +205,6 @@ class PublicGoodsPunishGame(Game[PunishParams, PunishState, PunishView]):
         n = self.params.n_players
         return PunishState(0, False, (), (), (0.0,) * n, (0.0,) * n, 0, 0, Status.RUNNING)
 
-    def to_move(self, state: PunishState) -> tuple[int, ...]:
-        return self._movers if state.status is Status.RUNNING else ()
 
     def legal_mask(self, state: PunishState, player: int) -> np.ndarray:
         if state.status is not Status.RUNNING:

@@ -156,7 +156,6 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
         super().__init__(params)
         p = self.params
         self._pay = tuple(tuple(tuple(float(x) for x in cell) for cell in row) for row in p.payoffs)
-        self._movers = (0, 1)
         self._delta = float(p.delta)
         self._rounds = p.rounds
         bench = matrix_benchmark(self._pay).values
@@ -169,8 +168,6 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
     def initial_state(self, rng: np.random.Generator) -> MatrixState:
         return MatrixState(0, (-1, -1), (0.0, 0.0), (0, 0), 0, Status.RUNNING)
 
-    def to_move(self, state: MatrixState) -> tuple[int, ...]:
-        return self._movers if state.status is _RUNNING else ()
 
     def step(self, state: MatrixState, actions: tuple[int, ...], rng: np.random.Generator
              ) -> StepResult:

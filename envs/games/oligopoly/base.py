@@ -191,7 +191,6 @@ class OligopolyGame(Game[PT, OligopolyState, OligopolyView]):
 
     def __init__(self, params: PT | dict | None = None) -> None:
         super().__init__(params)
-        self._movers = tuple(range(self.params.n_firms))
         self._g = float(self.params.granularity)
         self._top = self.num_actions - 1
         self._bench: Benchmark | None = None
@@ -232,8 +231,6 @@ class OligopolyGame(Game[PT, OligopolyState, OligopolyView]):
         n = self.params.n_firms
         return OligopolyState(0, (), (0.0,) * n, 0, 0.0, 0.0, 0.0, 0, Status.RUNNING)
 
-    def to_move(self, state: OligopolyState) -> tuple[int, ...]:
-        return self._movers if state.status is Status.RUNNING else ()
 
     def step(self, state: OligopolyState, actions: tuple[int, ...],
              rng: np.random.Generator) -> StepResult:
