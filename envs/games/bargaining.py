@@ -23,9 +23,10 @@ Version history: v0, first release.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -135,7 +136,38 @@ def rubinstein_share(discounts: tuple[float, float]) -> float:
     return 1.0 if d0 * d1 == 1 else (1 - d1) / (1 - d0 * d1)
 
 
-class BargainingGame(Game[BargainParams, BargainState, BargainView]):
+class AlternatingOffers:
+    """Turn logic of two-player alternating-offer games (Rubinstein, GLEE's bargaining).
+
+    States carry ``round`` (1-based), ``offer`` (-1 while nothing is on the table) and
+    ``status``; player 0 proposes in odd rounds. A proposer may play any action, a
+    responder only ``REJECT`` (0) or ``ACCEPT`` (1). Mix in before :class:`Game`.
+    """
+
+    num_actions: int
+    _all_legal: np.ndarray
+    _none_legal: np.ndarray
+
+    @functools.cached_property
+    def _respond_mask(self) -> np.ndarray:
+        respond = np.zeros(self.num_actions, dtype=bool)
+        respond[[REJECT, ACCEPT]] = True
+        respond.flags.writeable = False
+        return respond
+
+    def to_move(self, state: Any) -> tuple[int, ...]:
+        if state.status is not Status.RUNNING:
+            return ()
+        p = proposer(state.round)
+        return (p,) if state.offer < 0 else (1 - p,)
+
+    def legal_mask(self, state: Any, player: int) -> np.ndarray:
+        if player not in self.to_move(state):
+            return self._none_legal
+        return self._all_legal if state.offer < 0 else self._respond_mask
+
+
+class BargainingGame(AlternatingOffers, Game[BargainParams, BargainState, BargainView]):
     """Pure rules of alternating-offers bargaining. See the module docstring."""
 
     info = GameInfo(
@@ -151,10 +183,6 @@ class BargainingGame(Game[BargainParams, BargainState, BargainView]):
 
     def __init__(self, params: BargainParams | dict | None = None) -> None:
         super().__init__(params)
-        respond = np.zeros(self.num_actions, dtype=bool)
-        respond[[REJECT, ACCEPT]] = True
-        respond.flags.writeable = False
-        self._respond_mask = respond
         p = self.params
         self._spe_share = spe_share(p.discounts, p.horizon)  # params are frozen
 
@@ -164,17 +192,6 @@ class BargainingGame(Game[BargainParams, BargainState, BargainView]):
 
     def initial_state(self, rng: np.random.Generator) -> BargainState:
         return BargainState(1, -1, 0, -1, Status.RUNNING)
-
-    def to_move(self, state: BargainState) -> tuple[int, ...]:
-        if state.status is not Status.RUNNING:
-            return ()
-        p = proposer(state.round)
-        return (p,) if state.offer < 0 else (1 - p,)
-
-    def legal_mask(self, state: BargainState, player: int) -> np.ndarray:
-        if player not in self.to_move(state):
-            return self._none_legal
-        return self._all_legal if state.offer < 0 else self._respond_mask
 
     def step(self, state: BargainState, actions: tuple[int, ...], rng: np.random.Generator
              ) -> StepResult:

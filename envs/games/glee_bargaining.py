@@ -51,10 +51,16 @@ from agora.envs.core import (
     is_real,
     require,
 )
-from agora.envs.games.bargaining import proposer, rubinstein_share, spe_keep_units, spe_share
+from agora.envs.games.bargaining import (
+    ACCEPT,
+    AlternatingOffers,
+    proposer,
+    rubinstein_share,
+    spe_keep_units,
+    spe_share,
+)
 from agora.envs.spec import EnvSpec
 
-ACCEPT, REJECT = 1, 0
 SHOW_HORIZON_MAX = 20
 """With ``show_horizon="auto"`` the horizon is shown iff ``horizon <= SHOW_HORIZON_MAX``."""
 
@@ -158,7 +164,8 @@ def glee_fairness(p: float) -> float:
     return 1.0 - 4.0 * (p - 0.5) ** 2
 
 
-class GleeBargainingGame(Game[GleeBargainParams, GleeBargainState, GleeBargainView]):
+class GleeBargainingGame(AlternatingOffers,
+                         Game[GleeBargainParams, GleeBargainState, GleeBargainView]):
     """Pure rules of GLEE bargaining. See the module docstring."""
 
     info = GameInfo(
@@ -175,10 +182,6 @@ class GleeBargainingGame(Game[GleeBargainParams, GleeBargainState, GleeBargainVi
 
     def __init__(self, params: GleeBargainParams | dict | None = None) -> None:
         super().__init__(params)
-        respond = np.zeros(self.num_actions, dtype=bool)
-        respond[[REJECT, ACCEPT]] = True
-        respond.flags.writeable = False
-        self._respond_mask = respond
         p = self.params
         self._spe_units = spe_keep_units(p.deltas, p.horizon, p.granularity)  # Alice proposes
 
@@ -188,17 +191,6 @@ class GleeBargainingGame(Game[GleeBargainParams, GleeBargainState, GleeBargainVi
 
     def initial_state(self, rng: np.random.Generator) -> GleeBargainState:
         return GleeBargainState(1, -1, 0, -1, (), Status.RUNNING)
-
-    def to_move(self, state: GleeBargainState) -> tuple[int, ...]:
-        if state.status is not Status.RUNNING:
-            return ()
-        p = proposer(state.round)
-        return (p,) if state.offer < 0 else (1 - p,)
-
-    def legal_mask(self, state: GleeBargainState, player: int) -> np.ndarray:
-        if player not in self.to_move(state):
-            return self._none_legal
-        return self._all_legal if state.offer < 0 else self._respond_mask
 
     def step(self, state: GleeBargainState, actions: tuple[int, ...], rng: np.random.Generator
              ) -> StepResult:

@@ -13,9 +13,8 @@ from typing import Any
 
 from agora.envs.core import Observation
 from agora.envs.errors import IllegalActionError
+from agora.envs.games.bargaining import ACCEPT, REJECT
 from agora.envs.games.glee_bargaining import (
-    ACCEPT,
-    REJECT,
     GleeBargainingGame,
     GleeBargainView,
 )
