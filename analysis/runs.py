@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from agora.analysis.stats import mean_ci
+from agora.experiments.store import RunStore
 
 
 @dataclass
@@ -33,24 +34,8 @@ class Run:
         path = self.root / "events.parquet"
         if path.exists():
             return pd.read_parquet(path)
-        return _read_parts(self.root, "events")
-
-
-def _read_parts(root: Path, kind: str) -> pd.DataFrame:
-    """Latest row per (cell, episode) from the parts of a partial run."""
-    parts = sorted((root / "parts").glob(f"*.{kind}.parquet"))
-    frames = []
-    for p in parts:
-        df = pd.read_parquet(p)
-        df["_part"] = int(p.name.split(".")[0])
-        frames.append(df)
-    if not frames:
-        return pd.DataFrame()
-    df = pd.concat(frames, ignore_index=True)
-    if kind == "episodes":
-        df = df.drop_duplicates(["cell", "episode"], keep="last")
-        df = df.sort_values(["cell", "episode"])
-    return df.drop(columns="_part").reset_index(drop=True)
+        _, events = RunStore(self.root).read_parts()  # a partial run: the parts so far
+        return events if events is not None else pd.DataFrame()
 
 
 def load_run(root: str | Path) -> Run:
@@ -70,7 +55,7 @@ def load_run(root: str | Path) -> Run:
     if final.exists() and manifest.get("status") != "running":
         episodes = pd.read_parquet(final)
     else:
-        episodes = _read_parts(root, "episodes")
+        episodes, _ = RunStore(root).read_parts(with_events=False)
     return Run(root, manifest, config, episodes)
 
 

@@ -131,6 +131,15 @@ def test_failed_episodes_are_recorded_and_retried_on_resume(tmp_path, monkeypatc
     again = run_experiment(cfg, tmp_path / "r", resume=True, progress=False)
     assert again.failed == 0 and again.episodes_done == 8
     pd.testing.assert_frame_equal(_stable(clean), _stable(again.episodes))
+    # read as a partial run (from the parts): superseded failed attempts are left out
+    final_events = pd.read_parquet(tmp_path / "r" / "events.parquet")
+    (tmp_path / "r" / "events.parquet").unlink()
+    (tmp_path / "r" / "episodes.parquet").unlink()
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    (tmp_path / "r" / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}))
+    partial = load_run(tmp_path / "r")
+    pd.testing.assert_frame_equal(_stable(partial.episodes), _stable(again.episodes))
+    pd.testing.assert_frame_equal(partial.events(), final_events)
 
 
 def test_text_agents_play_through_the_parser(tmp_path):
