@@ -15,7 +15,13 @@ import pyarrow as pa
 
 from agora.agents import AgentSpec, make_agent
 from agora.envs import make_game
-from agora.experiments.episode import EpisodeResult, aplay_episode, is_async, play_episode
+from agora.experiments.episode import (
+    EpisodeResult,
+    aplay_episode,
+    extend_columns,
+    is_async,
+    play_episode,
+)
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ def run_batch(task: BatchTask) -> BatchResult:
             for k, v in res.events.items():
                 events.setdefault(k, []).extend(v)
         if res.calls:
-            _extend(calls, {"cell": [task.cell] * len(res.calls["step"]),
+            extend_columns(calls, {"cell": [task.cell] * len(res.calls["step"]),
                             "episode": [episode] * len(res.calls["step"]), **res.calls})
     keys = list(dict.fromkeys(k for r in rows for k in r))  # union, first-seen order
     cols = {k: [r.get(k) for r in rows] for k in keys}
@@ -133,9 +139,3 @@ def run_batch(task: BatchTask) -> BatchResult:
 CALL_STRINGS = ("model", "messages", "completion", "error")
 
 
-def _extend(columns: dict[str, list[Any]], rows: dict[str, list[Any]]) -> None:
-    """Append column lists, padding keys that one side lacks with None."""
-    n_old = len(next(iter(columns.values()))) if columns else 0
-    n_new = len(next(iter(rows.values())))
-    for key in dict.fromkeys([*columns, *rows]):  # ordered union: stable column order
-        columns.setdefault(key, [None] * n_old).extend(rows.get(key, [None] * n_new))

@@ -204,10 +204,17 @@ def _collect_calls(agent: Agent, step: int, actor: int, calls: dict[str, list[An
     if drain is None:
         return
     for record in drain():
-        row = {"step": step, "actor": actor, **record}
-        n = len(next(iter(calls.values()))) if calls else 0
-        for key in dict.fromkeys([*calls, *row]):  # ordered union: stable column order
-            calls.setdefault(key, [None] * n).append(row.get(key))
+        extend_columns(calls, {k: [v] for k, v in {"step": step, "actor": actor,
+                                                    **record}.items()})
+
+
+def extend_columns(columns: dict[str, list[Any]], rows: dict[str, list[Any]]) -> None:
+    """Append column lists, padding the keys one side lacks with None (ordered union, so
+    the column order is stable)."""
+    n_old = len(next(iter(columns.values()))) if columns else 0
+    n_new = len(next(iter(rows.values())))
+    for key in dict.fromkeys([*columns, *rows]):
+        columns.setdefault(key, [None] * n_old).extend(rows.get(key, [None] * n_new))
 
 
 def _checker(text: TextFace[Any], obs: Observation[Any]) -> Any:
