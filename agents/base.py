@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from agora.envs import ConfigError, Game, UnknownIdError
+from agora.envs import ConfigError, UnknownIdError
 
 
 class Face(str, Enum):
@@ -61,6 +61,10 @@ class TextTurn:
     """Returns the parser's error message for a reply, or None if the reply is valid."""
     answer: Callable[[int], str] | None = None
     """The canonical reply text of an action (what a fallback heuristic answers)."""
+    fallback: Callable[[np.random.Generator], str] | None = None
+    """A random valid reply drawn with the given generator, for turns whose valid answers
+    a JSON schema cannot describe exactly (designs with constraints); ``None``: the
+    schema's :func:`~agora.agents.heuristics.random_answer` is valid."""
 
 
 class Agent(ABC):
@@ -72,13 +76,14 @@ class Agent(ABC):
     """
 
     face: ClassVar[Face] = Face.GAME
-    games: ClassVar[tuple[type[Game[Any, Any, Any]], ...]] = ()
+    games: ClassVar[tuple[type, ...]] = ()
+    """Game (or task world) classes this agent accepts; empty = any."""
 
     def __init__(self) -> None:
         self.rng = np.random.default_rng(0)
         self.player = 0
 
-    def setup(self, game: Game[Any, Any, Any]) -> None:  # noqa: B027  (optional hook)
+    def setup(self, game: Any) -> None:  # noqa: B027  (optional hook)
         """Optional hook: called once with the game (e.g. learners that know the payoffs)."""
 
     def reset(self, seed: int, player: int) -> None:
@@ -170,8 +175,13 @@ def agent_entries() -> list[AgentEntry]:
     return [_AGENTS[k] for k in sorted(_AGENTS)]
 
 
+def _name(cls: type) -> str:
+    info = getattr(cls, "info", None)
+    return str(getattr(info, "name", cls.__name__))
+
+
 def make_agent(spec: AgentSpec | str | Mapping[str, Any],
-               game: Game[Any, Any, Any] | None = None) -> Agent:
+               game: Any = None) -> Agent:
     """Build an agent from a spec, checking its parameters and (if given) the game.
 
     Raises:
@@ -193,8 +203,8 @@ def make_agent(spec: AgentSpec | str | Mapping[str, Any],
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"agent {spec.name!r}: {exc}") from exc
     if game is not None and entry.cls.games and not isinstance(game, entry.cls.games):
-        names = ", ".join(g.info.name for g in entry.cls.games)
-        raise ConfigError(f"agent {spec.name!r} plays {names}, not {game.info.name}")
+        names = ", ".join(_name(g) for g in entry.cls.games)
+        raise ConfigError(f"agent {spec.name!r} plays {names}, not {_name(type(game))}")
     if game is not None:
         try:
             agent.setup(game)

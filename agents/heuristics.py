@@ -44,6 +44,8 @@ class RandomTextAgent(Agent):
     face = Face.TEXT
 
     def act(self, obs: TextTurn) -> str:
+        if obs.fallback is not None:
+            return obs.fallback(self.rng)
         return random_answer(obs.schema, self.rng)
 
 
@@ -56,6 +58,8 @@ def random_answer(schema: Any, rng: Any) -> str:
             answer[key] = prop["enum"][int(rng.integers(len(prop["enum"])))]
         elif prop.get("type") == "integer":
             answer[key] = int(rng.integers(prop["minimum"], prop["maximum"] + 1))
+        elif prop.get("type") == "number":
+            answer[key] = float(rng.uniform(prop["minimum"], prop["maximum"]))
         else:
             answer[key] = ""
     return json.dumps(answer)

@@ -30,6 +30,7 @@ from agora.envs.registry import (
     spec,
     specs,
 )
+from agora.envs.tasks import TaskSpec, discover_families, is_task, task_spec, task_specs
 from agora.envs.text import TextFace
 
 try:
@@ -38,10 +39,12 @@ except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0+unknown"
 
 discover()  # every game module under agora.envs.games registers its SPECS
+discover_families()  # and every task family package its TASKS
 
 __all__ = [
     "AECGameEnv", "ActionParseError", "AgoraError", "Benchmark", "ConfigError", "EnvSpec",
     "Game", "GameInfo", "GameOverError", "IllegalActionError", "Observation", "ParallelGameEnv",
-    "Params", "Policy", "SinglePlayerEnv", "Status", "TextFace", "Timing", "UnknownIdError",
+    "Params", "Policy", "SinglePlayerEnv", "Status", "TaskSpec", "TextFace", "Timing",
+    "UnknownIdError", "discover_families", "is_task", "task_spec", "task_specs",
     "discover", "make", "make_game", "make_gym", "register", "spec", "specs", "__version__",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from agora.agents import AgentSpec, make_agent
-from agora.envs import make_game
+from agora.envs import is_task, make_game, task_spec
 from agora.experiments.episode import (
     EpisodeResult,
     aplay_episode,
@@ -49,8 +49,12 @@ class BatchResult:
     calls: pa.Table | None = None
 
 
+Episodes = list[tuple[int, int, list[Any]]]
+"""(episode index, seed, fresh agents) of each episode in a batch."""
+
+
 async def _play_concurrently(game: Any, text: Any, task: BatchTask,
-                             episodes: list[tuple[int, int, list[Any]]]) -> list[EpisodeResult]:
+                             episodes: Episodes) -> list[EpisodeResult]:
     gate = asyncio.Semaphore(task.episode_concurrency)
 
     async def one(seed: int, agents: list[Any]) -> EpisodeResult:
@@ -94,6 +98,30 @@ def _table(columns: dict[str, list[Any]], strings: tuple[str, ...]) -> pa.Table:
     return pa.table(arrays)
 
 
+def _play_game(task: BatchTask) -> tuple[Episodes, list[EpisodeResult]]:
+    game, text = make_game(task.env, task.params)
+    episodes = [(e, s, [make_agent(spec, game) for spec in task.agents])
+                for e, s in zip(task.episodes, task.seeds, strict=True)]
+    if any(is_async(a) for _, _, agents in episodes for a in agents):
+        return episodes, asyncio.run(_play_concurrently(game, text, task, episodes))
+    return episodes, [play_episode(game, text, agents, seed, task.on_invalid,
+                                   task.record_events) for _, seed, agents in episodes]
+
+
+def _play_task(task: BatchTask) -> tuple[Episodes, list[EpisodeResult]]:
+    from agora.experiments.tasks import play_task_episodes
+
+    spec = task_spec(task.env)
+    world = spec.make_world(task.params)
+    episodes = [(e, s, [make_agent(a, world) for a in task.agents])
+                for e, s in zip(task.episodes, task.seeds, strict=True)]
+    concurrent = any(is_async(a) for _, _, agents in episodes for a in agents)
+    results = asyncio.run(play_task_episodes(
+        spec.family, world, [(s, agents) for _, s, agents in episodes], task.record_events,
+        task.episode_concurrency if concurrent else 1))
+    return episodes, results
+
+
 def run_batch(task: BatchTask) -> BatchResult:
     """Play every episode of ``task``; fresh agents each episode, so batching never matters.
 
@@ -104,14 +132,10 @@ def run_batch(task: BatchTask) -> BatchResult:
         from agora.agents.llm.factory import set_run_gate
 
         set_run_gate(task.call_gate)
-    game, text = make_game(task.env, task.params)
-    episodes = [(e, s, [make_agent(spec, game) for spec in task.agents])
-                for e, s in zip(task.episodes, task.seeds, strict=True)]
-    if any(is_async(a) for _, _, agents in episodes for a in agents):
-        results = asyncio.run(_play_concurrently(game, text, task, episodes))
+    if is_task(task.env):
+        episodes, results = _play_task(task)
     else:
-        results = [play_episode(game, text, agents, seed, task.on_invalid, task.record_events)
-                   for _, seed, agents in episodes]
+        episodes, results = _play_game(task)
     rows: list[dict[str, Any]] = []
     events: dict[str, list[Any]] = {}
     calls: dict[str, list[Any]] = {}

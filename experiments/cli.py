@@ -20,7 +20,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 from agora.agents import agent_entries  # noqa: E402
 from agora.analysis import format_summary, load_run, summarize  # noqa: E402
-from agora.envs import AgoraError, specs  # noqa: E402
+from agora.envs import AgoraError, specs, task_specs  # noqa: E402
 from agora.experiments.config import load_config  # noqa: E402
 from agora.experiments.runner import run_experiment  # noqa: E402
 
@@ -47,17 +47,20 @@ def cmd_list(args: argparse.Namespace) -> int:
             "benchmark": bench.concept, "default opponent": s.default_opponent,
             "summary": s.summary,
         })
+    tasks = [{"id": t.id, "family": t.family, "summary": t.summary} for t in task_specs()]
     agents = []
     for e in agent_entries():
         params = ", ".join(f"{k}={v!r}" for k, v in e.parameters().items()) or "-"
-        games = ", ".join(g.info.name for g in e.cls.games) or "any"
+        games = ", ".join(getattr(g, "info", g).name if hasattr(g, "info") else g.__name__ for g in e.cls.games) or "any"
         agents.append({"agent": e.name, "face": e.cls.face.value, "games": games,
                        "parameters": params, "summary": e.summary})
     if args.json:
-        print(json.dumps({"envs": envs, "agents": agents}, indent=2))
+        print(json.dumps({"envs": envs, "tasks": tasks, "agents": agents}, indent=2))
         return 0
     print("Environments (PettingZoo: agora.envs.make(id); Gymnasium: gymnasium.make('agora/'+id))")
     print(_table(envs))
+    print("\nTasks (single-agent worlds; Gymnasium: gymnasium.make('agora/'+id))")
+    print(_table(tasks))
     print("\nAgents (use in configs by name, with parameters as keys)")
     print(_table(agents))
     return 0

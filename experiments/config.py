@@ -37,7 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agora.agents import AgentSpec, make_agent
-from agora.envs import ConfigError, UnknownIdError, spec
+from agora.envs import ConfigError, EnvSpec, TaskSpec, UnknownIdError, is_task, spec, task_spec
 
 _ROLE = re.compile(r"^player_(\d+)$")
 
@@ -118,12 +118,14 @@ class Cell:
 def _make_cell(cfg: ExperimentConfig, index: int, params: dict[str, Any],
                roles: Mapping[str, Any], swept: dict[str, Any]) -> Cell:
     where = f"cell {index} ({swept})" if swept else "config"
+    env_spec: EnvSpec | TaskSpec
     try:
-        env_spec = spec(cfg.env)
+        env_spec = task_spec(cfg.env) if is_task(cfg.env) else spec(cfg.env)
     except UnknownIdError as exc:
         raise ConfigError(f"env: {exc}") from None
     try:
-        game = env_spec.make_game(params)
+        game = (env_spec.make_world(params) if isinstance(env_spec, TaskSpec)
+                else env_spec.make_game(params))
     except ConfigError as exc:
         raise ConfigError(f"params in {where}: {exc}") from None
     n = game.num_players

@@ -146,7 +146,7 @@ async def aplay_episode(game: Game[Any, Any, Any], text: TextFace[Any],
                 replies = [await _ask(agents[p], i) for p, i in zip(movers, inputs)]
             chosen = []
             for p, obs, reply in zip(movers, observations, replies):
-                _collect_calls(agents[p], steps, p, calls)
+                collect_calls(agents[p], steps, p, calls)
                 action, raw, bad = _settle(game, text, agents[p], state, obs, reply, rng,
                                            on_invalid)
                 invalid[p] += bad
@@ -168,7 +168,7 @@ async def aplay_episode(game: Game[Any, Any, Any], text: TextFace[Any],
     except Exception as exc:  # an agent or game bug must not crash the run
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
     for p, agent in enumerate(agents):  # calls of a failed turn are kept too
-        _collect_calls(agent, steps, p, calls)
+        collect_calls(agent, steps, p, calls)
     return EpisodeResult(
         seed=seed,
         status="failed" if error else "ok",
@@ -198,7 +198,7 @@ async def _ask(agent: Agent, agent_input: Any) -> Any:
         return _Raised(exc)
 
 
-def _collect_calls(agent: Agent, step: int, actor: int, calls: dict[str, list[Any]]) -> None:
+def collect_calls(agent: Agent, step: int, actor: int, calls: dict[str, list[Any]]) -> None:
     """Move an agent's model-call records into the episode's ``calls`` columns."""
     drain = getattr(agent, "drain_calls", None)
     if drain is None:

@@ -243,4 +243,6 @@ class LLMAgent(Agent):
                              False)
         if self._fallback_agent is not None and turn.obs is not None and turn.answer:
             return turn.answer(int(self._fallback_agent.act(turn.obs)))
+        if turn.fallback is not None:
+            return turn.fallback(self.rng)
         return random_answer(turn.schema, self.rng)

@@ -1,0 +1,150 @@
+"""Single-agent *tasks*: scientific worlds and knowledge-graph worlds beside the games.
+
+A game (:mod:`agora.envs.core`) has integer actions and players who move by the rules.
+A task has one agent (a scientist, a graph builder) whose actions are structured (a
+continuous design, a triple) and whose episode has phases (experiments, then queries).
+Such worlds do not fit the integer-action :class:`~agora.envs.core.Game`, so they have
+their own small contract:
+
+* a **world** object built from plain params (``TaskSpec.make_world(params)``) that holds
+  the rules and exposes ``info`` (a :class:`~agora.envs.core.GameInfo`), ``num_players``
+  (1) and ``params``;
+* a **Gymnasium env** class built around a world (``TaskSpec.make_env``), registered as
+  ``agora/<id>`` like every game;
+* an **episode player** in :mod:`agora.experiments` per family, so ``agora run`` plays a
+  task id exactly as it plays a game id.
+
+A family package declares ``TASKS = (TaskSpec(...), ...)`` in any of its modules and
+:func:`discover_tasks` registers them, so adding a world touches no shared file.
+
+Example:
+    >>> from agora.envs.tasks import task_specs
+    >>> all(s.family in FAMILIES for s in task_specs())
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium
+
+from agora.envs.errors import ConfigError, UnknownIdError
+
+FAMILIES = ("design", "graph")
+"""Task families; each has one episode player in ``agora.experiments``."""
+
+FAMILY_PACKAGES = {"design": "agora.envs.design", "graph": "agora.envs.kg"}
+
+_ID = re.compile(r"^[A-Z][A-Za-z0-9]*-v\d+$")
+_TASKS: dict[str, TaskSpec] = {}
+
+
+def load(path: Any) -> Any:
+    """Resolve ``"package.module:Name"`` to the object (other values pass through)."""
+    if not isinstance(path, str):
+        return path
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One registered task id.
+
+    Attributes:
+        id: ``Name-vN``.
+        family: one of :data:`FAMILIES` (decides the episode player).
+        world: the world class (or ``"module:Class"``); ``world(params_mapping)`` builds it
+            and raises :class:`ConfigError` on bad params.
+        env: the Gymnasium env class (or ``"module:Class"``); ``env(world, **options)``.
+        defaults: parameter overrides that define this id.
+        summary: one line for ``agora list``.
+    """
+
+    id: str
+    family: str
+    world: Any
+    env: Any
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    summary: str = ""
+
+    @property
+    def gym_id(self) -> str:
+        return f"agora/{self.id}"
+
+    def make_world(self, params: Mapping[str, Any] | None = None) -> Any:
+        """The world with this id's defaults overridden by ``params``."""
+        return load(self.world)({**self.defaults, **(params or {})})
+
+    def make_env(self, params: Mapping[str, Any] | None = None, **options: Any) -> Any:
+        """The Gymnasium env over a fresh world."""
+        return load(self.env)(self.make_world(params), **options)
+
+
+def register_task(spec: TaskSpec) -> TaskSpec:
+    """Add a task id to the registry and to Gymnasium as ``agora/<id>``."""
+    if not _ID.match(spec.id):
+        raise ConfigError(f"task id {spec.id!r} must look like 'Name-v0'")
+    if spec.family not in FAMILIES:
+        raise ConfigError(f"task {spec.id!r}: family {spec.family!r} not in {FAMILIES}")
+    if spec.id in _TASKS:
+        raise ConfigError(f"task id {spec.id!r} is already registered")
+    _TASKS[spec.id] = spec
+    gymnasium.register(id=spec.gym_id, entry_point="agora.envs.tasks:make_task_env",
+                       kwargs={"task_id": spec.id})
+    return spec
+
+
+def make_task_env(task_id: str, params: Mapping[str, Any] | None = None,
+                  **options: Any) -> Any:
+    """The Gymnasium env of a task id (the entry point behind ``gymnasium.make``)."""
+    return task_spec(task_id).make_env(params, **options)
+
+
+def discover_tasks(package: str) -> None:
+    """Register the ``TASKS`` of every module in ``package`` (and the package itself)."""
+    pkg = importlib.import_module(package)
+    modules = [pkg]
+    for info in sorted(pkgutil.walk_packages(pkg.__path__, f"{package}."),
+                       key=lambda i: i.name):
+        if info.name.rsplit(".", 1)[-1].startswith("_"):
+            continue
+        modules.append(importlib.import_module(info.name))
+    for module in modules:
+        for s in getattr(module, "TASKS", ()):
+            if s.id not in _TASKS:
+                register_task(s)
+
+
+def discover_families() -> None:
+    """Discover every family package that is installed."""
+    for package in FAMILY_PACKAGES.values():
+        if importlib.util.find_spec(package) is not None:
+            discover_tasks(package)
+
+
+def is_task(task_id: str) -> bool:
+    """Whether ``task_id`` names a registered task (not a game)."""
+    return task_id in _TASKS
+
+
+def task_spec(task_id: str) -> TaskSpec:
+    """The spec of a task id, or :class:`UnknownIdError` listing the known ones."""
+    try:
+        return _TASKS[task_id]
+    except KeyError:
+        raise UnknownIdError(
+            f"unknown task {task_id!r}; registered: {', '.join(sorted(_TASKS))}") from None
+
+
+def task_specs(family: str | None = None) -> list[TaskSpec]:
+    """Registered task specs, sorted by id (optionally one family)."""
+    return [_TASKS[k] for k in sorted(_TASKS)
+            if family is None or _TASKS[k].family == family]

@@ -1,0 +1,114 @@
+"""Playing task ids (scientific and graph worlds) in the same runner as games.
+
+Each task family (:data:`agora.envs.tasks.FAMILIES`) has one *episode player*, a coroutine
+
+    ``async def aplay(world, agents, seed, record_events) -> EpisodeResult``
+
+that plays one episode of ``world`` with ``agents`` (one per player) from ``seed`` and
+returns the same :class:`~agora.experiments.episode.EpisodeResult` a game episode does, so
+batching, Ray, the run store, resume and ``agora show`` need no special case.
+:class:`TaskEpisode` holds what every player shares: seeding, event and call columns, the
+counted invalid answers, and a guard that turns an agent or world error into a failed
+episode with its records kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from agora.agents import Agent
+from agora.envs import AgoraError
+from agora.envs.tasks import load
+from agora.experiments.episode import EpisodeResult, collect_calls, extend_columns
+from agora.experiments.seeding import episode_streams
+
+PLAYERS = {
+    "design": "agora.experiments.discovery:aplay_discovery",
+    "graph": "agora.experiments.graph_tasks:aplay_graph_task",
+}
+
+Player = Callable[[Any, Sequence[Agent], int, bool], Awaitable[EpisodeResult]]
+
+
+def task_player(family: str) -> Player:
+    """The episode player of a task family."""
+    player: Player = load(PLAYERS[family])
+    return player
+
+
+class TaskEpisode:
+    """The bookkeeping of one task episode (for episode players).
+
+    Example:
+        >>> from agora.agents import make_agent
+        >>> ep = TaskEpisode([make_agent("random")], seed=3, record_events=True)
+        >>> ep.event(actor=0, kind="design", action="[0.5]", reward=0.25)
+        >>> ep.result(returns=[0.25], metrics={"eig": 0.25}).events["kind"]
+        ['design']
+    """
+
+    def __init__(self, agents: Sequence[Agent], seed: int, record_events: bool) -> None:
+        self.agents = list(agents)
+        self.seed = seed
+        self.start = time.perf_counter()
+        self.rng, agent_seeds = episode_streams(seed, len(self.agents))
+        for i, agent in enumerate(self.agents):
+            agent.reset(agent_seeds[i], i)
+        self.record_events = record_events
+        self.events: dict[str, list[Any]] = {}
+        self.calls: dict[str, list[Any]] = {}
+        self.invalid = [0] * len(self.agents)
+        self.steps = 0
+
+    def event(self, actor: int, kind: str, action: str, reward: float = 0.0,
+              reply: str | None = None, invalid: bool = False, **extra: Any) -> None:
+        """Record one step (a design, a query answer, a graph action) and drain the
+        actor's model calls into the call log under this step."""
+        collect_calls(self.agents[actor], self.steps, actor, self.calls)
+        self.invalid[actor] += bool(invalid)
+        if self.record_events:
+            row = {"step": self.steps, "actor": actor, "kind": kind, "action_text": action,
+                   "reply": reply, "invalid": bool(invalid), "reward": float(reward), **extra}
+            extend_columns(self.events, {k: [v] for k, v in row.items()})
+        self.steps += 1
+
+    def result(self, returns: list[float], metrics: dict[str, float],
+               error: str | None = None) -> EpisodeResult:
+        """The episode's record (model calls of unfinished turns are kept too)."""
+        for p, agent in enumerate(self.agents):
+            collect_calls(agent, self.steps, p, self.calls)
+        return EpisodeResult(
+            seed=self.seed, status="failed" if error else "ok",
+            returns=[float(r) for r in returns], length=self.steps,
+            metrics={k: float(v) for k, v in metrics.items()}, invalid=self.invalid,
+            agent_stats=[a.stats() for a in self.agents], error=error,
+            duration_s=time.perf_counter() - self.start, events=self.events,
+            calls=self.calls)
+
+    def failed(self, exc: BaseException, returns: list[float] | None = None,
+               metrics: dict[str, float] | None = None) -> EpisodeResult:
+        """A failed episode that keeps every event and call recorded so far."""
+        if isinstance(exc, AgoraError):
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+        return self.result(returns or [0.0] * len(self.agents), metrics or {}, error)
+
+
+async def play_task_episodes(family: str, world: Any,
+                             episodes: Sequence[tuple[int, Sequence[Agent]]],
+                             record_events: bool, concurrency: int) -> list[EpisodeResult]:
+    """Play ``(seed, agents)`` episodes of one world, up to ``concurrency`` at once
+    (episodes of language-model agents overlap their calls; others run one by one)."""
+    play = task_player(family)
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(seed: int, agents: Sequence[Agent]) -> EpisodeResult:
+        async with gate:
+            return await play(world, agents, seed, record_events)
+
+    return list(await asyncio.gather(*(one(s, a) for s, a in episodes)))
