@@ -51,7 +51,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     agents = []
     for e in agent_entries():
         params = ", ".join(f"{k}={v!r}" for k, v in e.parameters().items()) or "-"
-        games = ", ".join(getattr(g, "info", g).name if hasattr(g, "info") else g.__name__ for g in e.cls.games) or "any"
+        games = ", ".join(getattr(getattr(g, "info", None), "name", g.__name__)
+                          for g in e.cls.games) or "any"
         agents.append({"agent": e.name, "face": e.cls.face.value, "games": games,
                        "parameters": params, "summary": e.summary})
     if args.json:
