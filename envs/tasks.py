@@ -14,8 +14,8 @@ their own small contract:
 * an **episode player** in :mod:`agora.experiments` per family, so ``agora run`` plays a
   task id exactly as it plays a game id.
 
-A family package declares ``TASKS = (TaskSpec(...), ...)`` in any of its modules and
-:func:`discover_tasks` registers them, so adding a world touches no shared file.
+Each family's catalog module (:data:`CATALOGS`) declares ``TASKS = (TaskSpec(...), ...)``
+and :func:`discover_families` registers them when :mod:`agora.envs` is imported.
 
 Example:
     >>> from agora.envs.tasks import task_specs
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import pkgutil
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,7 +39,8 @@ from agora.envs.errors import ConfigError, UnknownIdError
 FAMILIES = ("design", "graph")
 """Task families; each has one episode player in ``agora.experiments``."""
 
-FAMILY_PACKAGES = {"design": "agora.envs.design", "graph": "agora.envs.kg"}
+CATALOGS = {"design": "agora.envs.design.catalog", "graph": "agora.envs.kg.catalog"}
+"""The module of each family that declares its ``TASKS`` (only it is imported at start)."""
 
 _ID = re.compile(r"^[A-Z][A-Za-z0-9]*-v\d+$")
 _TASKS: dict[str, TaskSpec] = {}
@@ -108,26 +108,21 @@ def make_task_env(task_id: str, params: Mapping[str, Any] | None = None,
     return task_spec(task_id).make_env(params, **options)
 
 
-def discover_tasks(package: str) -> None:
-    """Register the ``TASKS`` of every module in ``package`` (and the package itself)."""
-    pkg = importlib.import_module(package)
-    modules = [pkg]
-    for info in sorted(pkgutil.walk_packages(pkg.__path__, f"{package}."),
-                       key=lambda i: i.name):
-        if info.name.rsplit(".", 1)[-1].startswith("_"):
-            continue
-        modules.append(importlib.import_module(info.name))
-    for module in modules:
-        for s in getattr(module, "TASKS", ()):
-            if s.id not in _TASKS:
-                register_task(s)
+def discover_tasks(module_name: str) -> None:
+    """Register the ``TASKS`` declared by one catalog module."""
+    module = importlib.import_module(module_name)
+    for s in getattr(module, "TASKS", ()):
+        if s.id not in _TASKS:
+            register_task(s)
 
 
 def discover_families() -> None:
-    """Discover every family package that is installed."""
-    for package in FAMILY_PACKAGES.values():
-        if importlib.util.find_spec(package) is not None:
-            discover_tasks(package)
+    """Discover the catalog of every family that is installed."""
+    for module_name in CATALOGS.values():
+        package = module_name.rpartition(".")[0]
+        if (importlib.util.find_spec(package) is not None
+                and importlib.util.find_spec(module_name) is not None):
+            discover_tasks(module_name)
 
 
 def is_task(task_id: str) -> bool:

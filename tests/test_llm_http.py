@@ -211,6 +211,28 @@ def test_non_retryable_is_not_retried(server: FakeOpenAI, mode: str) -> None:
     assert not err.retryable and server.count == 1 and sleep.calls == []
 
 
+@pytest.mark.parametrize("how", ["sync", "async"])
+def test_retry_after_header_is_a_floor_on_the_back_off(server: FakeOpenAI, how: str) -> None:
+    server.push(Reply("429", retry_after=7))
+    sleep = FakeSleep()
+    err_model = model(server)
+    with pytest.raises(ModelError) as info:
+        err_model.complete(MSGS, GREEDY)
+    assert (info.value.kind, info.value.retry_after) == ("rate_limit", 7.0)
+    server.push(Reply("429", retry_after=7), "ok")
+    retrying = Retrying(err_model, max_retries=1, base_delay=0.001, max_delay=30, sleep=sleep)
+    c = (retrying.complete(MSGS, GREEDY) if how == "sync"
+         else asyncio.run(retrying.acomplete(MSGS, GREEDY)))
+    assert c.retries == 1 and sleep.calls == [7.0]
+
+
+def test_retry_after_is_capped_by_max_delay(server: FakeOpenAI) -> None:
+    server.push(Reply("429", retry_after=600), "ok")
+    sleep = FakeSleep()
+    Retrying(model(server), max_retries=1, max_delay=5, sleep=sleep).complete(MSGS, GREEDY)
+    assert sleep.calls == [5]
+
+
 # -- Budgeted ---------------------------------------------------------------------------------
 def test_budget_stops_at_max_calls(server: FakeOpenAI) -> None:
     m = Budgeted(model(server), max_calls=2)
@@ -286,6 +308,40 @@ def test_cache_hit_sends_nothing(server: FakeOpenAI, tmp_path: Path) -> None:
         first.text, first.tokens_in, first.tokens_out)
     call(m, Sampling(temperature=0.0, max_tokens=32, timeout=99))  # timeout is not in the key
     assert server.count == 1
+
+
+@pytest.mark.parametrize("how", ["async", "threads"])
+def test_identical_concurrent_misses_make_one_call(server: FakeOpenAI, tmp_path: Path,
+                                                   how: str) -> None:
+    server.default, server.latency = "slow", 0.3
+    m = Cached(model(server), tmp_path)
+
+    async def many() -> list[Completion]:
+        return list(await asyncio.gather(*(m.acomplete(MSGS, GREEDY) for _ in range(8))))
+
+    if how == "async":
+        out = asyncio.run(many())
+    else:
+        with ThreadPoolExecutor(8) as pool:
+            out = list(pool.map(lambda _: m.complete(MSGS, GREEDY), range(8)))
+    assert server.count == 1 and (m.misses, m.merged) == (1, 7)
+    assert sorted(c.cached for c in out) == [False] + [True] * 7
+    assert len({c.text for c in out}) == 1
+
+
+def test_a_failed_leader_fails_its_followers_and_is_not_cached(server: FakeOpenAI,
+                                                               tmp_path: Path) -> None:
+    server.push(Reply("400", delay=0.3))
+    m = Cached(model(server), tmp_path)
+
+    async def two() -> list[Any]:
+        return list(await asyncio.gather(m.acomplete(MSGS, GREEDY),
+                                         m.acomplete(MSGS, GREEDY), return_exceptions=True))
+
+    out = asyncio.run(two())
+    assert [getattr(e, "kind", None) for e in out] == ["bad_request", "bad_request"]
+    assert server.count == 1 and m.merged == 1 and cache_files(tmp_path) == []
+    assert call(m).text == ACTION and server.count == 2  # the next call asks again
 
 
 def test_cache_misses_on_seed_temperature_and_messages(server: FakeOpenAI,

@@ -12,6 +12,7 @@ Provider failures become :class:`ModelError` with a ``kind`` and whether retryin
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import os
 import time
@@ -31,10 +32,13 @@ class ModelError(AgoraError):
     """A model call failed. ``kind`` is one of: timeout, rate_limit, server, connection,
     malformed, bad_request, auth, budget, other; ``retryable`` says if trying again may help."""
 
-    def __init__(self, kind: str, message: str, retryable: bool) -> None:
+    def __init__(self, kind: str, message: str, retryable: bool,
+                 retry_after: float | None = None) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
         self.retryable = retryable
+        self.retry_after = retry_after
+        """Seconds the provider asked us to wait (its ``Retry-After`` header), if any."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,42 @@ def _causes(exc: BaseException | None) -> list[BaseException]:
     return chain
 
 
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date.
+
+    Example:
+        >>> parse_retry_after("3"), parse_retry_after("junk"), parse_retry_after(None)
+        (3.0, None, None)
+        >>> parse_retry_after("Sun, 22 Nov 2026 14:00:10 GMT", now=1795356000.0)
+        10.0
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """The provider's ``Retry-After`` (litellm keeps the raw response headers on the
+    exception as ``litellm_response_headers``; the SDK's ``response`` may carry them too)."""
+    for e in _causes(exc):
+        for headers in (getattr(e, "litellm_response_headers", None),
+                        getattr(getattr(e, "response", None), "headers", None)):
+            if headers is not None:
+                value = parse_retry_after(headers.get("retry-after"))
+                if value is not None:
+                    return value
+    return None
+
+
 def _classify(exc: BaseException) -> ModelError:
     """Map litellm/provider exceptions onto :class:`ModelError` kinds."""
     name = type(exc).__name__
@@ -116,7 +156,7 @@ def _classify(exc: BaseException) -> ModelError:
             or "returned 'choices'" in text):
         return ModelError("malformed", text, True)
     if "RateLimit" in name or status == 429:
-        return ModelError("rate_limit", text, True)
+        return ModelError("rate_limit", text, True, retry_after(exc))
     if "Authentication" in name or "PermissionDenied" in name or status in (401, 403):
         return ModelError("auth", text, False)
     if "BadRequest" in name or "NotFound" in name or "ContextWindow" in name or status in (
@@ -168,6 +208,7 @@ class LiteLLMModel(LanguageModel):
     def _litellm(self) -> Any:
         import litellm
 
+        litellm.suppress_debug_info = True  # no "Give Feedback" banner on every error
         if self.model.startswith("local/"):
             from agora.agents.llm_local import register_local_provider
 

@@ -9,6 +9,7 @@ budget counts every request that reaches the provider, retries included.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -55,10 +56,15 @@ class Retrying(_Wrapper):
         self._jitter = random.Random(0)  # timing only; never touches results
 
     def _delay(self, attempt: int, error: ModelError) -> float:
+        """Exponential back-off with jitter; a provider's ``Retry-After`` is honoured as a
+        floor (capped by ``max_delay``), never undercut by the jitter."""
         delay = min(self.max_delay, self.base_delay * 2 ** attempt)
         if error.kind == "rate_limit":
             delay = min(self.max_delay, delay * 2)
-        return delay * (0.5 + self._jitter.random() / 2)
+        delay *= 0.5 + self._jitter.random() / 2
+        if error.retry_after is not None:
+            delay = max(delay, min(self.max_delay, error.retry_after))
+        return delay
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
         for attempt in range(self.max_retries + 1):
@@ -220,6 +226,10 @@ class Cached(_Wrapper):
         self.policy = policy
         self.hits = 0
         self.misses = 0
+        self.merged = 0
+        """Misses answered by an identical request already in flight (no second call)."""
+        self._inflight: dict[str, concurrent.futures.Future[Completion]] = {}
+        self._lock = threading.Lock()
 
     def _applies(self, sampling: Sampling) -> bool:
         return self.policy == "always" or (self.policy == "auto" and sampling.temperature == 0)
@@ -251,13 +261,44 @@ class Cached(_Wrapper):
         os.replace(tmp, path)
         return c
 
+    def _claim(self, key: str) -> tuple[concurrent.futures.Future[Completion], bool]:
+        """The in-flight future of ``key`` and whether this caller leads (makes the call);
+        identical concurrent misses (from any thread or event loop) wait for the leader."""
+        with self._lock:
+            fut = self._inflight.get(key)
+            if fut is not None:
+                self.merged += 1
+                return fut, False
+            fut = self._inflight[key] = concurrent.futures.Future()
+            return fut, True
+
+    def _settle(self, key: str, fut: concurrent.futures.Future[Completion],
+                result: Completion | None, error: BaseException | None) -> None:
+        with self._lock:
+            del self._inflight[key]
+        if error is not None:
+            fut.set_exception(error)
+        else:
+            fut.set_result(replace(result, cached=True, latency_s=0.0, retries=0)
+                           if result is not None else result)
+
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
         if not self._applies(sampling):
             return self.inner.complete(messages, sampling)
         key = self.key(messages, sampling)
         hit = self._load(key)
-        return hit if hit is not None else self._store(key, self.inner.complete(messages,
-                                                                                  sampling))
+        if hit is not None:
+            return hit
+        fut, leader = self._claim(key)
+        if not leader:
+            return fut.result()
+        try:
+            result = self._store(key, self.inner.complete(messages, sampling))
+        except BaseException as exc:
+            self._settle(key, fut, None, exc)
+            raise
+        self._settle(key, fut, result, None)
+        return result
 
     async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
         if not self._applies(sampling):
@@ -266,4 +307,13 @@ class Cached(_Wrapper):
         hit = self._load(key)
         if hit is not None:
             return hit
-        return self._store(key, await self.inner.acomplete(messages, sampling))
+        fut, leader = self._claim(key)
+        if not leader:
+            return await asyncio.wrap_future(fut)
+        try:
+            result = self._store(key, await self.inner.acomplete(messages, sampling))
+        except BaseException as exc:
+            self._settle(key, fut, None, exc)
+            raise
+        self._settle(key, fut, result, None)
+        return result
