@@ -40,6 +40,7 @@ import asyncio
 import atexit
 import importlib.util
 import json
+import logging
 import os
 import threading
 import time
@@ -202,11 +203,35 @@ def llama_kwargs() -> dict[str, Any]:
             "n_gpu_layers": 0, "verbose": False}
 
 
+_LOG_CALLBACK: Any = None
+
+
+def _route_native_logs() -> None:
+    """Send llama.cpp's native log lines to the ``agora.llama`` logger (debug level)
+    instead of stderr: with ``verbose=False`` a few load-time lines still leaked."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is not None:
+        return
+    import ctypes
+
+    import llama_cpp
+
+    log = logging.getLogger("agora.llama")
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def forward(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        log.debug(text.decode("utf-8", "replace").rstrip())
+
+    _LOG_CALLBACK = forward  # the C side keeps only a pointer: keep the object alive
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
+
+
 def load_llama(name: str = MODEL_NAME) -> Any:
     """A fresh ``llama_cpp.Llama`` for the named model (prefer :func:`shared_llama`)."""
     path = model_path(name)
     from llama_cpp import Llama
 
+    _route_native_logs()
     return Llama(model_path=path, **llama_kwargs())
 
 
