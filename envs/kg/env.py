@@ -1,0 +1,192 @@
+"""Gymnasium faces of the graph worlds: fixed-size arrays with masks.
+
+:class:`KGCompletionEnv` observes the known triples as a padded ``(max_triples, 3)`` int
+array with a mask (rows past ``max_triples`` are left out, ``num_known`` still counts
+them), the visible, queried and canonical ids, the last reveal and the budget; its action
+is ``MultiDiscrete([6, E, R, E])`` = (kind index in
+:data:`~agora.envs.kg.types.ACTION_KINDS`, head, relation, tail), where a ``merge``
+reads the last component as ``other`` and ``query`` reads only the head.
+
+:class:`KGQueryEnv` observes the query, the current node and its walkable edges (padded to
+``max_edges`` with a mask); its action is ``Discrete(max_edges + 2)``: an edge index,
+then ``stay``, then ``stop``.
+
+Both apply the world's declared invalid-action policy (``world.invalid_step``) to an
+illegal action (a masked edge, an invisible entity, ...) and count it in ``info``.
+
+Example:
+    >>> from agora.envs.kg.world import CompletionWorld
+    >>> env = KGCompletionEnv(CompletionWorld({"num_entities": 20}))
+    >>> obs, info = env.reset(seed=0)
+    >>> sorted(obs)[:3], env.action_space.nvec.tolist()
+    (['budget_left', 'canonical', 'known'], [6, 20, 10, 20])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from agora.envs.errors import IllegalActionError
+from agora.envs.kg.types import ACTION_KINDS, KGAction, WalkAction
+
+_I64 = np.int64
+Obs = dict[str, np.ndarray]
+
+
+def _rows(shape: tuple[int, int], high: list[int]) -> spaces.Box:
+    top = np.broadcast_to(np.array(high, dtype=_I64), shape).copy()
+    return spaces.Box(np.zeros(shape, dtype=_I64), top, dtype=_I64)
+
+
+def _scalar(high: float, dtype: Any = _I64) -> spaces.Box:
+    return spaces.Box(0, high, shape=(1,), dtype=dtype)
+
+
+def _padded(rows: np.ndarray, cap: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    out = np.zeros((cap, width), dtype=_I64)
+    mask = np.zeros(cap, dtype=np.int8)
+    n = min(len(rows), cap)
+    out[:n] = rows[:n]
+    mask[:n] = 1
+    return out, mask
+
+
+class _WorldEnv(gym.Env):  # type: ignore[type-arg]
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(self, world: Any, render_mode: str | None = None) -> None:
+        self.world = world
+        self.render_mode = render_mode
+        self.state: Any = None
+        self.invalid = 0
+
+    def _act(self, action: Any) -> tuple[float, dict[str, Any]]:
+        try:
+            self.state, reward, info = self.world.step(self.state, action, self.np_random)
+        except IllegalActionError as exc:
+            self.state, reward, info = self.world.invalid_step(self.state)
+            self.invalid += 1
+            info = {**info, "invalid_reason": str(exc)}
+        done = self.world.done(self.state)
+        info = {**info, "invalid_actions": self.invalid}
+        if done:
+            info["metrics"] = self.world.metrics(self.state)
+        return float(reward), info
+
+    def _reset_state(self, seed: int | None) -> None:
+        super().reset(seed=seed)
+        self.state = self.world.initial_state(self.np_random)
+        self.invalid = 0
+
+    def render(self) -> str | None:  # type: ignore[override]
+        if self.render_mode == "ansi" and self.state is not None:
+            return str(self.world.text.render(self.state))
+        return None
+
+
+class KGCompletionEnv(_WorldEnv):
+    """The completion world as a Gymnasium env (see the module docstring)."""
+
+    def __init__(self, world: Any, max_triples: int | None = None,
+                 render_mode: str | None = None) -> None:
+        super().__init__(world, render_mode)
+        E, R = world.num_entities, world.num_relations
+        fixed = world.draw.fixed
+        self.max_triples = int(max_triples or (2 * len(fixed.triples) + 64 if fixed is not None
+                                               else 24 * world.num_true_entities))
+        k = world.params.reveal_k
+        self.observation_space = spaces.Dict({
+            "known": _rows((self.max_triples, 3), [E - 1, R - 1, E - 1]),
+            "known_mask": spaces.MultiBinary(self.max_triples),
+            "num_known": _scalar(E * R * E),
+            "visible": spaces.MultiBinary(E),
+            "queried": spaces.MultiBinary(E),
+            "canonical": _rows((E, 1), [E - 1]),
+            "revealed": _rows((k, 3), [E - 1, R - 1, E - 1]),
+            "revealed_mask": spaces.MultiBinary(k),
+            "budget_left": _scalar(float(world.params.budget), np.float32),
+        })
+        self.action_space = spaces.MultiDiscrete([len(ACTION_KINDS), E, R, E])
+
+    @staticmethod
+    def to_action(vec: Any) -> KGAction:
+        """The world action of an ``action_space`` vector."""
+        kind, h, r, t = (int(v) for v in vec)
+        name = ACTION_KINDS[kind]
+        if name == "merge":
+            return KGAction.merge(h, t)
+        if name == "query":
+            return KGAction.query(h)
+        return KGAction.stop() if name == "stop" else KGAction(name, h, r, t)
+
+    def _obs(self) -> Obs:
+        s, g, E = self.state, self.state.graph, self.world.num_entities
+        known, known_mask = _padded(g.rows[:g.n], self.max_triples, 3)
+        revealed, revealed_mask = _padded(s.revealed, self.world.params.reveal_k, 3)
+        return {"known": known, "known_mask": known_mask,
+                "num_known": np.array([g.n], dtype=_I64),
+                "visible": s.visible.astype(np.int8), "queried": s.queried_mask.copy(),
+                "canonical": g.rep_arr.reshape(E, 1).copy(),
+                "revealed": revealed, "revealed_mask": revealed_mask,
+                "budget_left": np.array([s.budget_left], dtype=np.float32)}
+
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[Obs, dict[str, Any]]:
+        self._reset_state(seed)
+        return self._obs(), {}
+
+    def step(self, action: Any) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
+        reward, info = self._act(self.to_action(action))
+        s = self.state
+        truncated = (not s.stopped and s.steps >= self.world.params.max_steps)
+        terminated = self.world.done(s) and not truncated
+        return self._obs(), reward, terminated, truncated, info
+
+
+class KGQueryEnv(_WorldEnv):
+    """The query world as a Gymnasium env (see the module docstring)."""
+
+    def __init__(self, world: Any, max_edges: int | None = None,
+                 render_mode: str | None = None) -> None:
+        super().__init__(world, render_mode)
+        E, R = world.num_entities, world.num_relations
+        self.max_edges = int(max_edges or world.max_degree)
+        self.observation_space = spaces.Dict({
+            "query": _rows((1, 2), [E - 1, R - 1]),
+            "current": _scalar(E - 1),
+            "edges": _rows((self.max_edges, 2), [R - 1, E - 1]),
+            "edge_mask": spaces.MultiBinary(self.max_edges),
+            "steps_left": _scalar(world.params.max_steps),
+        })
+        self.action_space = spaces.Discrete(self.max_edges + 2)
+
+    def to_action(self, index: Any) -> WalkAction:
+        """The world action of a ``Discrete`` index (a masked edge index is illegal)."""
+        i = int(index)
+        if i == self.max_edges:
+            return WalkAction.stay()
+        if i == self.max_edges + 1:
+            return WalkAction.stop()
+        rows = self.world.edges(self.state)
+        return WalkAction.move(*rows[i].tolist()) if i < len(rows) else WalkAction("move")
+
+    def _obs(self) -> Obs:
+        s = self.state
+        edges, mask = _padded(self.world.edges(s), self.max_edges, 2)
+        return {"query": np.array([[s.head, s.relation]], dtype=_I64),
+                "current": np.array([s.current], dtype=_I64), "edges": edges,
+                "edge_mask": mask,
+                "steps_left": np.array([self.world.params.max_steps - len(s.path)], dtype=_I64)}
+
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[Obs, dict[str, Any]]:
+        self._reset_state(seed)
+        return self._obs(), {}
+
+    def step(self, action: Any) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
+        reward, info = self._act(self.to_action(action))
+        return self._obs(), reward, self.world.done(self.state), False, info

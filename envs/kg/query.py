@@ -1,0 +1,228 @@
+"""The query world (MINERVA-style): answer ``(head, relation, ?)`` by walking the graph.
+
+**Description.** A true triple ``(h, r, t)`` of the hidden graph is drawn; the answers are
+every ``t'`` with ``(h, r, t')`` true. Every ``r`` edge between ``h`` and an answer
+(either way, and its inverse) is hidden; the agent starts at ``h`` and walks: ``move``
+along an outgoing edge, ``stay``, or ``stop``. With ``inverse=True`` every edge can also
+be walked backwards (relation ``r + R``, named ``"<r>^-1"``).
+
+**Players.** One. **Observations.** :class:`~agora.envs.kg.types.WalkView`.
+
+**Payoffs** (at the end only): ``reward="binary"``: 1 if the walker stands on an answer,
+else 0; ``reward="deeppath"``: ``0.1 + 0.9 / moves`` on success, ``-0.05`` on failure.
+
+**Invalid actions** (declared policy): ``check`` raises
+:class:`~agora.envs.errors.IllegalActionError` for an unknown kind or an edge that is not
+an outgoing edge of the current node; :meth:`QueryWorld.invalid_step` then counts it and
+plays ``stay`` (a wasted step).
+
+**Episode end.** ``stop``, or ``max_steps`` steps. Queries are drawn so that an answer is
+reachable within ``max_steps`` when ``require_reachable`` (up to 64 draws).
+**Benchmark.** A shortest-path walker succeeds on every reachable query.
+**Reference.** Das et al. (2018), MINERVA; Xiong et al. (2017), DeepPath. **Version.** v0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+
+from agora.envs.core import GameInfo, Timing, is_int, require
+from agora.envs.errors import GameOverError, IllegalActionError
+from agora.envs.kg.sources import KnowledgeGraph
+from agora.envs.kg.text import WalkText
+from agora.envs.kg.types import WALK_KINDS, WalkAction, WalkView
+from agora.envs.kg.world import GraphDraw, SourceParams
+
+REWARDS = ("binary", "deeppath")
+
+
+@dataclass(frozen=True)
+class QueryParams(SourceParams):
+    """Parameters of the query world (see the module docstring)."""
+
+    max_steps: int = 3
+    reward: str = "binary"
+    inverse: bool = True
+    require_reachable: bool = True
+
+    def validate(self) -> None:
+        super().validate()
+        require(is_int(self.max_steps) and self.max_steps >= 1, "max_steps", self.max_steps,
+                "an int >= 1")
+        require(self.reward in REWARDS, "reward", self.reward, f"one of {REWARDS}")
+        for name in ("inverse", "require_reachable"):
+            require(isinstance(getattr(self, name), bool), name, getattr(self, name), "a bool")
+
+
+@dataclass(frozen=True)
+class WalkGraph:
+    """A graph prepared for walking: outgoing ``(relation, tail)`` rows per node."""
+
+    kg: KnowledgeGraph
+    out: tuple[np.ndarray, ...]
+    inverse: bool
+
+    @property
+    def relation_names(self) -> tuple[str, ...]:
+        names = self.kg.relation_names
+        return names + tuple(f"{n}^-1" for n in names) if self.inverse else names
+
+    @classmethod
+    def build(cls, kg: KnowledgeGraph, inverse: bool) -> WalkGraph:
+        arr, R = kg.triples, kg.num_relations
+        if inverse:
+            arr = np.vstack([arr, np.stack([arr[:, 2], arr[:, 1] + R, arr[:, 0]], axis=1)])
+        arr = arr[np.lexsort((arr[:, 2], arr[:, 1], arr[:, 0]))]
+        cuts = np.searchsorted(arr[:, 0], np.arange(kg.num_entities + 1))
+        out = tuple(arr[cuts[i]:cuts[i + 1], 1:].copy() for i in range(kg.num_entities))
+        return cls(kg, out, inverse)
+
+
+class WalkState(NamedTuple):
+    """An episode of the query world (immutable)."""
+
+    graph: WalkGraph
+    head: int
+    relation: int
+    answers: frozenset[int]
+    current: int
+    path: tuple[tuple[int, int], ...] = ()
+    stopped: bool = False
+    invalid: int = 0
+    shortest: int = -1
+
+
+class QueryWorld:
+    """MINERVA-style query answering by walks (see the module docstring).
+
+    Example:
+        >>> world = QueryWorld({"num_entities": 40})
+        >>> s = world.initial_state(np.random.default_rng(0))
+        >>> s, reward, _ = world.step(s, WalkAction.stop(), np.random.default_rng(1))
+        >>> world.done(s), reward in (0.0, 1.0)
+        (True, True)
+    """
+
+    info: ClassVar[GameInfo] = GameInfo(
+        name="KGQuery", timing=Timing.SEQUENTIAL, family="graph",
+        description="Answer (head, relation, ?) by walking a knowledge graph.",
+        action_kind="structured", observation_kind="graph",
+        reference="MINERVA (Das et al. 2018); DeepPath (Xiong et al. 2017)")
+    num_players = 1
+
+    def __init__(self, params: Mapping[str, Any] | QueryParams | None = None,
+                 graph: KnowledgeGraph | None = None) -> None:
+        self.params = params if isinstance(params, QueryParams) else QueryParams.from_dict(
+            params)
+        self.draw = GraphDraw(self.params, graph)
+        self.num_entities, base = self.draw.shape
+        self.num_base_relations = base
+        self.num_relations = base * (2 if self.params.inverse else 1)
+        self._fixed = (WalkGraph.build(self.draw.fixed, self.params.inverse)
+                       if self.draw.fixed is not None else None)
+        self.max_degree = (max(len(o) for o in self._fixed.out) if self._fixed else 128)
+        self.text = WalkText(self)
+
+    def initial_state(self, rng: np.random.Generator) -> WalkState:
+        """Draw the graph (rule worlds) and a query, reachable if required."""
+        g, q = rng.spawn(2)
+        kg = self.draw(g)
+        graph = (replace(self._fixed, kg=kg) if self._fixed is not None and self.draw.is_fixed(kg)
+                 else WalkGraph.build(kg, self.params.inverse))
+        triples = graph.kg.triples
+        state = None
+        for _ in range(64):
+            h, r, _t = triples[int(q.integers(len(triples)))].tolist()
+            answers = frozenset(triples[(triples[:, 0] == h) & (triples[:, 1] == r), 2].tolist())
+            state = WalkState(graph, h, r, answers, h)
+            state = state._replace(shortest=self._distance(state))
+            if not self.params.require_reachable or 0 <= state.shortest <= self.params.max_steps:
+                break
+        assert state is not None
+        return state
+
+    def edges(self, state: WalkState, node: int | None = None) -> np.ndarray:
+        """Outgoing ``(relation, tail)`` rows of ``node`` (default: current) that may be
+        walked. Hidden: every edge of the query relation (either direction) between the
+        head and an answer, so a symmetric relation gives no shortcut."""
+        node = state.current if node is None else node
+        rows = state.graph.out[node]
+        direct = (rows[:, 0] == state.relation) | (
+            rows[:, 0] == state.relation + self.num_base_relations)
+        if node == state.head:
+            rows = rows[~(direct & np.isin(rows[:, 1], list(state.answers)))]
+        elif node in state.answers:
+            rows = rows[~(direct & (rows[:, 1] == state.head))]
+        return rows
+
+    def _distance(self, state: WalkState, limit: int = 16) -> int:
+        """Moves from the head to the nearest answer (-1 if none within ``limit``)."""
+        frontier, seen = {state.head}, {state.head}
+        for d in range(limit + 1):
+            if frontier & state.answers:
+                return d
+            frontier = {int(t) for u in frontier for t in self.edges(state, u)[:, 1]} - seen
+            seen |= frontier
+        return -1
+
+    def view(self, state: WalkState) -> WalkView:
+        g = state.graph
+        return WalkView(state.head, state.relation, state.current, self.edges(state),
+                        state.path, self.params.max_steps - len(state.path),
+                        self.num_entities, self.num_relations, self.num_base_relations,
+                        g.kg.entity_names, g.relation_names)
+
+    def done(self, state: WalkState) -> bool:
+        return state.stopped or len(state.path) >= self.params.max_steps
+
+    def check(self, state: WalkState, action: WalkAction) -> None:
+        """Raise :class:`IllegalActionError` unless ``action`` is legal now."""
+        if action.kind not in WALK_KINDS:
+            raise IllegalActionError(f"unknown action kind {action.kind!r}; kinds: {WALK_KINDS}")
+        if action.kind == "move":
+            rows = self.edges(state)
+            if not ((rows[:, 0] == action.relation) & (rows[:, 1] == action.tail)).any():
+                raise IllegalActionError(f"({action.relation}, {action.tail}) is not an "
+                                         f"outgoing edge of node {state.current}")
+
+    def step(self, state: WalkState, action: WalkAction,
+             rng: np.random.Generator) -> tuple[WalkState, float, dict[str, Any]]:
+        if self.done(state):
+            raise GameOverError("the episode is over")
+        self.check(state, action)
+        if action.kind == "move":
+            state = state._replace(current=int(action.tail),
+                                   path=(*state.path, (int(action.relation), int(action.tail))))
+        elif action.kind == "stay":
+            state = state._replace(path=(*state.path, (-1, state.current)))
+        else:
+            state = state._replace(stopped=True)
+        return state, self._final(state), {"kind": action.kind}
+
+    def invalid_step(self, state: WalkState) -> tuple[WalkState, float, dict[str, Any]]:
+        """The declared invalid-action policy: counted, then played as ``stay``."""
+        state = state._replace(invalid=state.invalid + 1)
+        state, reward, _ = self.step(state, WalkAction.stay(), np.random.default_rng(0))
+        return state, reward, {"kind": "invalid"}
+
+    def _final(self, state: WalkState) -> float:
+        if not self.done(state):
+            return 0.0
+        success = state.current in state.answers
+        if self.params.reward == "binary":
+            return float(success)
+        return 0.1 + 0.9 / max(1, _moves(state)) if success else -0.05
+
+    def metrics(self, state: WalkState) -> dict[str, float]:
+        return {"success": float(state.current in state.answers), "moves": float(_moves(state)),
+                "steps": float(len(state.path)), "shortest": float(state.shortest),
+                "answers": float(len(state.answers)), "invalid": float(state.invalid),
+                "reward": self._final(state) if self.done(state) else 0.0}
+
+
+def _moves(state: WalkState) -> int:
+    return sum(r >= 0 for r, _ in state.path)
