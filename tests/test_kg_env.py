@@ -18,18 +18,14 @@ from agora.agents.base import Face
 from agora.envs import ActionParseError, ConfigError, IllegalActionError, task_specs
 from agora.envs.kg import corruption as cor
 from agora.envs.kg.env import KGCompletionEnv
+from agora.envs.kg.family import FAMILY_RELATIONS, close_under, rule_world
+from agora.envs.kg.graph import KnowledgeGraph
+from agora.envs.kg.names import anonymise
 from agora.envs.kg.scoring import er_scores, prf
-from agora.envs.kg.sources import (
-    FAMILY_RELATIONS,
-    KnowledgeGraph,
-    anonymise,
-    close_under,
-    load_networkx,
-    load_real,
-    rule_world,
-)
+from agora.envs.kg.sources import load_networkx, load_real
+from agora.envs.kg.state import KGState
 from agora.envs.kg.types import KGAction
-from agora.envs.kg.world import CompletionWorld, KGState
+from agora.envs.kg.world import CompletionWorld
 from agora.experiments.episode import EpisodeResult
 from agora.experiments.graph_tasks import aplay_graph_task
 

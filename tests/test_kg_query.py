@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 from agora.agents import Agent, make_agent
 from agora.envs import ActionParseError, ConfigError, IllegalActionError
 from agora.envs.kg.env import KGQueryEnv
+from agora.envs.kg.family import FAMILY_RULES, close_under
+from agora.envs.kg.graph import KnowledgeGraph, Rule
 from agora.envs.kg.query import QueryWorld, WalkState
-from agora.envs.kg.sources import KnowledgeGraph
 from agora.envs.kg.types import WalkAction, WalkView
 from agora.experiments.graph_tasks import aplay_graph_task
 
@@ -93,6 +95,20 @@ def test_a_shortest_path_walker_reaches_the_answer(source: str) -> None:
         s, total = walk(world, s, [*steps, WalkAction.stop()][:3])
         assert s.current in s.answers
         assert total == pytest.approx(0.1 + 0.9 / len(steps))
+
+
+def test_rules_are_the_planted_ones_and_hold_on_every_drawn_graph() -> None:
+    world = QueryWorld({"num_entities": 40})
+    assert world.rules == FAMILY_RULES
+    for seed in range(3):
+        kg = world.initial_state(np.random.default_rng(seed)).graph.kg
+        facts = kg.triple_set()
+        assert close_under(facts, world.rules, world.num_base_relations) == facts
+    planted = Rule("compose", (0, 1), 2)
+    assert QueryWorld(graph=replace(PATH, rules=(planted,))).rules == (planted,)
+    for source in ("umls", "networkx:karate_club"):  # nothing planted: mining is not ours
+        assert QueryWorld({"source": source}).rules == ()
+    assert QueryWorld(graph=PATH).rules == ()
 
 
 def test_queries_are_seeded_and_reachable() -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agora.agents.kg_reasoning import (
+from agora.agents.kg import (
     Rule,
     alias_scores,
     alias_votes,

@@ -23,7 +23,7 @@ Noise modes:
   observed ids are then shuffled so aliases cannot be told by position.
 
 Example:
-    >>> from agora.envs.kg.sources import KnowledgeGraph
+    >>> from agora.envs.kg.graph import KnowledgeGraph
     >>> kg = KnowledgeGraph.from_named("t", [("a", "r", "b"), ("b", "r", "c")])
     >>> c = corrupt(kg, CorruptionParams(modes=("nodes_only",)), np.random.default_rng(0))
     >>> c.initial.shape, bool(c.visible.all()), c.alias_of.tolist()
@@ -37,7 +37,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from agora.envs.core import is_int, is_real, require
-from agora.envs.kg.sources import KnowledgeGraph, tokens, unique_triples
+from agora.envs.kg.graph import KnowledgeGraph, unique_triples
+from agora.envs.kg.names import tokens
 
 BASE_MODES = ("empty", "nodes_only", "missing_edges", "partial_subgraph")
 NOISE_MODES = ("wrong_relations", "extra_edges", "duplicates")

@@ -32,10 +32,11 @@ import numpy as np
 
 from agora.envs.core import GameInfo, Timing, is_int, require
 from agora.envs.errors import GameOverError, IllegalActionError
-from agora.envs.kg.sources import KnowledgeGraph
+from agora.envs.kg.draw import GraphDraw
+from agora.envs.kg.graph import KnowledgeGraph, Rule
+from agora.envs.kg.params import SourceParams
 from agora.envs.kg.text import WalkText
 from agora.envs.kg.types import WALK_KINDS, WalkAction, WalkView
-from agora.envs.kg.world import GraphDraw, SourceParams
 
 REWARDS = ("binary", "deeppath")
 
@@ -126,6 +127,19 @@ class QueryWorld:
                        if self.draw.fixed is not None else None)
         self.max_degree = (max(len(o) for o in self._fixed.out) if self._fixed else 128)
         self.text = WalkText(self)
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules planted in the hidden graph, over base relation ids (an inverse edge
+        ``r + num_base_relations`` walks ``r`` backwards): the family rules of a rule
+        world, a given graph's own ``rules``, and ``()`` for real KGs and networkx graphs
+        (rules an agent mines from what it sees are its own business, not the world's).
+
+        Example:
+            >>> len(QueryWorld({"num_entities": 30}).rules), QueryWorld({"source": "umls"}).rules
+            (10, ())
+        """
+        return self.draw.rules
 
     def initial_state(self, rng: np.random.Generator) -> WalkState:
         """Draw the graph (rule worlds) and a query, reachable if required."""

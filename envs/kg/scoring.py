@@ -8,7 +8,7 @@ O(1) per added or removed triple. Rows live in a growing array with swap-removal
 view is one slice copy.
 
 Example:
-    >>> from agora.envs.kg.sources import KnowledgeGraph
+    >>> from agora.envs.kg.graph import KnowledgeGraph
     >>> kg = KnowledgeGraph.from_named("t", [("a", "r", "b"), ("b", "r", "c")])
     >>> g = GraphScore(kg, np.arange(3))
     >>> g.add(0, 0, 1), g.add(0, 0, 2), (g.tp, g.fp)
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agora.envs.kg.sources import KnowledgeGraph
+from agora.envs.kg.graph import KnowledgeGraph
 
 
 @dataclass(frozen=True)
