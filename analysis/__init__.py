@@ -1,4 +1,5 @@
-"""agora.analysis: load stored runs, summarise them per cell with confidence intervals.
+"""agora.analysis: load stored runs, summarise them per cell with confidence intervals,
+and measure graphs (:mod:`agora.analysis.graphs`: the metric panel of growing graphs).
 
 Example:
     >>> import pandas as pd
@@ -9,7 +10,9 @@ Example:
     2.0
 """
 
+from agora.analysis.graphs import metric_panel, panel_over_iterations
 from agora.analysis.runs import Run, format_summary, load_run, summarize
 from agora.analysis.stats import mean_ci
 
-__all__ = ["Run", "format_summary", "load_run", "mean_ci", "summarize"]
+__all__ = ["Run", "format_summary", "load_run", "mean_ci", "metric_panel",
+           "panel_over_iterations", "summarize"]
