@@ -117,13 +117,16 @@ def _content_text(content: Any) -> str:
 
 
 def schema_of(response_format: Any) -> str | None:
-    """The JSON schema in ``response_format`` as canonical JSON text, ``"{}"`` for plain
+    """The JSON schema in ``response_format`` as JSON text, ``"{}"`` for plain
     ``json_object`` (any JSON), or None when the output is unconstrained.
+
+    Keys keep their declared order: the grammar makes the model write properties in that
+    order, so a ``reasoning`` field declared first is written before the action.
 
     Example:
         >>> schema_of({"type": "json_schema", "json_schema": {"name": "a", "schema": {
         ...     "type": "object", "properties": {"keep": {"type": "integer"}}}}})
-        '{"properties": {"keep": {"type": "integer"}}, "type": "object"}'
+        '{"type": "object", "properties": {"keep": {"type": "integer"}}}'
         >>> schema_of({"type": "text"}) is None
         True
     """
@@ -137,7 +140,7 @@ def schema_of(response_format: Any) -> str | None:
         schema = response_format.get("schema") or {}
     else:
         return None
-    return json.dumps(schema, sort_keys=True)
+    return json.dumps(schema)
 
 
 @lru_cache(maxsize=64)

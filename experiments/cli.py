@@ -5,6 +5,7 @@ Usage::
     agora list
     agora run CONFIG.yaml [--workers N] [--out DIR] [--resume]
     agora show RUN_DIR
+    agora grow CONFIG.yaml [--out DIR] [--iterations N] [--resume] [--quiet]
 """
 
 from __future__ import annotations
@@ -100,6 +101,26 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grow(args: argparse.Namespace) -> int:
+    from agora.experiments.growth import load_growth_config, parse_growth_config, run_growth
+
+    cfg = load_growth_config(args.config)
+    if args.iterations is not None:
+        cfg = parse_growth_config({**cfg.model_dump(), "iterations": args.iterations})
+    if args.resume and not args.out:
+        raise AgoraError("--resume needs --out RUN_DIR (the run to continue)")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out) if args.out else Path("runs") / f"{cfg.name}-{stamp}"
+    summary = run_growth(cfg, out, resume=args.resume, progress=not args.quiet)
+    c = summary.counts
+    print(f"growth {summary.status}: {summary.iterations_done}/{cfg.iterations} iterations, "
+          f"{summary.nodes} nodes, {summary.edges} edges in {summary.run_dir}")
+    print(f"triples {c['triples_valid']} valid, {c['triples_rejected']} rejected; "
+          f"{c['parse_errors']} unparseable extractions, {c['question_fallbacks']} question "
+          f"fallbacks, {c['model_errors']} model errors (rewards are intrinsic, unverifiable)")
+    return 0 if summary.status == "ok" else 3
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agora", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("--plot", metavar="PNG", help="also save mean returns per cell as a chart")
     p.set_defaults(func=cmd_show)
+    p = sub.add_parser("grow", help="grow a knowledge graph from a seed question (open mode)")
+    p.add_argument("config", help="YAML graph-growth config")
+    p.add_argument("--out", default=None, help="run directory (default runs/<name>-<time>)")
+    p.add_argument("--iterations", type=int, default=None, help="override the config's count")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--quiet", action="store_true", help="no per-iteration lines")
+    p.set_defaults(func=cmd_grow)
     return parser
 
 

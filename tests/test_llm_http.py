@@ -310,6 +310,15 @@ def test_cache_hit_sends_nothing(server: FakeOpenAI, tmp_path: Path) -> None:
     assert server.count == 1
 
 
+def test_stop_sequences_reach_the_provider_and_the_cache_key(server: FakeOpenAI,
+                                                              tmp_path: Path) -> None:
+    call(model(server), Sampling(stop=("\nUser:",)))
+    assert server.requests[-1]["stop"] == ["\nUser:"]
+    assert "stop" not in Sampling().cache_key()  # old keys are unchanged
+    m = Cached(model(server), tmp_path)
+    assert m.key(MSGS, Sampling(stop=("x",))) != m.key(MSGS, Sampling())
+
+
 @pytest.mark.parametrize("how", ["async", "threads"])
 def test_identical_concurrent_misses_make_one_call(server: FakeOpenAI, tmp_path: Path,
                                                    how: str) -> None:

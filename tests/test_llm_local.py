@@ -99,6 +99,20 @@ def test_schema_of_response_formats():
     assert llm_local.schema_of({"type": "text"}) is None and llm_local.schema_of(None) is None
 
 
+@needs_model
+def test_properties_are_written_in_their_declared_order(litellm):
+    """A reasoning field declared before the action must come first (a sorted schema
+    would make the grammar write "action" before "reasoning")."""
+    schema = {"type": "object", "properties": {
+        "reasoning": {"type": "string", "maxLength": 40},
+        "action": {"type": "string", "enum": ["cooperate", "defect"]}},
+        "required": ["reasoning", "action"]}
+    assert list(json.loads(llm_local.schema_of(
+        {"type": "json_object", "schema": schema}))["properties"]) == ["reasoning", "action"]
+    text = _call(litellm, PD_MESSAGES, schema).choices[0].message.content
+    assert text.index('"reasoning"') < text.index('"action"')
+
+
 # ----- real generations ------------------------------------------------------------------------
 @needs_model
 def test_enum_schema_gives_a_parseable_action(pd_response):

@@ -52,6 +52,8 @@ class Sampling:
         schema: JSON schema of the answer, sent as ``response_format`` where supported.
         timeout: seconds before the call is abandoned (always passed; litellm's default is
             6000 s).
+        stop: sequences that end the completion (free text that should end before the
+            model invents the next turn).
     """
 
     temperature: float = 0.0
@@ -59,11 +61,17 @@ class Sampling:
     seed: int | None = None
     schema: Mapping[str, Any] | None = None
     timeout: float = 60.0
+    stop: tuple[str, ...] | None = None
 
     def cache_key(self) -> dict[str, Any]:
-        """The parameters that decide the answer (timeout excluded)."""
+        """The parameters that decide the answer (timeout excluded; ``stop`` only when set,
+        so keys of calls without it are unchanged)."""
         d = asdict(self)
         d.pop("timeout")
+        if d["stop"] is None:
+            d.pop("stop")
+        else:
+            d["stop"] = list(d["stop"])
         return d
 
 
@@ -236,6 +244,8 @@ class LiteLLMModel(LanguageModel):
                               "max_retries": 0, **self.extra}
         if s.seed is not None:
             kw["seed"] = s.seed
+        if s.stop:
+            kw["stop"] = list(s.stop)
         if self.api_base:
             kw["api_base"] = self.api_base
         if self.api_key_env:

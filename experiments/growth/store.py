@@ -1,0 +1,181 @@
+"""The run directory of a graph-growth run, written one committed iteration at a time.
+
+Layout::
+
+    RUN_DIR/
+      config.yaml                   the validated config
+      manifest.json                 versions, git commit, seed scheme, times, status, counts
+      graphs/iter_0001.graphml      the graph after each iteration (pruned when
+                                    min_component is set)
+      state/iter_NNNN.graphml       the full graph of the last iteration, kept only when
+                                    the saved graphs are pruned (what --resume reads)
+      parts/iter_0001.calls.parquet, .triples.parquet, then .iterations.parquet (the commit)
+      calls.parquet                 every model call (iteration, call_id, purpose, messages,
+                                    completion, tokens, latency, cached, error)
+      triples.parquet               every extracted item, with its call_id and what became of it
+      iterations.parquet            per iteration: intrinsic rewards, sizes, focus, questions
+
+An iteration counts once its ``iterations`` part exists; resuming deletes anything a
+killed run wrote past the last committed iteration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import yaml
+
+from agora.envs import ConfigError
+from agora.experiments.growth.config import GrowthConfig
+from agora.experiments.growth.graph import read_graph, write_graph
+from agora.experiments.store import git_commit, package_versions
+
+TABLES = ("calls", "triples", "iterations")
+COLUMNS = {
+    "calls": ("iteration", "call_id", "purpose", "model", "temperature", "seed", "messages",
+              "completion", "tokens_in", "tokens_out", "latency_s", "cost", "cached",
+              "retries", "error"),
+    "triples": ("iteration", "call_id", "source_raw", "relation_raw", "target_raw", "source",
+                "relation", "target", "status", "new_source", "new_target", "embed_merged",
+                "item", "reason"),
+}
+"""Columns of the side tables (their empty tables keep these)."""
+SEED_SCHEME = "numpy SeedSequence([seed, iteration]) per iteration"
+
+
+def _iter_name(iteration: int) -> str:
+    return f"iter_{iteration:04d}"
+
+
+def _write_frame(path: Path, frame: pd.DataFrame) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    _write_frame(path, pd.DataFrame(list(rows)))
+
+
+class GrowthStore:
+    """Reads and writes one graph-growth run directory."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.graphs = self.root / "graphs"
+        self.state = self.root / "state"
+        self.parts = self.root / "parts"
+
+    def create(self, cfg: GrowthConfig) -> None:
+        """Start a new run directory; refuses to overwrite an existing run."""
+        if (self.root / "manifest.json").exists():
+            raise ConfigError(f"{self.root} already holds a run; use --resume to continue it "
+                              "or --out to choose another directory")
+        for folder in (self.graphs, self.state, self.parts):
+            folder.mkdir(parents=True, exist_ok=True)
+        (self.root / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False))
+        self.write_manifest({
+            "name": cfg.name, "kind": "graph_growth", "fingerprint": cfg.fingerprint(),
+            "agora_version": package_versions().get("agora-sim", "unknown"),
+            "git_commit": git_commit(Path(__file__).parent) or git_commit(Path.cwd()),
+            "packages": package_versions(), "command": sys.argv, "seed": cfg.seed,
+            "seed_scheme": SEED_SCHEME, "model": cfg.model.model, "strategy": cfg.strategy,
+            "iterations_planned": cfg.iterations, "iterations_done": 0,
+            "rewards": "intrinsic only (novelty, bridging, surprise); verifiable: false",
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "ended": None,
+            "status": "running", "attempts": 1,
+        })
+
+    def committed(self) -> list[int]:
+        """The iterations whose commit part exists, in order."""
+        return sorted(int(p.name.split(".")[0].removeprefix("iter_"))
+                      for p in self.parts.glob("iter_*.iterations.parquet"))
+
+    def open_for_resume(self, cfg: GrowthConfig) -> int:
+        """Check the run was made by this config, drop half-written files, return the last
+        committed iteration (0 if none)."""
+        manifest = self.manifest()
+        if manifest.get("fingerprint") != cfg.fingerprint():
+            raise ConfigError(f"{self.root} was made with a different config (fingerprint "
+                              "mismatch); resume it with the config snapshot in that directory")
+        done = self.committed()
+        last = done[-1] if done else 0
+        for folder in (self.graphs, self.state, self.parts):
+            for path in folder.glob("iter_*"):
+                number = int(path.name.split(".")[0].removeprefix("iter_"))
+                if path.name.endswith(".tmp") or number > last:
+                    path.unlink()
+        manifest.update(status="running", ended=None, iterations_planned=cfg.iterations,
+                        attempts=int(manifest.get("attempts", 1)) + 1)
+        self.write_manifest(manifest)
+        return last
+
+    def last_record(self) -> dict[str, Any] | None:
+        """The iterations row of the last committed iteration."""
+        done = self.committed()
+        if not done:
+            return None
+        df = pd.read_parquet(self.parts / f"{_iter_name(done[-1])}.iterations.parquet")
+        return dict(df.iloc[0])
+
+    def load_graph(self, iteration: int) -> nx.MultiDiGraph:
+        """The full graph after ``iteration`` (the unpruned state file when there is one)."""
+        state = self.state / f"{_iter_name(iteration)}.graphml"
+        return read_graph(state if state.exists() else
+                          self.graphs / f"{_iter_name(iteration)}.graphml")
+
+    def write_iteration(self, iteration: int, saved: nx.MultiDiGraph,
+                        full: nx.MultiDiGraph | None, tables: dict[str, list[dict[str, Any]]]
+                        ) -> None:
+        """Write one iteration: graph(s), calls and triples, then the commit part."""
+        name = _iter_name(iteration)
+        write_graph(saved, self.graphs / f"{name}.graphml", iteration=iteration)
+        if full is not None:
+            write_graph(full, self.state / f"{name}.graphml", iteration=iteration)
+        for kind in ("calls", "triples"):
+            if tables.get(kind):
+                _write_frame(self.parts / f"{name}.{kind}.parquet",
+                             pd.DataFrame(tables[kind], columns=list(COLUMNS[kind])))
+        _write_rows(self.parts / f"{name}.iterations.parquet", tables["iterations"])
+        for old in self.state.glob("iter_*.graphml"):
+            if old.name != f"{name}.graphml":
+                old.unlink()
+
+    def consolidate(self) -> dict[str, pd.DataFrame]:
+        """Write the three tables from the committed parts; return them."""
+        done = set(self.committed())
+        out = {}
+        for kind in TABLES:
+            frames = [pd.read_parquet(p) for p in sorted(self.parts.glob(f"iter_*.{kind}.parquet"))
+                      if int(p.name.split(".")[0].removeprefix("iter_")) in done]
+            frames = [f for f in frames if len(f)]
+            table = (pd.concat(frames, ignore_index=True) if frames
+                     else pd.DataFrame(columns=list(COLUMNS.get(kind, ("iteration",)))))
+            _write_frame(self.root / f"{kind}.parquet", table)
+            out[kind] = table
+        return out
+
+    def manifest(self) -> dict[str, Any]:
+        path = self.root / "manifest.json"
+        if not path.exists():
+            raise ConfigError(f"{self.root} is not a run directory (no manifest.json)")
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+
+    def write_manifest(self, data: dict[str, Any]) -> None:
+        tmp = self.root / "manifest.json.tmp"
+        tmp.write_text(json.dumps(data, indent=2, default=str))
+        os.replace(tmp, self.root / "manifest.json")
+
+    def finish(self, status: str, **extra: Any) -> None:
+        m = self.manifest()
+        m.update(status=status, ended=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
+        self.write_manifest(m)
