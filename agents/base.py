@@ -79,6 +79,9 @@ class Agent(ABC):
     games: ClassVar[tuple[type, ...]] = ()
     """Game (or task world) classes this agent accepts; empty = any."""
 
+    agent_spec: AgentSpec | None = None
+    """The spec :func:`make_agent` built this agent from (None when built directly)."""
+
     def __init__(self) -> None:
         self.rng = np.random.default_rng(0)
         self.player = 0
@@ -205,6 +208,7 @@ def make_agent(spec: AgentSpec | str | Mapping[str, Any],
     if game is not None and entry.cls.games and not isinstance(game, entry.cls.games):
         names = ", ".join(_name(g) for g in entry.cls.games)
         raise ConfigError(f"agent {spec.name!r} plays {names}, not {_name(type(game))}")
+    agent.agent_spec = spec  # so a runner can build a fresh agent of the same spec
     if game is not None:
         try:
             agent.setup(game)

@@ -143,12 +143,10 @@ def run_batch(task: BatchTask) -> BatchResult:
     for (episode, _, _), res in zip(episodes, results, strict=True):
         failed += res.status != "ok"
         rows.append(episode_row(task, episode, res))
-        if task.record_events:
-            n = len(res.events["step"])
-            events.setdefault("cell", []).extend([task.cell] * n)
-            events.setdefault("episode", []).extend([episode] * n)
-            for k, v in res.events.items():
-                events.setdefault(k, []).extend(v)
+        if task.record_events and res.events:  # (an episode may fail before any event)
+            n = len(res.events["step"])  # task episodes' columns may differ: pad them
+            extend_columns(events, {"cell": [task.cell] * n, "episode": [episode] * n,
+                                    **res.events})
         if res.calls:
             extend_columns(calls, {"cell": [task.cell] * len(res.calls["step"]),
                             "episode": [episode] * len(res.calls["step"]), **res.calls})

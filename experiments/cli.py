@@ -6,6 +6,7 @@ Usage::
     agora run CONFIG.yaml [--workers N] [--out DIR] [--resume]
     agora show RUN_DIR
     agora grow CONFIG.yaml [--out DIR] [--iterations N] [--resume] [--quiet]
+    agora design-constants [--check]
 """
 
 from __future__ import annotations
@@ -145,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--quiet", action="store_true", help="no per-iteration lines")
     p.set_defaults(func=cmd_grow)
+    from agora.experiments.discovery import add_design_constants_parser
+
+    add_design_constants_parser(sub)
     return parser
 
 

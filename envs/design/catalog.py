@@ -1,0 +1,43 @@
+"""The registered design task ids: ``Discovery-v0`` and one id per declared model.
+
+``Discovery-v0`` defaults to the linear-Gaussian world (its ``model`` param picks any
+other, so configs can sweep ``params.model``); ``<CamelCaseKey>-v0`` (``LocationFinding-v0``,
+``HyperbolicDiscounting-v0`` ...) fixes the model. Every id plays through
+:func:`agora.experiments.discovery.aplay_discovery` and is a Gymnasium env
+(``gymnasium.make("agora/LocationFinding-v0")``).
+
+Example:
+    >>> ids = [t.id for t in TASKS]
+    >>> "Discovery-v0" in ids and "LinearGaussian-v0" in ids
+    True
+"""
+
+from __future__ import annotations
+
+from agora.envs.design.env import DesignEnv
+from agora.envs.design.world import DesignWorld
+from agora.envs.design.worlds import model_class, model_keys
+from agora.envs.tasks import TaskSpec
+
+
+def task_id(key: str) -> str:
+    """The task id of a model key.
+
+    Example:
+        >>> task_id("hyperbolic_discounting")
+        'HyperbolicDiscounting-v0'
+    """
+    return "".join(part.capitalize() for part in key.split("_")) + "-v0"
+
+
+def _spec(key: str) -> TaskSpec:
+    name = model_class(key).info.name
+    return TaskSpec(task_id(key), "design", DesignWorld, DesignEnv, {"model": key},
+                    f"{name}: experiments on a hidden model, then predictions (EIG rewards)")
+
+
+TASKS = (
+    TaskSpec("Discovery-v0", "design", DesignWorld, DesignEnv, {"model": "linear_gaussian"},
+             "Experimental design on any declared model (param `model`), BoxingGym protocol"),
+    *(_spec(k) for k in model_keys()),
+)

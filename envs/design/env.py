@@ -1,0 +1,194 @@
+"""The Gymnasium shell of a design world: actions are designs, rewards are information.
+
+Description: one scientist spends ``budget`` experiments on a hidden generative model.
+Actions: a design, ``Box(low, high, (D,), float32)`` over the model's design fields; integer
+fields are rounded, values within ``1e-6`` of a bound are snapped onto it. A design that is
+still invalid (outside the box, or breaking the model's own constraints such as immediate <
+delayed reward) follows the declared policy ``illegal_action``: ``"raise"``
+(:class:`~agora.envs.errors.IllegalActionError`) or ``"penalty"`` (no experiment, reward
+``illegal_penalty``, counted in ``info["invalid_designs"]``; truncation after
+``max_illegal_actions``).
+Observations: ``Dict(designs (budget, D), outcomes (budget, *outcome_shape), mask (budget,),
+[context (C,)])``: the history so far, padded (designs with the lower bounds, outcomes with
+0), ``mask[i] = 1`` for experiments done; ``context`` holds the world's known covariates
+(patients, characters) when it has any.
+Rewards: the EIG (nats) of each experiment under the posterior before it (``reward`` in
+``eig``/``both``); after the last experiment, ``-mean z`` of the Bayes-optimal predictions
+given the history (``prediction``/``both``): the env scores the agent's data, not its
+predictions (language agents answer queries themselves in ``agora run``).
+Episode end: terminated after ``budget`` experiments.
+Info: ``eig``, ``eig_stderr``, ``best_eig``, ``regret`` per experiment; ``z`` and ``errors``
+(per goal) at the checkpoints (at reset for checkpoint 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+
+from agora.envs.design.world import DesignState, DesignWorld, Evaluation, checkpoint_rng
+from agora.envs.errors import ConfigError, GameOverError, IllegalActionError
+
+SNAP = 1e-6
+
+
+def context_vector(state_or_model: Any) -> np.ndarray:
+    """The model's covariates flattened in key order (float32)."""
+    model = getattr(state_or_model, "model", state_or_model)
+    parts = [np.asarray(model.context[k], dtype=np.float32).ravel()
+             for k in sorted(model.context)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+def to_design(world: DesignWorld, action: Any, model: Any = None) -> np.ndarray:
+    """A Box action as a valid design: snapped to bounds, integers rounded, validated.
+
+    Raises:
+        IllegalActionError: the design is still outside the box or breaks a constraint.
+
+    Example:
+        >>> w = DesignWorld({"model": "hyperbolic_discounting", "n_particles": 64})
+        >>> to_design(w, np.array([10.4, 20.6, 30.0], np.float32))
+        array([10., 21., 30.])
+    """
+    model = model or world.model
+    space = model.design_space
+    x = np.asarray(action, dtype=float).reshape(-1)
+    if x.shape != space.low.shape:
+        raise IllegalActionError(f"a design has {space.low.size} values, got {x.size}")
+    low, high = space.low, space.high
+    x = np.where(np.abs(x - low) <= SNAP * (1 + np.abs(low)), low, x)
+    x = np.where(np.abs(x - high) <= SNAP * (1 + np.abs(high)), high, x)
+    x = np.where(space.integer, np.round(x), x)
+    return model.validate_design(x)
+
+
+class DesignEnv(gymnasium.Env):
+    """Gymnasium env over a :class:`DesignWorld` (see the module doc).
+
+    Example:
+        >>> world = DesignWorld({"model": "linear_gaussian", "budget": 2, "n_particles": 256,
+        ...                      "eig_outer": 64, "eig_inner": 64, "n_candidates": 4,
+        ...                      "checkpoints": (0, 2)})
+        >>> env = DesignEnv(world)
+        >>> obs, info = env.reset(seed=0)
+        >>> obs["mask"].tolist(), sorted(info["z"])
+        ([0, 0], ['estimate_theta', 'predict_y'])
+        >>> obs, reward, terminated, truncated, info = env.step(np.array([1.0], np.float32))
+        >>> obs["mask"].tolist(), reward > 0, terminated
+        ([1, 0], True, False)
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, world: DesignWorld, illegal_action: str = "penalty",
+                 illegal_penalty: float = -1.0, max_illegal_actions: int = 100,
+                 render_mode: str | None = None) -> None:
+        if illegal_action not in ("raise", "penalty"):
+            raise ConfigError(f"illegal_action={illegal_action!r}; use 'raise' or 'penalty'")
+        if render_mode not in (None, "ansi"):
+            raise ConfigError(f"render_mode={render_mode!r} is not supported; use 'ansi'")
+        self.world = world
+        self.illegal_action = illegal_action
+        self.illegal_penalty = float(illegal_penalty)
+        self.max_illegal_actions = int(max_illegal_actions)
+        self.render_mode = render_mode
+        model, budget = world.model, world.params.budget
+        space = model.design_space
+        self.action_space = spaces.Box(space.low.astype(np.float32),
+                                       space.high.astype(np.float32), dtype=np.float32)
+        obs = {
+            "designs": spaces.Box(np.tile(space.low, (budget, 1)).astype(np.float32),
+                                  np.tile(space.high, (budget, 1)).astype(np.float32),
+                                  dtype=np.float32),
+            "outcomes": spaces.Box(-np.inf, np.inf, (budget, *model.outcome_shape),
+                                   np.float32),
+            "mask": spaces.MultiBinary(budget),
+        }
+        probe = world.new_model()
+        probe.instantiate(np.random.default_rng(0))
+        self._context_size = context_vector(probe).size
+        if self._context_size:
+            obs["context"] = spaces.Box(-np.inf, np.inf, (self._context_size,), np.float32)
+        self.observation_space = spaces.Dict(obs)
+        self.state_: DesignState | None = None
+        self.invalid_designs = 0
+        self._eval_seed = 0
+
+    # ----- Gymnasium API ------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        super().reset(seed=seed)
+        self._eval_seed = int(self.np_random.integers(2**63))
+        self.state_ = self.world.initial_state(self.np_random)
+        self.invalid_designs = 0
+        info: dict[str, Any] = {"invalid_designs": 0}
+        if 0 in self.world.params.eval_points:
+            info.update(self._checkpoint(self.state_))
+        return self._obs(self.state_), info
+
+    def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool,
+                                         dict[str, Any]]:
+        state, p = self.state_, self.world.params
+        if state is None or state.step >= p.budget or (
+                self.invalid_designs >= self.max_illegal_actions):
+            raise GameOverError("step() called after the episode ended; call reset()")
+        try:
+            design = to_design(self.world, action, state.model)
+        except IllegalActionError:
+            if self.illegal_action == "raise":
+                raise
+            self.invalid_designs += 1
+            capped = self.invalid_designs >= self.max_illegal_actions
+            return (self._obs(state), self.illegal_penalty, False, capped,
+                    {"illegal_action": True, "invalid_designs": self.invalid_designs})
+        state, y, report = self.world.experiment(state, design, self.np_random)
+        self.state_ = state
+        reward = report.eig.value if p.reward in ("eig", "both") else 0.0
+        info: dict[str, Any] = {
+            "eig": report.eig.value, "eig_stderr": report.eig.stderr,
+            "best_eig": report.best_eig.value, "regret": report.regret,
+            "invalid_designs": self.invalid_designs}
+        done = state.step >= p.budget
+        if state.step in p.eval_points:
+            info.update(self._checkpoint(state))
+            if done and p.reward in ("prediction", "both"):
+                reward -= float(np.mean(list(info["z"].values())))
+        return self._obs(state), float(reward), done, False, info
+
+    def render(self) -> str | None:
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode")
+            return None
+        state = self.state_
+        if state is None:
+            return "(not reset)"
+        lines = [f"{self.world.params.model}: {state.step}/{self.world.params.budget} "
+                 "experiments"]
+        lines += [f"  {i + 1}. design {d.tolist()} -> {np.asarray(y).tolist()}"
+                  for i, (d, y) in enumerate(zip(state.designs, state.outcomes))]
+        return "\n".join(lines)
+
+    # ----- helpers --------------------------------------------------------------------
+    def _checkpoint(self, state: DesignState) -> dict[str, Any]:
+        ev: Evaluation = self.world.evaluate(state, checkpoint_rng(self._eval_seed, state.step))
+        return {"checkpoint": state.step, "z": ev.z, "errors": ev.errors}
+
+    def _obs(self, state: DesignState) -> dict[str, np.ndarray]:
+        p, model = self.world.params, state.model
+        designs = np.tile(model.design_space.low, (p.budget, 1)).astype(np.float32)
+        outcomes = np.zeros((p.budget, *model.outcome_shape), np.float32)
+        mask = np.zeros(p.budget, np.int8)
+        for i, (d, y) in enumerate(zip(state.designs, state.outcomes)):
+            designs[i], outcomes[i], mask[i] = d, y, 1
+        obs = {"designs": designs, "outcomes": outcomes, "mask": mask}
+        if self._context_size:
+            ctx = context_vector(state)
+            if ctx.size != self._context_size:
+                raise ValueError(f"context has {ctx.size} values, expected "
+                                 f"{self._context_size}")
+            obs["context"] = ctx
+        return obs
