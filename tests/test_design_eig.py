@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import ClassVar
 
 import numpy as np
@@ -12,6 +13,7 @@ from scipy.special import betaln, gammaln, roots_jacobi
 
 from agora.envs.design.eig import EIGEstimate, eig, eig_many
 from agora.envs.design.inference import Posterior, fit, prior_posterior
+from agora.envs.design.worlds import model_class
 from agora.envs.design.worlds.coin import Coins, DialCoin, beta_binomial_mi
 from agora.envs.design.worlds.linear_gaussian import LinearGaussian, features
 from agora.envs.errors import ConfigError
@@ -207,6 +209,23 @@ def test_determinism_with_a_fixed_seed() -> None:
     xs = np.array([[0.1], [0.9]])
     np.testing.assert_array_equal(eig_many(m, post, xs, np.random.default_rng(25)),
                                   eig_many(m, post, xs, np.random.default_rng(25)))
+
+
+def test_lotka_volterra_eig_is_the_same_with_a_warm_trajectory_cache() -> None:
+    """The ODE world keeps the trajectories of particles and draws and gathers a set of
+    draws asked about repeatedly: EIG must be bitwise what a cold model computes."""
+    warm = model_class("lotka_volterra")()
+    rng = np.random.default_rng(26)
+    truth = warm.sample_prior(rng, 1)[0]
+    xs = warm.sample_designs(rng, 3)
+    ys = np.stack([warm.simulate(truth, x, rng) for x in xs])
+    post = fit(warm, xs, ys, np.random.default_rng(27), n=1024)
+    cands = warm.sample_designs(np.random.default_rng(28), 6)
+    cold = pickle.loads(pickle.dumps(warm))  # the cache is not pickled
+    np.testing.assert_array_equal(eig_many(warm, post, cands, np.random.default_rng(29)),
+                                  eig_many(cold, post, cands, np.random.default_rng(29)))
+    assert eig(warm, post, cands[0], np.random.default_rng(30), 200, 200) == eig(
+        cold, post, cands[0], np.random.default_rng(30), 200, 200)
 
 
 def test_errors_are_typed() -> None:

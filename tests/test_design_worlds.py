@@ -13,6 +13,7 @@ import doctest
 import importlib
 import itertools
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -21,8 +22,9 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from agora.envs.design.model import Model
-from agora.envs.design.worlds import model_class, model_keys
+from agora.envs.design.worlds import emotion, lotka_volterra, model_class, model_keys
 from agora.envs.design.worlds._boxing_common import (
+    GridDensity,
     HalfNormal,
     LogGamma,
     Marginal,
@@ -219,6 +221,130 @@ def test_lotka_volterra_history_is_one_pass_with_the_same_values() -> None:
     ys = np.stack([model.simulate(truth, d, rng) for d in designs])
     loop = sum(model.log_lik(y, theta, d) for y, d in zip(ys, designs))
     np.testing.assert_allclose(model.log_lik_history(ys, theta, designs), loop, rtol=1e-12)
+
+
+def test_lotka_volterra_cache_serves_rows_exactly() -> None:
+    """Resampled, permuted and fresh rows mixed in one query, asked again at times past
+    the cached grid: the values are bitwise those of a model that never saw the rows."""
+    model, cold = make("lotka_volterra"), make("lotka_volterra")
+    rng = np.random.default_rng(31)
+    solved = model.sample_prior(rng, 300)
+    model.log_lik_history(np.full((2, 2), 5.0), solved, np.array([[3.0], [10.0]]))
+    mixed = np.concatenate([solved[rng.integers(0, 300, 200)], model.sample_prior(rng, 50)])
+    for t in (2.25, 10.0, 37.3, 49.0):
+        np.testing.assert_array_equal(model.log_populations(mixed, np.array([t])),
+                                      cold.log_populations(mixed, np.array([t])))
+    cache = model._cache  # 50 fresh rows solved; the query asked a 4th time gathered
+    assert len(cache.keys) == 600 and len(cache.batches) == 3
+    assert len(cache.plans) == 2  # the first batch and the mixed query
+    for _ in range(8):
+        model.log_populations(model.sample_prior(rng, 4096), np.array([50.0]))
+    kept = sum(b.nbytes for b in cache.batches.values())
+    assert kept <= lotka_volterra.CACHE_BYTES and len(cache.batches) >= 5
+    assert len(cache.keys) == sum(len(b.theta) for b in cache.batches.values())
+    model.log_populations(model.sample_prior(rng, 40_000), np.array([50.0]))
+    assert sum(b.nbytes for b in cache.batches.values()) == kept  # too big to keep
+    clone = pickle.loads(pickle.dumps(model))
+    assert len(clone._cache.keys) == 0 and clone.params == model.params
+
+
+def test_grid_density_is_exact_between_its_nodes() -> None:
+    """Log densities known at nodes, log-linear between them: normalised, sampled by exact
+    inversion (KS against the integrated density), tails far below the peak kept."""
+    nodes = np.linspace(-6.0, 4.0, 401)
+    log_dens = np.stack([stats.gamma.logpdf(np.exp(nodes), 3.0) + nodes,  # log of Gamma(3)
+                         stats.norm.logpdf(nodes, 1.0, 0.05)], axis=1)  # sharp: few cells
+    q = GridDensity.fit(-6.0, 0.025, log_dens)
+    fine = np.linspace(-6.0, 4.0 - 1e-9, 200_001)[:, None].repeat(2, axis=1)
+    dens = np.exp(q.logpdf(fine))
+    np.testing.assert_allclose(integrate.trapezoid(dens, fine, axis=0), 1.0, rtol=1e-6)
+    at_nodes = q.logpdf(nodes[:-1, None].repeat(2, axis=1))
+    kept = log_dens[:-1] > log_dens.max(axis=0) - 700.0  # deeper tails are floored there
+    for j in range(2):  # the given shape, up to the normalising constant
+        assert np.ptp((at_nodes - log_dens[:-1])[kept[:, j], j]) < 1e-9
+    draws = q.sample(np.random.default_rng(38), 20_000)
+    for j in range(2):
+        cdf = integrate.cumulative_trapezoid(dens[:, j], fine[:, j], initial=0.0)
+        assert stats.kstest(draws[:, j], lambda v, j=j, c=cdf: np.interp(v, fine[:, j], c)
+                            ).pvalue > 1e-4
+    assert np.isfinite(q.logpdf(np.array([[-5.9, 0.0]]))).all()  # 300 nats below the top
+    assert q.logpdf(np.array([[4.5, -7.0]])).tolist() == [[-np.inf, -np.inf]]
+
+
+def test_emotion_history_is_one_product_with_the_same_values() -> None:
+    model = make("emotion")
+    rng = np.random.default_rng(32)
+    theta = model.sample_prior(rng, 40)
+    theta[3, 33] = -0.5  # off the support
+    designs = model.sample_designs(rng, 6)
+    ys = np.stack([model.simulate(theta[0], d, rng) for d in designs])
+    loop = sum(model.log_lik(y, theta, d) for y, d in zip(ys, designs))
+    np.testing.assert_allclose(model.log_lik_history(ys, theta, designs), loop, rtol=1e-12)
+
+
+def _emotion_history(seed: int, t: int) -> tuple[Model, np.ndarray, np.ndarray, np.ndarray]:
+    model = make("emotion")
+    rng = np.random.default_rng(seed)
+    designs = model.sample_designs(rng, t)
+    ys = np.stack([model.simulate(model.sample_prior(rng, 1)[0], d, rng) for d in designs])
+    powers = np.append(np.ones(t - 1), 0.3)  # a tempered last observation
+    return model, designs, ys, powers
+
+
+def test_emotion_coefficients_given_noise_are_the_closed_form() -> None:
+    """With the noise scales held fixed, the 32 coefficients are Gaussian: prior precision
+    plus ``X' W X / s^2``, and mean by Bayes' rule, for each emotion."""
+    model, designs, ys, powers = _emotion_history(33, 6)
+    sd = np.abs(model.sample_prior(np.random.default_rng(34), 3)[:, 32:])
+    mean, cov = model.coefficient_posterior(sd, model.regression(designs, ys, powers))
+    x = model.features(designs)
+    prior_prec = np.diag(1.0 / emotion.PRIOR_SDS**2)
+    for n, e in itertools.product(range(3), range(8)):
+        prec = prior_prec + x.T @ (powers[:, None] * x) / sd[n, e] ** 2
+        rhs = prior_prec @ emotion.PRIOR_MEANS[:, e] + x.T @ (powers * ys[:, e]) / sd[n, e] ** 2
+        np.testing.assert_allclose(mean[n, :, e], np.linalg.solve(prec, rhs), rtol=1e-9)
+        np.testing.assert_allclose(cov[n, e], np.linalg.inv(prec), rtol=1e-8, atol=1e-15)
+
+
+def test_emotion_noise_posterior_is_the_marginal_likelihood() -> None:
+    """``p(s | history)`` with the coefficients integrated out, against the data-space
+    marginal ``N(r; X m, s^2 W^-1 + X S0^2 X')`` (times ``s^sum(1 - w)`` for tempering)."""
+    model, designs, ys, powers = _emotion_history(35, 7)
+    x = model.features(designs)
+    gram = x @ np.diag(emotion.PRIOR_SDS**2) @ x.T
+    s = np.array([0.2, 0.7, 1.5, 3.0])
+    ours = model.noise_log_posterior(np.repeat(s[:, None], 8, axis=1),
+                                     model.regression(designs, ys, powers))
+    for e in range(8):
+        r = ys[:, e] - x @ emotion.PRIOR_MEANS[:, e]
+        ref = np.array([stats.multivariate_normal.logpdf(r, cov=v**2 * np.diag(1 / powers)
+                                                         + gram)
+                        + stats.halfnorm.logpdf(v) + np.sum(1 - powers) * math.log(v)
+                        for v in s])
+        np.testing.assert_allclose(np.diff(ours[:, e]), np.diff(ref), rtol=1e-9, atol=1e-9)
+
+
+def test_emotion_conjugate_move_draws_the_exact_posterior() -> None:
+    """One move from prior particles: each noise scale follows its marginal posterior
+    (Kolmogorov-Smirnov against the integrated density) and the coefficients, standardised
+    by their conditional posterior, are independent N(0, 1)."""
+    model, designs, ys, powers = _emotion_history(36, 8)
+    rng = np.random.default_rng(37)
+    moved = model.conjugate_move(model.sample_prior(rng, 4000), designs, ys, powers, rng)
+    reg = model.regression(designs, ys, powers)
+    grid = np.exp(np.linspace(np.log(1e-3), np.log(10.0), 20001))
+    dens = np.exp(model.noise_log_posterior(np.repeat(grid[:, None], 8, axis=1), reg)
+                  + np.log(grid)[:, None])  # in log s
+    cdf = integrate.cumulative_trapezoid(dens, np.log(grid), axis=0, initial=0.0)
+    for e in range(8):
+        ks = stats.kstest(moved[:, 32 + e], lambda v, e=e: np.interp(v, grid, cdf[:, e] /
+                                                                   cdf[-1, e]))
+        assert ks.pvalue > 1e-4
+    mean, cov = model.coefficient_posterior(moved[:, 32:], reg)
+    dev = moved[:, :32].reshape(-1, 4, 8) - mean
+    z = np.linalg.solve(np.linalg.cholesky(cov), dev.transpose(0, 2, 1)[..., None])[..., 0]
+    assert abs(z.mean()) < Z / math.sqrt(z.size) and z.var() == pytest.approx(1.0, abs=0.03)
+    assert abs(np.corrcoef(z[:, :, 0].ravel(), z[:, :, 1].ravel())[0, 1]) < 0.03
 
 
 def test_off_support_thetas_give_minus_inf_not_nan() -> None:

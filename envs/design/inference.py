@@ -9,9 +9,29 @@ particles. :func:`update` folds in one new observation:
    below ``ess_frac * n`` in one step; an uninformative observation takes one step and is
    plain importance reweighting;
 2. whenever the ESS falls below ``ess_frac * n`` the particles are resampled
-   (systematic) and moved by a few random-walk Metropolis-Hastings steps that target
-   ``log_prior + sum of the history's log-likelihoods + phi * l_new``; the proposal is
-   Gaussian with the particles' covariance, its scale adapted to the acceptance rate.
+   (systematic) and moved by Markov steps that target
+   ``log_prior + sum of the history's log-likelihoods + phi * l_new``;
+3. the moves: first independence Metropolis-Hastings steps proposing from a Student-t fit
+   (mean and covariance) of the weighted particles, repeated until 90% of the particles
+   have been replaced (one or two steps when the posterior is near Gaussian, and each
+   accepted step is a fresh draw, not a local jitter); if that proposal is accepted less
+   than 20% of the time (multimodal or curved posteriors), random-walk steps with the
+   particles' covariance, their scale adapted to the acceptance rate, and *delayed
+   acceptance* (Christen & Fox 2005): a proposal is first screened by the Gaussian with
+   the particles' moments, and only those that pass pay for their likelihood; a second
+   test corrects for the screen, so the target is exact. ``n_moves`` steps at most. The
+   likelihood of the whole history for every proposal is the cost of a step.
+
+A model may define two optional hooks:
+
+* ``log_lik_history(outcomes, theta, designs)``: the summed log-likelihood of a whole
+  history at once (e.g. one ODE solve to the latest time);
+* ``conjugate_move(theta, designs, outcomes, powers, rng)``: moved particles under a
+  Markov kernel that leaves ``prior x prod_i p(y_i | theta, x_i)^powers_i`` invariant
+  *and forgets its starting point* (exact conditional draws: the conditionally
+  linear-Gaussian coefficients of the emotion world, say). Such a model is moved by one
+  call instead of Metropolis steps, and is not tempered: the new likelihood is weighed
+  in at once, then the particles are resampled and moved if the ESS is low.
 
 Prior densities of ``-inf`` (truncated priors) are respected: such proposals are
 rejected, and a NaN target counts as ``-inf``. Everything is vectorised over particles;
@@ -34,10 +54,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from scipy.special import logsumexp
 
 from agora.envs.design.model import Model
 from agora.envs.errors import ConfigError
+
+T_DOF = 10.0
+"""Degrees of freedom of the Student-t independence proposal (tails heavier than the fit)."""
+RENEWED = 0.9
+"""Independence steps stop once this fraction of the particles has been replaced."""
+MIN_INDEPENDENT_RATE = 0.2
+"""Below this acceptance rate the moves switch to random-walk steps."""
 
 
 @dataclass(frozen=True)
@@ -180,8 +208,11 @@ def update(model: Model, post: Posterior, design: np.ndarray, y: np.ndarray,
         design: ``(D,)``; y: ``(*outcome_shape)``.
         rng: the only source of randomness.
         ess_frac: resample (and move) when the ESS falls below ``ess_frac * n``.
-        n_moves: Metropolis-Hastings steps after each resample.
-        max_stages: cap on tempering stages (the last one jumps to ``phi = 1``).
+        n_moves: at most this many Metropolis-Hastings steps after each resample
+            (fewer once independence steps have renewed the particles; a model with a
+            ``conjugate_move`` takes one such move instead).
+        max_stages: cap on tempering stages (the last one jumps to ``phi = 1``; 1 for a
+            model with a ``conjugate_move``).
     """
     x = np.asarray(design, dtype=float).reshape(-1)
     yy = np.asarray(y, dtype=float).reshape(model.outcome_shape)
@@ -192,6 +223,8 @@ def update(model: Model, post: Posterior, design: np.ndarray, y: np.ndarray,
     new = _finite_or_ninf(model.log_lik(yy, theta, x))
     moves = _Mover(model, post.designs, post.outcomes, x, yy, n_moves)
     target_n = ess_frac * post.n
+    if getattr(model, "conjugate_move", None) is not None:
+        max_stages = 1  # its move forgets where it starts: no need to temper
     phi = 0.0
     for stage in range(max_stages):
         delta = 1.0 - phi
@@ -203,10 +236,10 @@ def update(model: Model, post: Posterior, design: np.ndarray, y: np.ndarray,
         lw = normalise(lw + delta * new)
         phi = phi + delta if partial else 1.0
         if partial or hopeless or ess_of(lw) < target_n:
-            cov = weighted_cov(theta, np.exp(lw))
             idx = systematic_resample(lw, rng)
+            theta, base, new = moves.run(theta, np.exp(lw), idx, base[idx], new[idx], phi,
+                                         rng)
             lw = np.full(post.n, -np.log(post.n))
-            theta, base, new = moves.run(theta[idx], base[idx], new[idx], phi, cov, rng)
         if phi >= 1.0:
             break
     return Posterior(theta, lw, np.concatenate([post.designs, x[None]]),
@@ -241,7 +274,7 @@ def _step_to_ess(lw: np.ndarray, ll: np.ndarray, hi: float, target: float) -> fl
 
 @dataclass(frozen=True)
 class _Mover:
-    """Random-walk Metropolis-Hastings on ``log_joint(old history) + phi * l_new``."""
+    """Markov moves targeting ``log_joint(old history) + phi * l_new`` (module doc, 3)."""
 
     model: Model
     designs: np.ndarray
@@ -258,27 +291,86 @@ class _Mover:
             new[ok] = self.model.log_lik(self.y, theta if ok.all() else theta[ok], self.x)
         return base, _finite_or_ninf(new)
 
-    def run(self, theta: np.ndarray, base: np.ndarray, new: np.ndarray, phi: float,
-            cov: np.ndarray, rng: np.random.Generator
+    def run(self, weighted: np.ndarray, w: np.ndarray, idx: np.ndarray, base: np.ndarray,
+            new: np.ndarray, phi: float, rng: np.random.Generator
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``n_moves`` vectorised steps; the proposal scale adapts to the acceptance."""
-        n, dim = theta.shape
-        chol = _safe_cholesky(cov)
-        scale = 2.38 / np.sqrt(dim)
+        """Move the resampled particles ``weighted[idx]`` (their ``base``, ``new``); the
+        weighted particles ``weighted, w`` before resampling shape the proposals."""
+        conjugate = getattr(self.model, "conjugate_move", None)
+        if conjugate is not None:
+            designs = np.concatenate([self.designs, self.x[None]])
+            outcomes = np.concatenate([self.outcomes, self.y[None]])
+            powers = np.append(np.ones(len(self.designs)), phi)
+            theta = np.asarray(conjugate(weighted[idx], designs, outcomes, powers, rng),
+                               dtype=float)
+            return (theta, *self.parts(theta))
+        return self._metropolis(weighted[idx], base, new, phi, _Fit.of(weighted, w), rng)
+
+    def _metropolis(self, theta: np.ndarray, base: np.ndarray, new: np.ndarray, phi: float,
+                    fit: _Fit, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Independence steps until they have renewed the particles; if they are rarely
+        accepted, random-walk steps with delayed acceptance instead."""
+        n = len(theta)
+        scale = 2.38 / np.sqrt(theta.shape[1])
         cur = _tempered(base, new, phi)
+        renewed = np.zeros(n, dtype=bool)
+        independent = True
         for _ in range(self.n_moves):
-            prop = theta + scale * rng.standard_normal((n, dim)) @ chol.T
-            pb, pn = self.parts(prop)
-            lp = _tempered(pb, pn, phi)
-            with np.errstate(invalid="ignore"):
-                accept = np.log(rng.random(n)) < lp - cur
-            theta = np.where(accept[:, None], prop, theta)
-            base = np.where(accept, pb, base)
-            new = np.where(accept, pn, new)
-            cur = np.where(accept, lp, cur)
-            rate = accept.mean()
-            scale *= 0.5 if rate < 0.1 else (0.8 if rate < 0.2 else (1.3 if rate > 0.5 else 1))
+            if independent:
+                prop, hastings = fit.independent(theta, rng)
+                rows = np.arange(n)
+            else:  # the fit screens a proposal before its likelihood is paid for
+                prop = theta + scale * rng.standard_normal(theta.shape) @ fit.chol.T
+                screen = fit.log_gauss(prop) - fit.log_gauss(theta)
+                rows = np.flatnonzero(np.log(rng.random(n)) < screen)
+                hastings = -screen
+            if len(rows):
+                pb, pn = self.parts(prop[rows])
+                lp = _tempered(pb, pn, phi)
+                with np.errstate(invalid="ignore"):
+                    ok = np.log(rng.random(len(rows))) < lp - cur[rows] + hastings[rows]
+                acc = rows[ok]
+                theta[acc], base[acc], new[acc], cur[acc] = prop[acc], pb[ok], pn[ok], lp[ok]
+            else:
+                acc = rows
+            rate = len(acc) / n
+            if independent:
+                renewed[acc] = True
+                if renewed.mean() >= RENEWED:
+                    break
+                independent = rate >= MIN_INDEPENDENT_RATE
+            else:
+                scale *= 0.5 if rate < 0.1 else (0.8 if rate < 0.2 else (1.3 if rate > 0.5 else 1))
         return theta, base, new
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """The mean and covariance (Cholesky factor) of weighted particles: a Student-t
+    (:data:`T_DOF` degrees of freedom) independence proposal and a Gaussian screen."""
+
+    mean: np.ndarray
+    chol: np.ndarray
+
+    @classmethod
+    def of(cls, particles: np.ndarray, w: np.ndarray) -> _Fit:
+        return cls(w @ particles, _safe_cholesky(weighted_cov(particles, w)))
+
+    def log_gauss(self, theta: np.ndarray) -> np.ndarray:
+        """The log density (up to a constant) of the Gaussian with the fit's moments."""
+        z = solve_triangular(self.chol, (theta - self.mean).T, lower=True)
+        return -0.5 * np.sum(z * z, axis=0)
+
+    def independent(self, theta: np.ndarray, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Proposals ``(n, P)`` and the Hastings terms ``log q(theta) - log q(prop)``."""
+        n, dim = theta.shape
+        z = rng.standard_normal((n, dim)) * np.sqrt(T_DOF / rng.chisquare(T_DOF, n))[:, None]
+        cur = solve_triangular(self.chol, (theta - self.mean).T, lower=True)
+        m_prop, m_cur = np.sum(z * z, axis=1), np.sum(cur * cur, axis=0)
+        return (self.mean + z @ self.chol.T,
+                0.5 * (T_DOF + dim) * (np.log1p(m_prop / T_DOF) - np.log1p(m_cur / T_DOF)))
 
 
 def _tempered(base: np.ndarray, new: np.ndarray, phi: float) -> np.ndarray:

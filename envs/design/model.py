@@ -15,6 +15,15 @@ Shapes (numpy broadcasting over leading dimensions ``...``):
 ``log_lik(y, theta, design)`` broadcasts ``y``'s leading dims against ``theta``'s, so the
 nested Monte Carlo matrix is one call: ``log_lik(y[:, None], theta[None, :], design)``
 gives ``(N, M)``.
+
+Two optional hooks speed up inference (:mod:`agora.envs.design.inference` looks for them):
+
+* ``log_lik_history(outcomes, theta, designs) -> (B,)``: the summed log-likelihood of a
+  whole history in one pass (Lotka-Volterra solves its ODE once, to the latest time);
+* ``conjugate_move(theta, designs, outcomes, powers, rng) -> theta``: a Markov move that
+  leaves ``prior x prod_i p(y_i | theta)^powers_i`` invariant and forgets its start (an
+  exact Gibbs sweep; emotion's coefficients are conditionally Gaussian). A model with one
+  gets a single move per update and no tempering.
 """
 
 from __future__ import annotations
