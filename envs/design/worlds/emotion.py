@@ -24,7 +24,8 @@ Inference: given the noise scales the ratings are linear-Gaussian in the 32 coef
 and the emotions are independent, so :meth:`Emotion.conjugate_move` draws each noise
 scale from its posterior with the coefficients integrated out (an independence step
 accepted almost always), then all coefficients exactly; the particle posterior needs no
-random walk in 40 dimensions.
+random walk in 40 dimensions. The prior and these conjugate pieces live in
+:mod:`._emotion_conjugate`.
 Reference: BoxingGym (Gandhi et al. 2025) ``emotion``; Houlihan, Kleiman-Weiner et al.
 (2023), emotion reasoning as inverse planning.
 Version history: v0, first release.
@@ -32,7 +33,6 @@ Version history: v0, first release.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -41,58 +41,34 @@ import numpy as np
 
 from agora.envs.core import GameInfo, Params, Timing, is_real, require
 from agora.envs.design.model import DesignField, DesignSpace, Goal
+from agora.envs.design.worlds import _emotion_conjugate as conj
 from agora.envs.design.worlds._boxing_common import (
     LOG_SQRT_2PI,
     BoxingModel,
-    GridDensity,
     HalfNormal,
     Marginal,
     Normal,
     diag_normal_loglik,
+)
+from agora.envs.design.worlds._emotion_conjugate import (
+    BLOCKS,
+    GRID_CELLS,
+    NOISE_PRIOR_SD,
+    NOISE_RANGE,
+    PRIOR_MEANS,
+    PRIOR_SDS,
+    Regression,
 )
 from agora.envs.errors import IllegalActionError
 
 VERBALISERS = ("template", "llm")
 EMOTIONS = ("happiness", "sadness", "anger", "surprise", "fear", "disgust", "contentment",
             "disappointment")
-_BLOCKS = {
-    "intercept": ((4.5, 3.5, 1.7, 3.3, 1.4, 1.8, 3.7, 2.0), 0.1),
-    "win": ((0.04, -0.025, -0.005, 0.02, 0.0, -0.005, 0.03, -0.03), 0.01),
-    "pe": ((0.035, -0.02, -0.025, 0.01, 0.0, -0.02, 0.02, -0.045), 0.01),
-    "abs_pe": ((-0.015, 0.025, 0.025, 0.035, 0.005, 0.02, -0.01, 0.02), 0.01),
-}
 PROB_TOLERANCE = 0.01
-PRIOR_MEANS = np.array([means for means, _ in _BLOCKS.values()])
-"""``(4, 8)`` prior means of the coefficient blocks (intercept, win, PE, |PE|)."""
-PRIOR_SDS = np.array([sd for _, sd in _BLOCKS.values()])
-"""``(4,)`` prior standard deviations of the coefficient blocks."""
-NOISE_PRIOR_SD = 1.0
-"""The noise scales' prior is ``HalfNormal(NOISE_PRIOR_SD)``."""
-NOISE_RANGE = (1e-4, 30.0)
-"""Noise scales covered by the proposal of :meth:`Emotion.noise_step` (the prior mass
-outside is below 1e-4)."""
-GRID_CELLS = 1024
-"""Cells (uniform in ``log s``) of the grid on which that proposal is fitted."""
 
-
-@dataclass(frozen=True)
-class Regression:
-    """Sufficient statistics of a (tempered) history for the conjugate update, in the
-    standardised coefficients ``z = (beta - prior mean) / prior sd`` and the eigenbasis of
-    their weighted Gram matrix ``X~' W X~ = basis diag(eigvals) basis'``.
-
-    Attributes:
-        eigvals: ``(4,)``; basis: ``(4, 4)`` (columns).
-        proj: ``(4, 8)`` ``basis' X~' W r`` per emotion, ``r`` the residual at the prior
-            mean.
-        sse: ``(8,)`` ``sum_i w_i r_i^2``; total_power: ``sum_i w_i``.
-    """
-
-    eigvals: np.ndarray
-    basis: np.ndarray
-    proj: np.ndarray
-    sse: np.ndarray
-    total_power: float
+__all__ = ["EMOTIONS", "GRID_CELLS", "MODELS", "NOISE_PRIOR_SD", "NOISE_RANGE",
+           "PRIOR_MEANS", "PRIOR_SDS", "PROB_TOLERANCE", "VERBALISERS", "Emotion",
+           "EmotionParams", "Regression"]
 
 
 @dataclass(frozen=True)
@@ -133,9 +109,9 @@ class Emotion(BoxingModel):
         family="design", action_kind="box", observation_kind="history",
         reference="BoxingGym (Gandhi et al. 2025) emotion; Houlihan et al. (2023)")
     params_cls = EmotionParams
-    param_names = tuple(f"{b}_{e}" for b in (*_BLOCKS, "sd") for e in EMOTIONS)
+    param_names = tuple(f"{b}_{e}" for b in (*BLOCKS, "sd") for e in EMOTIONS)
     priors: ClassVar[tuple[Marginal, ...]] = (
-        tuple(Normal(m, sd) for means, sd in _BLOCKS.values() for m in means)
+        tuple(Normal(m, sd) for means, sd in BLOCKS.values() for m in means)
         + (HalfNormal(NOISE_PRIOR_SD),) * len(EMOTIONS))
     outcome_shape = (len(EMOTIONS),)
     goals = (
@@ -241,35 +217,18 @@ class Emotion(BoxingModel):
                    powers: np.ndarray | None = None) -> Regression:
         """The sufficient statistics of a history for the conjugate coefficient update,
         each observation's likelihood raised to ``powers`` (default 1, tempering < 1)."""
-        x = self.features(designs) * PRIOR_SDS  # regressors of the standardised blocks
-        resid = np.asarray(outcomes, dtype=float).reshape(len(x), -1) - x @ (
-            PRIOR_MEANS / PRIOR_SDS[:, None])
-        w = np.ones(len(x)) if powers is None else np.asarray(powers, dtype=float)
-        lam, basis = np.linalg.eigh((x * w[:, None]).T @ x)
-        proj = basis.T @ (x * w[:, None]).T @ resid
-        return Regression(np.maximum(lam, 0.0), basis, proj, w @ (resid * resid),
-                          float(w.sum()))
+        return conj.regression(self.features(designs), outcomes, powers)
 
     def noise_log_posterior(self, sd: np.ndarray, reg: Regression) -> np.ndarray:
         """``log p(s_e | history)`` ``(..., 8)`` up to a constant, the coefficients
-        integrated out (Gaussian prior times Gaussian likelihood), ``s`` positive."""
-        v = np.asarray(sd, dtype=float) ** 2
-        out = (-0.5 * v / NOISE_PRIOR_SD**2 - 0.5 * reg.total_power * np.log(v)
-               - 0.5 * reg.sse / v)
-        for lam, c in zip(reg.eigvals, reg.proj):
-            out += 0.5 * c * c / (v * (v + lam)) - 0.5 * np.log1p(lam / v)
-        return out
+        integrated out (:func:`._emotion_conjugate.noise_log_posterior`)."""
+        return conj.noise_log_posterior(sd, reg)
 
     def coefficient_posterior(self, sd: np.ndarray, reg: Regression
                               ) -> tuple[np.ndarray, np.ndarray]:
         """Mean ``(n, 4, 8)`` and covariance ``(n, 8, 4, 4)`` of the coefficient blocks
         given noise scales ``sd (n, 8)``: the conjugate Gaussian update."""
-        v = np.asarray(sd, dtype=float)[:, None, :] ** 2  # (n, 1, 8)
-        gain = 1.0 / (v + reg.eigvals[None, :, None])  # (n, 4, 8), eigenbasis
-        mean_z = np.einsum("jk,nke->nje", reg.basis, gain * reg.proj)
-        cov_z = np.einsum("jk,nke,lk->nejl", reg.basis, gain * v, reg.basis)
-        sds = PRIOR_SDS[:, None]
-        return PRIOR_MEANS + sds * mean_z, cov_z * np.outer(PRIOR_SDS, PRIOR_SDS)
+        return conj.coefficient_posterior(sd, reg)
 
     def conjugate_move(self, theta: np.ndarray, designs: np.ndarray, outcomes: np.ndarray,
                        powers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -280,35 +239,13 @@ class Emotion(BoxingModel):
         reg = self.regression(designs, outcomes, powers)
         log_s = self.noise_step(np.log(np.where(theta[:, 32:] > 0, theta[:, 32:], 1.0)),
                                 reg, rng)
-        v = np.exp(2.0 * log_s)[None]  # (1, n, 8)
-        gain = 1.0 / (v + reg.eigvals[:, None, None])  # (4, n, 8) in the eigenbasis
-        z = gain * reg.proj[:, None] + np.sqrt(gain * v) * rng.standard_normal(gain.shape)
-        z = (reg.basis @ z.reshape(4, -1)).reshape(z.shape)
-        blocks = PRIOR_MEANS[:, None] + PRIOR_SDS[:, None, None] * z
-        return np.concatenate([blocks.transpose(1, 0, 2).reshape(len(theta), 32),
-                               np.exp(log_s)], axis=1)
+        return conj.draw_coefficients(log_s, reg, rng)
 
     def noise_step(self, log_s: np.ndarray, reg: Regression, rng: np.random.Generator
                    ) -> np.ndarray:
         """One independence Metropolis-Hastings step on every log noise scale ``(n, 8)``
-        targeting :meth:`noise_log_posterior`, proposing from that density made piecewise
-        log-linear on a fine grid of ``log s`` over :data:`NOISE_RANGE`
-        (:class:`GridDensity`): nearly every step is accepted, and the new values are
-        independent draws whatever the old ones were."""
-        lo, hi = (math.log(b) for b in NOISE_RANGE)
-        width = (hi - lo) / GRID_CELLS
-        nodes = lo + width * np.arange(GRID_CELLS + 1.0)[:, None]
-        q = GridDensity.fit(lo, width, self._log_noise_target(nodes, reg))
-        prop = q.sample(rng, len(log_s))
-        log_ratio = (self._log_noise_target(prop, reg) - self._log_noise_target(log_s, reg)
-                     + q.logpdf(log_s) - q.logpdf(prop))
-        with np.errstate(invalid="ignore"):
-            accept = np.log(rng.random(log_s.shape)) < log_ratio
-        return np.where(accept, prop, log_s)
-
-    def _log_noise_target(self, log_s: np.ndarray, reg: Regression) -> np.ndarray:
-        """:meth:`noise_log_posterior` as a density of ``log s`` (with the Jacobian)."""
-        return self.noise_log_posterior(np.exp(log_s), reg) + log_s
+        (:func:`._emotion_conjugate.noise_step`): new values independent of the old."""
+        return conj.noise_step(log_s, reg, rng)
 
     # ----- words -------------------------------------------------------------------
     def describe_wheel(self, design: np.ndarray) -> str:
