@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -158,27 +158,40 @@ def parse_config(data: Mapping[str, Any]) -> ExperimentConfig:
         ...
         agora.envs.errors.ConfigError: invalid config: episodes: Input should be greater ...
     """
+    cfg = validate_model(ExperimentConfig, data, "invalid config")
+    cfg.cells()  # semantic checks now, before anything runs
+    return cfg
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_model(model: type[M], data: Any, what: str) -> M:
+    """``model.model_validate(data)``, with one :class:`ConfigError` naming every bad key
+    and the value it got (shared by every YAML config of the project)."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"a config must be a mapping, got {type(data).__name__}")
     try:
-        cfg = ExperimentConfig.model_validate(dict(data))
+        return model.model_validate(dict(data))
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"]) or "(top level)"
             problems.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
-        raise ConfigError("invalid config: " + "; ".join(problems)) from None
-    cfg.cells()  # semantic checks now, before anything runs
-    return cfg
+        raise ConfigError(f"{what}: " + "; ".join(problems)) from None
 
 
-def load_config(path: str | Path) -> ExperimentConfig:
-    """Read and validate a YAML config file."""
+def read_yaml(path: str | Path) -> Any:
+    """The YAML document at ``path``, or a :class:`ConfigError` saying what is wrong."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} does not exist")
     try:
-        data = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    return parse_config(data)
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Read and validate a YAML config file."""
+    return parse_config(read_yaml(path))

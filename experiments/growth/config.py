@@ -23,11 +23,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agora.agents.llm.factory import ModelSpec
-from agora.envs import ConfigError
+from agora.experiments.config import read_yaml, validate_model
 
 Strategy = Literal["frontier", "novelty", "leap", "bridge"]
 
@@ -109,25 +108,9 @@ def parse_growth_config(data: Mapping[str, Any]) -> GrowthConfig:
         ...
         agora.envs.errors.ConfigError: invalid growth config: strategy: Input should be ...
     """
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"a config must be a mapping, got {type(data).__name__}")
-    try:
-        return GrowthConfig.model_validate(dict(data))
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            problems.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
-        raise ConfigError("invalid growth config: " + "; ".join(problems)) from None
+    return validate_model(GrowthConfig, data, "invalid growth config")
 
 
 def load_growth_config(path: str | Path) -> GrowthConfig:
     """Read and validate a YAML config file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {str(path)!r} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    return parse_growth_config(data)
+    return parse_growth_config(read_yaml(path))
