@@ -77,10 +77,15 @@ class _WorldEnv(gym.Env):  # type: ignore[type-arg]
             info["metrics"] = self.world.metrics(self.state)
         return float(reward), info
 
-    def _reset_state(self, seed: int | None) -> None:
+    def _obs(self) -> Obs:
+        raise NotImplementedError
+
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[Obs, dict[str, Any]]:
         super().reset(seed=seed)
         self.state = self.world.initial_state(self.np_random)
         self.invalid = 0
+        return self._obs(), {}
 
     def render(self) -> str | None:  # type: ignore[override]
         if self.render_mode == "ansi" and self.state is not None:
@@ -134,11 +139,6 @@ class KGCompletionEnv(_WorldEnv):
                 "revealed": revealed, "revealed_mask": revealed_mask,
                 "budget_left": np.array([s.budget_left], dtype=np.float32)}
 
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[Obs, dict[str, Any]]:
-        self._reset_state(seed)
-        return self._obs(), {}
-
     def step(self, action: Any) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
         reward, info = self._act(self.to_action(action))
         s = self.state
@@ -181,11 +181,6 @@ class KGQueryEnv(_WorldEnv):
                 "current": np.array([s.current], dtype=_I64), "edges": edges,
                 "edge_mask": mask,
                 "steps_left": np.array([self.world.params.max_steps - len(s.path)], dtype=_I64)}
-
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[Obs, dict[str, Any]]:
-        self._reset_state(seed)
-        return self._obs(), {}
 
     def step(self, action: Any) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
         reward, info = self._act(self.to_action(action))
