@@ -116,6 +116,15 @@ def _causes(exc: BaseException | None) -> list[BaseException]:
     return chain
 
 
+def api_key(env_var: str) -> str:
+    """The key held by ``env_var`` (read per call, never stored), or an ``auth``
+    :class:`ModelError` naming the variable when it is unset."""
+    key = os.environ.get(env_var)
+    if not key:
+        raise ModelError("auth", f"environment variable {env_var} is not set", False)
+    return key
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date.
 
@@ -249,11 +258,7 @@ class LiteLLMModel(LanguageModel):
         if self.api_base:
             kw["api_base"] = self.api_base
         if self.api_key_env:
-            key = os.environ.get(self.api_key_env)
-            if not key:
-                raise ModelError("auth", f"environment variable {self.api_key_env} is not set",
-                                 False)
-            kw["api_key"] = key
+            kw["api_key"] = api_key(self.api_key_env)
         elif self.api_base:
             kw["api_key"] = "none"  # local OpenAI-compatible servers need some key
         if s.schema is not None and self._use_schema(litellm):

@@ -6,12 +6,11 @@ none (labels are merged by normal form only, and surprise is scored by graph dis
 
 from __future__ import annotations
 
-import os
 from typing import Any, Protocol
 
 import numpy as np
 
-from agora.agents.llm.model import ModelError
+from agora.agents.llm.model import ModelError, api_key
 
 
 class Embedder(Protocol):
@@ -45,11 +44,7 @@ class LiteLLMEmbedder:
         if self.api_base:
             kw["api_base"] = self.api_base
         if self.api_key_env:
-            key = os.environ.get(self.api_key_env)
-            if not key:
-                raise ModelError("auth", f"environment variable {self.api_key_env} is not set",
-                                 False)
-            kw["api_key"] = key
+            kw["api_key"] = api_key(self.api_key_env)
         return kw
 
     def embed(self, texts: list[str]) -> np.ndarray:
