@@ -55,7 +55,6 @@ class DoubleAuctionGame(Game[DoubleAuctionParams, AuctionState, TraderView]):
         self._masks: dict[tuple[bool, int], np.ndarray] = {}
         self._max_units = max([p.units] + [len(u) for u in p.values + p.costs])
         self._benchmark: Benchmark | None = None
-        self._cache: tuple[tuple[tuple[int, int], ...], OrderBook] | None = None
 
     @property
     def num_players(self) -> int:  # type: ignore[override]
@@ -138,13 +137,10 @@ class DoubleAuctionGame(Game[DoubleAuctionParams, AuctionState, TraderView]):
         fills = book.add(player, BID if player < nb else ASK, price)
         others = tuple(o for o in state.resting if o[0] != player)
         if not fills:
-            resting = others + ((player, price),)
-            self._cache = (resting, book)
-            return state._replace(resting=resting)
+            return state._replace(resting=others + ((player, price),))
         (fill,) = fills  # one unit per order, so one fill that uses up the resting order
         maker: int = fill.maker  # type: ignore[assignment]  # order ids are players
         resting = tuple(o for o in others if o[0] != maker)
-        self._cache = (resting, book)
         buyer, seller = (player, maker) if player < nb else (maker, player)
         value = state.limits[buyer][state.traded[buyer]]
         cost = state.limits[seller][state.traded[seller]]
@@ -160,15 +156,9 @@ class DoubleAuctionGame(Game[DoubleAuctionParams, AuctionState, TraderView]):
                               trades=state.trades + (trade,))
 
     def _book(self, resting: tuple[tuple[int, int], ...]) -> OrderBook:
-        """The order book holding ``resting``, to be changed by the caller.
-
-        The book left by the last step is reused when ``resting`` is the very tuple that
-        step produced (tuples are immutable, so the contents match); any other state, e.g.
-        an older one stepped again, gets a fresh book re-added in arrival order.
-        """
-        cached, self._cache = self._cache, None
-        if cached is not None and cached[0] is resting:
-            return cached[1]
+        """A fresh order book holding ``resting`` (re-added in arrival order), to be changed
+        by the caller. The rules keep no book between steps, so any state can be stepped
+        from any thread, in any order."""
         nb = self.params.n_buyers
         book = OrderBook()
         for who, at in resting:
