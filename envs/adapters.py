@@ -20,10 +20,13 @@ from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv
 
 from agora.envs.core import Game, Observation, Status, uniform_legal
-from agora.envs.errors import ConfigError, GameOverError, IllegalActionError
-from agora.envs.text import TextFace
+from agora.envs.errors import ActionParseError, ConfigError, GameOverError, IllegalActionError
+from agora.envs.invalid import InvalidPolicy
+from agora.envs.seeding import EpisodeStreams, Seeder
+from agora.envs.text import Mailbox, TextFace
 
 _RUNNING, _TERMINATED = Status.RUNNING, Status.TERMINATED
+_MISSING = object()
 
 
 @runtime_checkable
@@ -73,12 +76,29 @@ class _Faces:
         g = self.game
         if g.always_legal and type(action) is int and 0 <= action < g.num_actions:
             return action
+        if action is _MISSING:
+            raise IllegalActionError(f"no action given for {agent_name(player)}")
         if not g.is_legal(state, player, action):
             raise IllegalActionError(
                 f"{agent_name(player)} played {action!r}, which is not a legal action now "
                 f"(legal: {np.flatnonzero(g.legal_mask(state, player)).tolist()})"
             )
         return int(action)
+
+    def read(self, state: Any, player: int, action: Any, raises: bool) -> Any:
+        """A text answer as the action the text face reads from it (other actions pass).
+
+        An unreadable or illegal answer raises its typed error when ``raises``; otherwise
+        it is passed on unchanged, to be treated as the invalid action it is.
+        """
+        if not isinstance(action, str) or self.text is None:
+            return action
+        try:
+            return self.text.parse(action, self.game.observe(state, player))
+        except (ActionParseError, IllegalActionError):
+            if raises:
+                raise
+            return action
 
     def fresh_obs(self, state: Any, player: int) -> dict[str, np.ndarray]:
         """Like :meth:`obs` but with arrays the caller owns (Gymnasium's contract)."""
@@ -104,7 +124,8 @@ class _PettingZooShell:
     metadata: dict[str, Any]
 
     def _setup(self, game: Game[Any, Any, Any], text: TextFace[Any] | None,
-               render_mode: str | None) -> None:
+               render_mode: str | None, policy: dict[str, Any]) -> None:
+        self.invalid = InvalidPolicy(**policy)
         if render_mode not in (None, "ansi"):
             raise ConfigError(f"render_mode={render_mode!r} is not supported; use 'ansi'")
         self.game = game
@@ -113,9 +134,34 @@ class _PettingZooShell:
         self._faces = _Faces(game, text)
         self.possible_agents = [agent_name(i) for i in range(game.num_players)]
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
+        self._seeder = Seeder()
         self._rng = np.random.default_rng()
+        self.mail = Mailbox(game.num_players)
         self.state_: Any = None
         self.metadata = {**self.metadata, "name": game.info.name}
+
+    def _new_episode(self, seed: int | None) -> EpisodeStreams:
+        """Seed the episode by the one rule (:mod:`agora.envs.seeding`) and deal it."""
+        streams = self._seeder.reset(seed, self.game.num_players)
+        self._rng = streams.rules
+        self.state_ = self.game.initial_state(self._rng)
+        self.invalid.reset()
+        self.mail = Mailbox(self.game.num_players)
+        return streams
+
+    @property
+    def episode_seed(self) -> int | None:
+        """The seed of the current episode (drawn afresh by ``reset(seed=None)``)."""
+        return self._seeder.seed
+
+    def _post(self, player: int, reply: Any, state: Any) -> None:
+        """Deliver the cheap talk of a played text answer (see :class:`Mailbox`)."""
+        if isinstance(reply, str) and self.text is not None:
+            self.mail.post(player, reply, self.game.observe(state, player), self.text)
+
+    def _messages(self, player: int) -> dict[str, Any]:
+        """``{"messages": (...)}`` once anyone has talked this episode, else ``{}``."""
+        return {"messages": self.mail.collect(player)} if self.mail.log else {}
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self._faces.observation_space_
@@ -152,8 +198,11 @@ class ParallelGameEnv(_PettingZooShell, ParallelEnv):
     metadata = {"render_modes": ["ansi"], "name": "agora_parallel", "is_parallelizable": True}
 
     def __init__(self, game: Game[Any, Any, Any], text: TextFace[Any] | None = None,
-                 render_mode: str | None = None) -> None:
-        self._setup(game, text, render_mode)
+                 render_mode: str | None = None, on_invalid_action: str = "raise",
+                 invalid_penalty: float = -1.0, max_invalid_actions: int = 100) -> None:
+        self._setup(game, text, render_mode, {
+            "on_invalid_action": on_invalid_action, "invalid_penalty": invalid_penalty,
+            "max_invalid_actions": max_invalid_actions})
         self.agents: list[str] = []
         self._all8 = np.ones(game.num_actions, np.int8) if game.always_legal else None
         if self._all8 is not None:
@@ -161,9 +210,7 @@ class ParallelGameEnv(_PettingZooShell, ParallelEnv):
 
     def reset(self, seed: int | None = None, options: dict | None = None
               ) -> tuple[dict[str, Any], dict[str, dict]]:
-        if seed is not None:
-            self._rng = np.random.default_rng(seed)
-        self.state_ = self.game.initial_state(self._rng)
+        self._new_episode(seed)
         self.agents = [agent_name(i) for i in self.game.to_move(self.state_)]
         obs = {a: self._faces.obs(self.state_, self._index[a]) for a in self.agents}
         return obs, {a: {} for a in self.agents}
@@ -174,15 +221,23 @@ class ParallelGameEnv(_PettingZooShell, ParallelEnv):
             raise GameOverError("step() called after the episode ended; call reset()")
         game, state = self.game, self.state_
         movers = game.to_move(state)
-        try:
-            joint = tuple([actions[a] for a in names])
-        except KeyError as exc:
-            raise IllegalActionError(f"no action given for {exc.args[0]}") from None
+        joint = tuple([actions.get(a, _MISSING) for a in names])
+        replies = joint
         if not self._fast_legal(joint):
+            read, raises = self._faces.read, self.invalid.raises
+            joint = tuple([read(state, i, x, raises) for i, x in zip(movers, joint)])
+            if not raises:
+                bad = [a for i, a, x in zip(movers, names, joint)
+                       if not game.is_legal(state, i, x)]
+                if bad:
+                    return self._penalise(bad)
             check = self._faces.check
             joint = tuple([check(state, i, a) for i, a in zip(movers, joint)])
-        state, rewards = game.step(state, joint, self._rng)
+        before, (state, rewards) = state, game.step(state, joint, self._rng)
         self.state_ = state
+        if replies is not joint:
+            for i, reply in zip(movers, replies):
+                self._post(i, reply, before)
         running = game.status(state) is _RUNNING
         m8 = self._all8
         if m8 is not None and running:
@@ -192,13 +247,24 @@ class ParallelGameEnv(_PettingZooShell, ParallelEnv):
         else:
             obs = {a: self._faces.obs(state, i) for i, a in zip(movers, names)}
         rew = {a: rewards[i] for i, a in zip(movers, names)}
-        infos: dict[str, dict] = {a: {} for a in names}
+        infos: dict[str, dict] = {a: self._messages(i) for i, a in zip(movers, names)}
         if running:
             flags = dict.fromkeys(names, False)
             return obs, rew, flags, flags.copy(), infos
         self.agents = []
         term = game.status(state) is _TERMINATED
         return obs, rew, dict.fromkeys(names, term), dict.fromkeys(names, not term), infos
+
+    def _penalise(self, offenders: list[str]) -> tuple[dict, dict, dict, dict, dict]:
+        """Invalid actions under ``penalty``: nothing moves; offenders pay and are counted."""
+        penalty, capped, info = self.invalid.penalise()
+        names, state = self.agents, self.state_
+        obs = {a: self._faces.obs(state, self._index[a]) for a in names}
+        rew = {a: penalty if a in offenders else 0.0 for a in names}
+        infos = {a: dict(info, invalid_action=a in offenders) for a in names}
+        if capped:
+            self.agents = []
+        return obs, rew, dict.fromkeys(names, False), dict.fromkeys(names, capped), infos
 
     def _fast_legal(self, joint: tuple[Any, ...]) -> bool:
         """True when every action is a plain in-range int of an always-legal game."""
@@ -228,14 +294,15 @@ class AECGameEnv(_PettingZooShell, AECEnv):
     metadata = {"render_modes": ["ansi"], "name": "agora_aec", "is_parallelizable": False}
 
     def __init__(self, game: Game[Any, Any, Any], text: TextFace[Any] | None = None,
-                 render_mode: str | None = None) -> None:
+                 render_mode: str | None = None, on_invalid_action: str = "raise",
+                 invalid_penalty: float = -1.0, max_invalid_actions: int = 100) -> None:
         super().__init__()
-        self._setup(game, text, render_mode)
+        self._setup(game, text, render_mode, {
+            "on_invalid_action": on_invalid_action, "invalid_penalty": invalid_penalty,
+            "max_invalid_actions": max_invalid_actions})
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
-        if seed is not None:
-            self._rng = np.random.default_rng(seed)
-        self.state_ = self.game.initial_state(self._rng)
+        self._new_episode(seed)
         self.agents = self.possible_agents[:]
         self.rewards = {a: 0.0 for a in self.agents}
         self._cumulative_rewards = {a: 0.0 for a in self.agents}
@@ -254,10 +321,16 @@ class AECGameEnv(_PettingZooShell, AECEnv):
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
-        player = self._index[agent]
+        player, reply = self._index[agent], action
+        action = self._faces.read(self.state_, player, action, self.invalid.raises)
+        if not self.invalid.raises and not self.game.is_legal(self.state_, player, action):
+            self._penalise(agent)
+            return
         legal = self._faces.check(self.state_, player, action)
         self._cumulative_rewards[agent] = 0.0
+        before = self.state_
         self.state_, rewards = self.game.step(self.state_, (legal,), self._rng)
+        self._post(player, reply, before)
         self.rewards = {a: rewards[self._index[a]] for a in self.agents}
         status = self.game.status(self.state_)
         if status is not Status.RUNNING:
@@ -266,14 +339,32 @@ class AECGameEnv(_PettingZooShell, AECEnv):
                 flags[a] = True
         else:
             self.agent_selection = agent_name(self.game.to_move(self.state_)[0])
+            self.infos[self.agent_selection] = self._messages(
+                self._index[self.agent_selection])
+        self._accumulate_rewards()
+
+
+    def _penalise(self, agent: str) -> None:
+        """An invalid action under ``penalty``: the state stays, the agent pays, keeps the
+        turn, and the count is in every agent's info; the cap truncates the episode."""
+        penalty, capped, info = self.invalid.penalise()
+        self._cumulative_rewards[agent] = 0.0
+        self.rewards = {a: penalty if a == agent else 0.0 for a in self.agents}
+        for a in self.agents:
+            self.infos[a] = dict(info, invalid_action=a == agent)
+            self.truncations[a] = capped
         self._accumulate_rewards()
 
 
 class _UniformOpponent:
-    """Default fixed opponent: a uniformly random legal action from the env's own rng."""
+    """Default fixed opponent: a uniformly random legal action, drawn from the seat's seed
+    exactly as the registered ``random`` agent draws it."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
+    def __init__(self) -> None:
+        self.rng = np.random.default_rng(0)
+
+    def reset(self, seed: int, player: int) -> None:
+        self.rng = np.random.default_rng(seed)
 
     def act(self, obs: Observation[Any]) -> int:
         return uniform_legal(self.rng, obs)
@@ -283,15 +374,17 @@ class SinglePlayerEnv(gymnasium.Env):
     """Gymnasium view of one player of a game, the others played by fixed policies.
 
     Opponents are :class:`Policy` objects keyed by player index (agents from
-    ``agora.agents`` qualify); a missing opponent plays uniformly random legal actions
-    drawn from this env's seeded generator. Opponents with a ``reset(seed=..., player=...)``
-    method are reset with seeds spawned from the episode seed.
+    ``agora.agents`` qualify); a missing opponent plays uniformly random legal actions,
+    exactly as the ``random`` agent does. ``reset(seed=S)`` follows the one seeding rule
+    (:mod:`agora.envs.seeding`): the game's chance comes from the rules stream of ``S`` and
+    each opponent with a ``reset(seed=..., player=...)`` method gets the seed of its seat,
+    so ``agora run``'s episode of seed ``S`` replays here with the recorded actions.
 
-    Illegal actions follow a declared policy: ``"raise"`` raises
-    :class:`IllegalActionError`; ``"penalty"`` (the default, since unmasked RL libraries
-    sample any action) leaves the state unchanged, pays ``illegal_penalty``, counts the
-    event in ``info["illegal_actions"]`` and truncates the episode after
-    ``max_illegal_actions`` of them.
+    Invalid actions follow the declared policy of :mod:`agora.envs.invalid`:
+    ``on_invalid_action="raise"`` raises :class:`IllegalActionError`; ``"penalty"`` (the
+    default here, since unmasked RL libraries sample any action) leaves the state
+    unchanged, pays ``invalid_penalty``, counts the event in ``info["invalid_actions"]`` and
+    truncates the episode after ``max_invalid_actions`` of them.
 
     Example:
         >>> import gymnasium, agora.envs
@@ -305,10 +398,9 @@ class SinglePlayerEnv(gymnasium.Env):
 
     def __init__(self, game: Game[Any, Any, Any], text: TextFace[Any] | None = None,
                  player: int = 0, opponents: dict[int, Policy] | None = None,
-                 render_mode: str | None = None, illegal_action: str = "penalty",
-                 illegal_penalty: float = -1.0, max_illegal_actions: int = 100) -> None:
-        if illegal_action not in ("raise", "penalty"):
-            raise ConfigError(f"illegal_action={illegal_action!r}; use 'raise' or 'penalty'")
+                 render_mode: str | None = None, on_invalid_action: str = "penalty",
+                 invalid_penalty: float = -1.0, max_invalid_actions: int = 100) -> None:
+        self.invalid = InvalidPolicy(on_invalid_action, invalid_penalty, max_invalid_actions)
         if not 0 <= player < game.num_players:
             raise ConfigError(f"player={player} is not in 0..{game.num_players - 1}")
         if render_mode not in (None, "ansi"):
@@ -322,28 +414,26 @@ class SinglePlayerEnv(gymnasium.Env):
         self.action_space = self._faces.action_space_
         self._given = dict(opponents or {})
         self._opponents: dict[int, Any] = {}
+        self._seeder = Seeder()
         self.state_: Any = None
-        self.illegal_action = illegal_action
-        self.illegal_penalty = float(illegal_penalty)
-        self.max_illegal_actions = max_illegal_actions
-        self.illegal_actions = 0
 
     def reset(self, *, seed: int | None = None, options: dict | None = None
               ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        super().reset(seed=seed)
-        rng = self.np_random
+        streams = self._seeder.reset(seed, self.game.num_players)
+        self._np_random, self._np_random_seed = streams.rules, self._seeder.seed
         self._opponents = {}
         for j in range(self.game.num_players):
             if j == self.player:
                 continue
-            opp = self._given.get(j) or _UniformOpponent(rng)
+            opp = self._given.get(j) or _UniformOpponent()
             if hasattr(opp, "reset"):
-                opp.reset(seed=int(rng.integers(2**63)), player=j)
+                opp.reset(seed=streams.agent_seeds[j], player=j)
             self._opponents[j] = opp
-        self.illegal_actions = 0
-        self.state_ = self.game.initial_state(rng)
+        self.invalid.reset()
+        self.state_ = self.game.initial_state(self.np_random)
         self.state_, reward = self._advance(self.state_)
-        return self._faces.fresh_obs(self.state_, self.player), {"skipped_reward": reward}
+        return (self._faces.fresh_obs(self.state_, self.player),
+                {"skipped_reward": reward, "seed": self._seeder.seed})
 
     def _advance(self, state: Any) -> tuple[Any, float]:
         """Let opponents move until it is our turn or the game ends (sequential games)."""
@@ -360,16 +450,13 @@ class SinglePlayerEnv(gymnasium.Env):
 
     def step(self, action: Any) -> tuple[dict, float, bool, bool, dict]:
         g, state = self.game, self.state_
-        if state is None or g.status(state) is not Status.RUNNING or (
-            self.illegal_actions >= self.max_illegal_actions
-        ):
+        if state is None or g.status(state) is not Status.RUNNING or self.invalid.exhausted:
             raise GameOverError("step() called after the episode ended; call reset()")
-        if self.illegal_action == "penalty" and not g.is_legal(state, self.player, action):
-            self.illegal_actions += 1
-            capped = self.illegal_actions >= self.max_illegal_actions
-            penalty_info = {"illegal_action": True, "illegal_actions": self.illegal_actions}
-            return (self._faces.fresh_obs(state, self.player), self.illegal_penalty, False,
-                    capped, penalty_info)
+        action = self._faces.read(state, self.player, action, self.invalid.raises)
+        if not self.invalid.raises and not g.is_legal(state, self.player, action):
+            penalty, capped, penalty_info = self.invalid.penalise()
+            return (self._faces.fresh_obs(state, self.player), penalty, False, capped,
+                    penalty_info)
         mine = self._faces.check(state, self.player, action)
         joint = tuple(mine if j == self.player else self._opponent_action(state, j)
                       for j in g.to_move(state))
@@ -377,7 +464,7 @@ class SinglePlayerEnv(gymnasium.Env):
         state, later = self._advance(state)
         self.state_ = state
         status = g.status(state)
-        info: dict[str, Any] = {"illegal_actions": self.illegal_actions}
+        info: dict[str, Any] = self.invalid.info()
         if status is not Status.RUNNING:
             info.update(returns=g.returns(state), metrics=g.metrics(state))
         return (self._faces.fresh_obs(state, self.player), float(rewards[self.player] + later),

@@ -89,10 +89,14 @@ def make_game(env_id: str, params: Mapping[str, Any] | None = None
 
 
 def make(env_id: str, render_mode: str | None = None, api: str | None = None,
-         **params: Any) -> ParallelGameEnv | AECGameEnv:
+         on_invalid_action: str = "raise", invalid_penalty: float = -1.0,
+         max_invalid_actions: int = 100, **params: Any) -> ParallelGameEnv | AECGameEnv:
     """A PettingZoo env: Parallel for simultaneous games, AEC for sequential ones.
 
-    ``api="aec"`` wraps a simultaneous game in PettingZoo's ``parallel_to_aec``.
+    ``api="aec"`` wraps a simultaneous game in PettingZoo's ``parallel_to_aec``. The
+    ``*invalid*`` keywords declare the invalid-action policy (:mod:`agora.envs.invalid`;
+    ``"raise"`` by default, ``"penalty"`` for unmasked training); other keywords are game
+    parameters.
 
     Example:
         >>> env = make("PublicGoods-v0", n_players=3, rounds=2)
@@ -102,11 +106,12 @@ def make(env_id: str, render_mode: str | None = None, api: str | None = None,
     if api not in (None, "parallel", "aec"):
         raise ConfigError(f"api={api!r}; use 'parallel' or 'aec'")
     game, text = make_game(env_id, params)
+    policy = (on_invalid_action, invalid_penalty, max_invalid_actions)
     if game.info.timing is Timing.SEQUENTIAL:
         if api == "parallel":
             raise ConfigError(f"{env_id} is turn-based; it has no Parallel API")
-        return AECGameEnv(game, text, render_mode)
-    env = ParallelGameEnv(game, text, render_mode)
+        return AECGameEnv(game, text, render_mode, *policy)
+    env = ParallelGameEnv(game, text, render_mode, *policy)
     if api == "aec":
         from pettingzoo.utils.conversions import parallel_to_aec
 
@@ -115,14 +120,14 @@ def make(env_id: str, render_mode: str | None = None, api: str | None = None,
 
 
 def make_gym(env_id: str, player: int = 0, opponents: dict[int, Policy] | None = None,
-             render_mode: str | None = None, illegal_action: str = "penalty",
-             illegal_penalty: float = -1.0, max_illegal_actions: int = 100,
+             render_mode: str | None = None, on_invalid_action: str = "penalty",
+             invalid_penalty: float = -1.0, max_invalid_actions: int = 100,
              **params: Any) -> SinglePlayerEnv:
     """A Gymnasium env for ``player`` facing fixed ``opponents`` (random legal by default).
 
-    The ``illegal_*`` arguments set the declared illegal-action policy of
-    :class:`~agora.envs.adapters.SinglePlayerEnv`; other keywords are game parameters.
+    The ``*invalid*`` keywords declare the invalid-action policy
+    (:mod:`agora.envs.invalid`); other keywords are game parameters.
     """
     game, text = make_game(env_id, params)
-    return SinglePlayerEnv(game, text, player, opponents, render_mode, illegal_action,
-                           illegal_penalty, max_illegal_actions)
+    return SinglePlayerEnv(game, text, player, opponents, render_mode, on_invalid_action,
+                           invalid_penalty, max_invalid_actions)

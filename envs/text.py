@@ -129,3 +129,45 @@ class TextFace(ABC, Generic[V]):
                 f"{self.format_action(action, obs)} is not a legal move now"
             )
         return action
+
+
+class Mailbox:
+    """Cheap talk between text players, the same for ``agora run`` and every API shell.
+
+    A ``"message"`` string in an answer whose schema allows one (games with
+    ``messages=True``) is delivered to every other player at its next turn.
+
+    Example:
+        >>> from agora.envs import make_game
+        >>> game, text = make_game("Ultimatum-v0", {"messages": True})
+        >>> box = Mailbox(2)
+        >>> obs = game.observe(game.initial_state(None), 0)
+        >>> box.post(0, '{"offer": 4, "message": "fair?"}', obs, text)
+        'fair?'
+        >>> box.collect(1), box.collect(1), box.collect(0)
+        (('player_0: fair?',), (), ())
+    """
+
+    def __init__(self, n_players: int) -> None:
+        self.log: list[tuple[int, str]] = []
+        self.seen = [0] * n_players
+
+    def post(self, sender: int, reply: str | None, obs: Observation[Any],
+             text: TextFace[Any]) -> str | None:
+        """Deliver the message of ``sender``'s played answer, if it carries one."""
+        if reply is None or "message" not in text.action_schema(obs).get("properties", {}):
+            return None
+        try:
+            message = extract_json_object(reply).get("message")
+        except ActionParseError:
+            return None
+        if not isinstance(message, str) or not message.strip():
+            return None
+        self.log.append((sender, message.strip()))
+        return message.strip()
+
+    def collect(self, player: int) -> tuple[str, ...]:
+        """The messages ``player`` has not seen yet, from the others, oldest first."""
+        new = self.log[self.seen[player]:]
+        self.seen[player] = len(self.log)
+        return tuple(f"player_{s}: {m}" for s, m in new if s != player)

@@ -8,10 +8,10 @@ Example:
     1
 """
 
+from agora.envs.seeding import episode_seed, episode_streams
 from agora.experiments.config import Cell, ExperimentConfig, load_config, parse_config
 from agora.experiments.episode import EpisodeResult, play_episode
 from agora.experiments.runner import RunSummary, run_experiment
-from agora.experiments.seeding import episode_seed, episode_streams
 
 __all__ = ["Cell", "EpisodeResult", "ExperimentConfig", "RunSummary", "episode_seed",
            "episode_streams", "load_config", "parse_config", "play_episode", "run_experiment"]

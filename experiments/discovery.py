@@ -76,10 +76,11 @@ class _Episode:
     def __init__(self, world: DesignWorld, ep: TaskEpisode) -> None:
         self.world, self.ep, self.p = world, ep, world.params
         self.agent = ep.agents[0]
-        truth, self.exp_rng, evals, policy, self.misc_rng = ep.rng.spawn(5)
-        self.truth_rng = truth
-        self.eval_seed = int(evals.integers(2**63))
-        self.turns = Turns(world, policy)
+        streams = world.streams(ep.rng)
+        self.truth_rng, self.exp_rng, self.misc_rng = (streams.truth, streams.experiments,
+                                                       streams.misc)
+        self.eval_seed = streams.eval_seed
+        self.turns = Turns(world, streams.policy)
         self.total = 0.0
         self.metrics: dict[str, float] = {"invalid_designs": 0.0}
         self.eigs: list[float] = []

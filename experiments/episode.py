@@ -29,8 +29,8 @@ from agora.envs import (
     TextFace,
 )
 from agora.envs.core import uniform_legal
-from agora.envs.text import extract_json_object
-from agora.experiments.seeding import episode_streams
+from agora.envs.seeding import episode_streams
+from agora.envs.text import Mailbox
 
 INVALID_POLICIES = ("fail", "random_legal")
 
@@ -122,13 +122,13 @@ async def aplay_episode(game: Game[Any, Any, Any], text: TextFace[Any],
     if len(agents) != game.num_players:
         raise ValueError(f"{len(agents)} agents for a {game.num_players}-player game")
     start = time.perf_counter()
-    rng, agent_seeds = episode_streams(seed, len(agents))
+    rng, agent_seeds, referee = episode_streams(seed, len(agents))
     for i, agent in enumerate(agents):
         agent.reset(agent_seeds[i], i)
     events = _Events(record_events)
     invalid = [0] * len(agents)
     rules: dict[int, str] = {}
-    mail = _Mail(len(agents))
+    mail = Mailbox(len(agents))
     calls: dict[str, list[Any]] = {}
     state = game.initial_state(rng)
     steps = 0
@@ -147,8 +147,8 @@ async def aplay_episode(game: Game[Any, Any, Any], text: TextFace[Any],
             chosen = []
             for p, obs, reply in zip(movers, observations, replies):
                 collect_calls(agents[p], steps, p, calls)
-                action, raw, bad = _settle(game, text, agents[p], state, obs, reply, rng,
-                                           on_invalid)
+                action, raw, bad = _settle(game, text, agents[p], state, obs, reply,
+                                           referee, on_invalid)
                 invalid[p] += bad
                 chosen.append((p, obs, action, raw, bad))
             joint = tuple(c[2] for c in chosen)
@@ -230,35 +230,8 @@ def _checker(text: TextFace[Any], obs: Observation[Any]) -> Any:
     return check
 
 
-class _Mail:
-    """Cheap talk between text agents: a ``"message"`` string in an answer whose schema
-    allows one is delivered to every other player at its next turn."""
-
-    def __init__(self, n: int) -> None:
-        self.log: list[tuple[int, str]] = []
-        self.seen = [0] * n
-
-    def post(self, sender: int, reply: str | None, obs: Observation[Any],
-             text: TextFace[Any]) -> str | None:
-        if reply is None or "message" not in text.action_schema(obs).get("properties", {}):
-            return None
-        try:
-            message = extract_json_object(reply).get("message")
-        except ActionParseError:
-            return None
-        if not isinstance(message, str) or not message.strip():
-            return None
-        self.log.append((sender, message.strip()))
-        return message.strip()
-
-    def collect(self, player: int) -> tuple[str, ...]:
-        new = self.log[self.seen[player]:]
-        self.seen[player] = len(self.log)
-        return tuple(f"player_{s}: {m}" for s, m in new if s != player)
-
-
 def _input(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state: Any,
-           obs: Observation[Any], rules: dict[int, str], mail: _Mail) -> Any:
+           obs: Observation[Any], rules: dict[int, str], mail: Mailbox) -> Any:
     """What this agent's face sees now."""
     p = obs.player
     if agent.face is Face.TEXT:

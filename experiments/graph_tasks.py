@@ -38,6 +38,7 @@ import numpy as np
 from agora.agents import Agent
 from agora.agents.base import Face, TextTurn
 from agora.envs import ActionParseError, AgoraError, IllegalActionError
+from agora.envs.kg.types import episode_rngs
 from agora.experiments.episode import EpisodeResult
 from agora.experiments.tasks import TaskEpisode
 
@@ -82,7 +83,7 @@ async def aplay_graph_task(world: Any, agents: Sequence[Agent], seed: int,
     """Play one episode of a graph world with one agent (see the module docstring)."""
     ep = TaskEpisode(agents, seed, record_events)
     agent = ep.agents[0]
-    init_rng, step_rng = ep.rng.spawn(2)
+    init_rng, step_rng = episode_rngs(ep.rng)
     total, state = 0.0, None
     try:
         state = world.initial_state(init_rng)

@@ -25,9 +25,9 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from agora.envs.seeding import episode_seed
 from agora.experiments.batch import BatchResult, BatchTask, run_batch
 from agora.experiments.config import Cell, ExperimentConfig
-from agora.experiments.seeding import episode_seed
 from agora.experiments.store import RunStore
 
 MAX_AUTO_BATCH = 200

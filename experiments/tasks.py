@@ -22,9 +22,9 @@ from typing import Any
 
 from agora.agents import Agent
 from agora.envs import AgoraError
+from agora.envs.seeding import episode_streams
 from agora.envs.tasks import load
 from agora.experiments.episode import EpisodeResult, collect_calls, extend_columns
-from agora.experiments.seeding import episode_streams
 
 PLAYERS = {
     "design": "agora.experiments.discovery:aplay_discovery",
@@ -55,7 +55,7 @@ class TaskEpisode:
         self.agents = list(agents)
         self.seed = seed
         self.start = time.perf_counter()
-        self.rng, agent_seeds = episode_streams(seed, len(self.agents))
+        self.rng, agent_seeds, self.referee = episode_streams(seed, len(self.agents))
         for i, agent in enumerate(self.agents):
             agent.reset(agent_seeds[i], i)
         self.record_events = record_events

@@ -21,6 +21,7 @@ from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, see
 import agora.envs
 from agora.agents import make_agent
 from agora.envs import (
+    ActionParseError,
     AECGameEnv,
     ConfigError,
     GameOverError,
@@ -65,7 +66,8 @@ def _pick(mask: np.ndarray, rng: np.random.Generator) -> int:
 
 
 def _illegal_candidates(game: Any, state: Any, player: int) -> list[Any]:
-    """Actions a shell must refuse: wrong types, out of range, and masked-out indices."""
+    """Actions a shell must refuse: wrong types, out of range, masked-out indices, and a
+    text answer that is no answer (read by the text face: an ActionParseError)."""
     masked = np.flatnonzero(~game.legal_mask(state, player))
     return [-1, game.num_actions, None, "0", 0.5, True, *masked[:2].tolist()]
 
@@ -238,7 +240,7 @@ def _aec_rollout(env_id: str, seed: int, probe_illegal: bool) -> list[tuple]:
             player = env.possible_agents.index(agent)
             for bad in _illegal_candidates(env.game, env.state_, player):
                 before = _aec_snapshot(env)
-                with pytest.raises(IllegalActionError):
+                with pytest.raises((IllegalActionError, ActionParseError)):
                     env.step(bad)
                 assert _aec_snapshot(env) == before, f"illegal {bad!r} changed the env"
         env.step(_pick(obs["action_mask"], rng))
@@ -264,7 +266,7 @@ def _parallel_rollout(env_id: str, seed: int, probe_illegal: bool, **params: Any
             first = env.agents[0]
             for bad in _illegal_candidates(env.game, env.state_, env._index[first]):
                 before = (env.state_, list(env.agents))
-                with pytest.raises(IllegalActionError):
+                with pytest.raises((IllegalActionError, ActionParseError)):
                     env.step({**actions, first: bad})
                 assert (env.state_, list(env.agents)) == before
             missing = dict(actions)
@@ -363,7 +365,7 @@ def _gym(env_id: str, **kwargs: Any) -> SinglePlayerEnv:
 
 @pytest.mark.parametrize("env_id", ALL_IDS)
 def test_gym_penalty_policy_pays_penalty_and_counts(env_id: str) -> None:
-    env = _gym(env_id, illegal_action="penalty", illegal_penalty=-2.5, max_illegal_actions=3)
+    env = _gym(env_id, on_invalid_action="penalty", invalid_penalty=-2.5, max_invalid_actions=3)
     obs, _ = env.reset(seed=0)
     state = env.state_
     bad = env.game.num_actions  # out of range for every game
@@ -371,32 +373,32 @@ def test_gym_penalty_policy_pays_penalty_and_counts(env_id: str) -> None:
         obs2, reward, term, trunc, info = env.step(bad)
         assert reward == -2.5
         assert (term, trunc) == (False, False)
-        assert info["illegal_actions"] == count and info["illegal_action"] is True
+        assert info["invalid_actions"] == count and info["invalid_action"] is True
         assert env.state_ == state
         np.testing.assert_array_equal(obs2["observation"], obs["observation"])
     legal = _pick(obs["action_mask"], np.random.default_rng(0))
     _, _, term, trunc, info = env.step(legal)  # a legal move still works
     if not (term or trunc):
-        assert info["illegal_actions"] == 2
+        assert info["invalid_actions"] == 2
     assert env.state_ != state
 
 
 @pytest.mark.parametrize("env_id", ALL_IDS)
 def test_gym_penalty_policy_truncates_at_the_cap(env_id: str) -> None:
-    env = _gym(env_id, illegal_action="penalty", max_illegal_actions=2)
+    env = _gym(env_id, on_invalid_action="penalty", max_invalid_actions=2)
     env.reset(seed=0)
     assert env.step(-1)[3] is False
     _, reward, term, trunc, info = env.step(-1)
-    assert (reward, term, trunc, info["illegal_actions"]) == (-1.0, False, True, 2)
+    assert (reward, term, trunc, info["invalid_actions"]) == (-1.0, False, True, 2)
     with pytest.raises(GameOverError):
         env.step(0)
     env.reset(seed=0)  # the counter starts again
-    assert env.step(-1)[4]["illegal_actions"] == 1
+    assert env.step(-1)[4]["invalid_actions"] == 1
 
 
 @pytest.mark.parametrize("env_id", ALL_IDS)
 def test_gym_final_info_keeps_illegal_action_count(env_id: str) -> None:
-    env = _gym(env_id, illegal_action="penalty")
+    env = _gym(env_id, on_invalid_action="penalty")
     obs, _ = env.reset(seed=0)
     env.step(-1)
     rng = np.random.default_rng(0)
@@ -404,22 +406,22 @@ def test_gym_final_info_keeps_illegal_action_count(env_id: str) -> None:
     while not done:
         obs, _, term, trunc, info = env.step(_pick(obs["action_mask"], rng))
         done = term or trunc
-    assert info["illegal_actions"] == 1
+    assert info["invalid_actions"] == 1
 
 
 @pytest.mark.parametrize("env_id", ALL_IDS)
 def test_gym_raise_policy_raises(env_id: str) -> None:
-    env = _gym(env_id, illegal_action="raise")
+    env = _gym(env_id, on_invalid_action="raise")
     env.reset(seed=0)
     state = env.state_
     for bad in (-1, env.game.num_actions, None, "1"):
-        with pytest.raises(IllegalActionError):
+        with pytest.raises((IllegalActionError, ActionParseError)):
             env.step(bad)
         assert env.state_ == state
 
 
 def _gym_rewards(env_id: str, player: int, probe_illegal: bool) -> list[float]:
-    env = _gym(env_id, player=player, illegal_action="raise")
+    env = _gym(env_id, player=player, on_invalid_action="raise")
     obs, _ = env.reset(seed=3)
     rng = np.random.default_rng(3)
     rewards, done = [], False
@@ -441,7 +443,7 @@ def test_gym_refused_action_does_not_touch_the_random_stream() -> None:
 
 @pytest.mark.parametrize("env_id", ALL_IDS)
 def test_gym_illegal_action_policy_through_gymnasium_make(env_id: str) -> None:
-    env = gymnasium.make(spec(env_id).gym_id, illegal_action="raise")
+    env = gymnasium.make(spec(env_id).gym_id, on_invalid_action="raise")
     env.reset(seed=0)
     with pytest.raises(IllegalActionError):
         env.step(-1)
@@ -449,8 +451,8 @@ def test_gym_illegal_action_policy_through_gymnasium_make(env_id: str) -> None:
 
 def test_gym_shell_rejects_bad_configuration() -> None:
     game, text = make_game(ALL_IDS[0])
-    with pytest.raises(ConfigError, match="illegal_action"):
-        SinglePlayerEnv(game, text, illegal_action="ignore")
+    with pytest.raises(ConfigError, match="on_invalid_action"):
+        SinglePlayerEnv(game, text, on_invalid_action="ignore")
     with pytest.raises(ConfigError, match="player"):
         SinglePlayerEnv(game, text, player=game.num_players)
     with pytest.raises(ConfigError, match="render_mode"):
@@ -529,3 +531,42 @@ def test_registry_lists_every_builtin_id() -> None:
         assert game.info.timing is s.timing
         with pytest.raises(ConfigError, match="already registered"):
             agora.envs.register(s)
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_pettingzoo_penalty_policy_pays_counts_and_changes_nothing(env_id: str) -> None:
+    """Under ``penalty`` an invalid action changes no state, pays only its actor, is
+    counted in every agent's info, and the cap truncates the episode."""
+    env = make(env_id, on_invalid_action="penalty", invalid_penalty=-2.5,
+               max_invalid_actions=2)
+    env.reset(seed=0)
+    state, bad = env.state_, env.game.num_actions  # out of range for every game
+    if isinstance(env, AECGameEnv):
+        actor = env.agent_selection
+        env.step(bad)
+        assert env.state_ == state and env.agent_selection == actor
+        assert env.rewards == {a: -2.5 if a == actor else 0.0 for a in env.agents}
+        assert env.infos[actor] == {"invalid_action": True, "invalid_actions": 1}
+        env.step(-1)
+        assert all(env.truncations.values()) and env._cumulative_rewards[actor] == -2.5
+        return
+    actor, other = env.agents[0], env.agents[-1]
+    legal = {a: _pick(env._faces.obs(env.state_, env._index[a])["action_mask"],
+                      np.random.default_rng(0)) for a in env.agents}
+    _, rew, term, trunc, infos = env.step({**legal, actor: bad})
+    assert env.state_ == state and rew[actor] == -2.5
+    assert rew[other] == (0.0 if other != actor else -2.5)
+    assert infos[actor] == {"invalid_action": True, "invalid_actions": 1}
+    assert not any(term.values()) and not any(trunc.values())
+    missing = {a: x for a, x in legal.items() if a != other}
+    _, rew, _, trunc, _ = env.step(missing)  # a missing action is invalid too
+    assert rew[other] == -2.5 and all(trunc.values()) and env.agents == []
+
+
+@pytest.mark.parametrize("policy", [{"on_invalid_action": "ignore"},
+                                    {"invalid_penalty": float("nan")},
+                                    {"max_invalid_actions": 0}])
+def test_a_bad_invalid_policy_is_a_config_error(policy: dict[str, Any]) -> None:
+    for build in (make, make_gym):
+        with pytest.raises(ConfigError, match=next(iter(policy))):
+            build("RepeatedPD-v0", **policy)

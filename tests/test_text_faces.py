@@ -533,3 +533,31 @@ def test_params_round_trip_through_plain_data(env_id: str) -> None:
     assert json.loads(json.dumps(data)) == data
     again, _ = make_game(env_id, data)
     assert again.params == game.params
+
+
+def test_cheap_talk_works_through_the_pettingzoo_shell() -> None:
+    """Text answers are read by the game's own parser in every shell, and a message in a
+    played answer reaches the other player, as in ``agora run``."""
+    from agora.envs import make
+
+    env = make("Ultimatum-v0", messages=True)
+    env.reset(seed=0)
+    game = env.game
+    offer = '{"offer": 4, "message": "take it, it is fair"}'
+    expected = env._faces.text.parse(offer, game.observe(env.state_, 0))
+    env.step(offer)
+    assert env.infos["player_1"]["messages"] == ("player_0: take it, it is fair",)
+    assert env.state_ != game.initial_state(None) and expected >= 0
+
+
+def test_an_unreadable_text_answer_follows_the_shell_policy() -> None:
+    from agora.envs import ActionParseError, make
+
+    env = make("Ultimatum-v0")
+    env.reset(seed=0)
+    with pytest.raises(ActionParseError):
+        env.step("I offer whatever you like")
+    env = make("Ultimatum-v0", on_invalid_action="penalty")
+    env.reset(seed=0)
+    env.step("I offer whatever you like")
+    assert env.rewards["player_0"] == -1.0 and env.infos["player_0"]["invalid_actions"] == 1

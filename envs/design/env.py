@@ -31,6 +31,7 @@ from gymnasium import spaces
 
 from agora.envs.design.world import DesignState, DesignWorld, Evaluation, checkpoint_rng
 from agora.envs.errors import ConfigError, GameOverError, IllegalActionError
+from agora.envs.seeding import Seeder
 
 SNAP = 1e-6
 
@@ -117,15 +118,19 @@ class DesignEnv(gymnasium.Env):
         self.state_: DesignState | None = None
         self.invalid_designs = 0
         self._eval_seed = 0
+        self._seeder = Seeder()
+        self._experiments = np.random.default_rng(0)
 
     # ----- Gymnasium API ------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        super().reset(seed=seed)
-        self._eval_seed = int(self.np_random.integers(2**63))
-        self.state_ = self.world.initial_state(self.np_random)
+        rules = self._seeder.reset(seed, 1).rules
+        self._np_random, self._np_random_seed = rules, self._seeder.seed
+        streams = self.world.streams(rules)
+        self._eval_seed, self._experiments = streams.eval_seed, streams.experiments
+        self.state_ = self.world.initial_state(streams.truth)
         self.invalid_designs = 0
-        info: dict[str, Any] = {"invalid_designs": 0}
+        info: dict[str, Any] = {"invalid_designs": 0, "seed": self._seeder.seed}
         if 0 in self.world.params.eval_points:
             info.update(self._checkpoint(self.state_))
         return self._obs(self.state_), info
@@ -145,7 +150,7 @@ class DesignEnv(gymnasium.Env):
             capped = self.invalid_designs >= self.max_illegal_actions
             return (self._obs(state), self.illegal_penalty, False, capped,
                     {"illegal_action": True, "invalid_designs": self.invalid_designs})
-        state, y, report = self.world.experiment(state, design, self.np_random)
+        state, y, report = self.world.experiment(state, design, self._experiments)
         self.state_ = state
         reward = report.eig.value if p.reward in ("eig", "both") else 0.0
         info: dict[str, Any] = {

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -160,6 +160,25 @@ def checkpoint_rng(eval_seed: int, checkpoint: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(eval_seed, spawn_key=(checkpoint,)))
 
 
+class DesignStreams(NamedTuple):
+    """How a design episode splits its rules stream, the same for ``agora run`` and the
+    Gymnasium env (so one seed is one episode through both).
+
+    Attributes:
+        truth: covariates, the true parameters and the prior particles.
+        experiments: every experiment's outcome, EIG estimates and posterior update.
+        eval_seed: the seed of the checkpoints' questions (:func:`checkpoint_rng`).
+        policy: fallback designs and answers (the runner's, never the world's).
+        misc: anything else the runner draws (the explanation test's fresh agent).
+    """
+
+    truth: np.random.Generator
+    experiments: np.random.Generator
+    eval_seed: int
+    policy: np.random.Generator
+    misc: np.random.Generator
+
+
 class DesignWorld:
     """Rules of a design episode over one declared model (see the module doc).
 
@@ -198,6 +217,19 @@ class DesignWorld:
             raise ConfigError(f"{self.params.model}: {exc}") from None
 
     # ----- episode ----------------------------------------------------------------
+    @staticmethod
+    def streams(rng: np.random.Generator) -> DesignStreams:
+        """Split an episode's rules stream (see :class:`DesignStreams`).
+
+        Example:
+            >>> a = DesignWorld.streams(np.random.default_rng(3))
+            >>> b = DesignWorld.streams(np.random.default_rng(3))
+            >>> a.eval_seed == b.eval_seed, a.truth.random() == b.truth.random()
+            (True, True)
+        """
+        truth, experiments, evals, policy, misc = rng.spawn(5)
+        return DesignStreams(truth, experiments, int(evals.integers(2**63)), policy, misc)
+
     def initial_state(self, rng: np.random.Generator) -> DesignState:
         """Covariates, the true parameters and the prior posterior, all from ``rng``."""
         model = self.new_model()

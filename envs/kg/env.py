@@ -31,7 +31,8 @@ import numpy as np
 from gymnasium import spaces
 
 from agora.envs.errors import IllegalActionError
-from agora.envs.kg.types import ACTION_KINDS, KGAction, WalkAction
+from agora.envs.kg.types import ACTION_KINDS, KGAction, WalkAction, episode_rngs
+from agora.envs.seeding import Seeder
 
 _I64 = np.int64
 Obs = dict[str, np.ndarray]
@@ -63,10 +64,12 @@ class _WorldEnv(gym.Env):  # type: ignore[type-arg]
         self.render_mode = render_mode
         self.state: Any = None
         self.invalid = 0
+        self._seeder = Seeder()
+        self._step_rng = np.random.default_rng(0)
 
     def _act(self, action: Any) -> tuple[float, dict[str, Any]]:
         try:
-            self.state, reward, info = self.world.step(self.state, action, self.np_random)
+            self.state, reward, info = self.world.step(self.state, action, self._step_rng)
         except IllegalActionError as exc:
             self.state, reward, info = self.world.invalid_step(self.state)
             self.invalid += 1
@@ -82,10 +85,12 @@ class _WorldEnv(gym.Env):  # type: ignore[type-arg]
 
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[Obs, dict[str, Any]]:
-        super().reset(seed=seed)
-        self.state = self.world.initial_state(self.np_random)
+        rules = self._seeder.reset(seed, 1).rules
+        self._np_random, self._np_random_seed = rules, self._seeder.seed
+        init_rng, self._step_rng = episode_rngs(rules)
+        self.state = self.world.initial_state(init_rng)
         self.invalid = 0
-        return self._obs(), {}
+        return self._obs(), {"seed": self._seeder.seed}
 
     def render(self) -> str | None:  # type: ignore[override]
         if self.render_mode == "ansi" and self.state is not None:
@@ -127,6 +132,23 @@ class KGCompletionEnv(_WorldEnv):
         if name == "query":
             return KGAction.query(h)
         return KGAction.stop() if name == "stop" else KGAction(name, h, r, t)
+
+    @staticmethod
+    def from_action(action: KGAction) -> np.ndarray:
+        """The ``action_space`` vector of a world action (the inverse of :meth:`to_action`).
+
+        Example:
+            >>> KGCompletionEnv.from_action(KGAction.merge(2, 5)).tolist()
+            [3, 2, 0, 5]
+        """
+        kind = ACTION_KINDS.index(action.kind)
+        if action.kind == "merge":
+            return np.array([kind, action.head, 0, action.other], dtype=_I64)
+        if action.kind == "query":
+            return np.array([kind, action.head, 0, 0], dtype=_I64)
+        if action.kind == "stop":
+            return np.array([kind, 0, 0, 0], dtype=_I64)
+        return np.array([kind, *action.triple], dtype=_I64)
 
     def _obs(self) -> Obs:
         s, g, E = self.state, self.state.graph, self.world.num_entities
@@ -173,6 +195,22 @@ class KGQueryEnv(_WorldEnv):
             return WalkAction.stop()
         rows = self.world.edges(self.state)
         return WalkAction.move(*rows[i].tolist()) if i < len(rows) else WalkAction("move")
+
+    def from_action(self, action: WalkAction) -> int:
+        """The ``Discrete`` index of a world action now (the inverse of :meth:`to_action`).
+
+        Raises:
+            IllegalActionError: the move is not along an edge the observation lists.
+        """
+        if action.kind == "stay":
+            return self.max_edges
+        if action.kind == "stop":
+            return self.max_edges + 1
+        rows = self.world.edges(self.state)[: self.max_edges]
+        hits = np.flatnonzero((rows[:, 0] == action.relation) & (rows[:, 1] == action.tail))
+        if not len(hits):
+            raise IllegalActionError(f"{action} is not an edge of the current node")
+        return int(hits[0])
 
     def _obs(self) -> Obs:
         s = self.state

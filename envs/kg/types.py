@@ -193,3 +193,10 @@ class WalkView:
     num_base_relations: int
     entity_names: tuple[str, ...] = field(repr=False)
     relation_names: tuple[str, ...] = field(repr=False)
+
+
+def episode_rngs(rules: np.random.Generator) -> tuple[np.random.Generator, np.random.Generator]:
+    """How a graph episode splits its rules stream, the same for ``agora run`` and the
+    Gymnasium envs: (the initial state's draws, every step's draws)."""
+    init_rng, step_rng = rules.spawn(2)
+    return init_rng, step_rng

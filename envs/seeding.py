@@ -1,0 +1,112 @@
+"""The one seeding rule: what a seed means, for the runner and every API shell alike.
+
+One integer seeds one episode. :func:`episode_streams` spawns, with
+:class:`numpy.random.SeedSequence`, the independent streams that episode uses:
+
+* ``rules``: the world's own chance (initial state, chance moves, outcomes). A world may
+  split it further, always in its own fixed way, so every caller splits it the same way;
+* one integer seed per player, for the agent (or fixed opponent) in that seat;
+* ``referee``: draws made *about* the episode rather than inside it (a random legal
+  action replacing an invalid one), so replaying the recorded actions never needs them.
+
+``agora run`` plays an episode from its recorded seed with these streams, and the
+PettingZoo and Gymnasium shells' ``reset(seed=...)`` use the very same ones, so the seed
+stored in a record, given to ``reset`` and replayed with the recorded actions, gives the
+recorded episode.
+
+Example:
+    >>> s = episode_streams(7, 2)
+    >>> t = episode_streams(7, 2)
+    >>> s.agent_seeds == t.agent_seeds, s.rules.random() == t.rules.random()
+    (True, True)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from agora.envs.errors import ConfigError
+
+_HALF = np.uint64(1)
+
+
+class EpisodeStreams(NamedTuple):
+    """The random streams of one episode (see the module doc)."""
+
+    rules: np.random.Generator
+    agent_seeds: list[int]
+    referee: np.random.Generator
+
+
+def _as_int(ss: np.random.SeedSequence) -> int:
+    return int(ss.generate_state(1, np.uint64)[0] >> _HALF)
+
+
+def episode_streams(seed: int, n_players: int) -> EpisodeStreams:
+    """The rules stream, one seed per player and the referee stream, spawned from ``seed``.
+
+    The children are spawned in a fixed order (rules, players ``0..n-1``, referee), so the
+    rules stream and the player seeds do not depend on whether the referee is used.
+    """
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"an episode seed is a non-negative integer, got {seed!r}")
+    rules_ss, *player_ss, referee_ss = np.random.SeedSequence(int(seed)).spawn(2 + n_players)
+    return EpisodeStreams(np.random.default_rng(rules_ss), [_as_int(s) for s in player_ss],
+                          np.random.default_rng(referee_ss))
+
+
+def episode_seed(base: int, cell: int, episode: int) -> int:
+    """The seed of one episode of a run (a non-negative int63).
+
+    It depends only on the run's base seed and the episode's cell and index, so an episode
+    gets the same seed however the run is split across workers or resumed.
+
+    Example:
+        >>> episode_seed(0, 0, 0) == episode_seed(0, 0, 0) != episode_seed(0, 0, 1)
+        True
+    """
+    return _as_int(np.random.SeedSequence([base, cell, episode]))
+
+
+def fresh_seed(rng: np.random.Generator) -> int:
+    """A new episode seed drawn from ``rng`` (for ``reset(seed=None)`` after a seeded one)."""
+    return int(rng.integers(2**63))
+
+
+class Seeder:
+    """``reset(seed=...)`` under the one rule, for the API shells.
+
+    A given seed is the episode's seed. ``reset(seed=None)`` after a seeded reset draws the
+    next episode's seed from a stream of that seed (so a seeded sequence of resets is
+    reproducible); before any seed, from fresh entropy. The episode's seed is kept in
+    :attr:`seed` (the shells report it in ``info["seed"]``).
+
+    Example:
+        >>> a, b = Seeder(), Seeder()
+        >>> a.reset(5, 2).agent_seeds == episode_streams(5, 2).agent_seeds
+        True
+        >>> _ = b.reset(5, 2); a.reset(None, 2).agent_seeds == b.reset(None, 2).agent_seeds
+        True
+    """
+
+    _NEXT = 2**32 - 1  # a spawn key no episode stream uses
+
+    def __init__(self) -> None:
+        self._source: np.random.Generator | None = None
+        self.seed: int | None = None
+
+    def reset(self, seed: int | None, n_players: int) -> EpisodeStreams:
+        """The streams of the next episode (see the class doc)."""
+        if seed is None:
+            if self._source is None:
+                self._source = np.random.default_rng()
+            seed = fresh_seed(self._source)
+            streams = episode_streams(seed, n_players)
+        else:
+            streams = episode_streams(seed, n_players)  # validates the seed first
+            self._source = np.random.default_rng(
+                np.random.SeedSequence(int(seed), spawn_key=(self._NEXT,)))
+        self.seed = int(seed)
+        return streams
