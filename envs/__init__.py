@@ -22,7 +22,9 @@ from agora.envs.errors import (
 )
 from agora.envs.registry import (
     EnvSpec,
+    all_specs,
     discover,
+    lookup,
     make,
     make_game,
     make_gym,
@@ -46,5 +48,6 @@ __all__ = [
     "Game", "GameInfo", "GameOverError", "IllegalActionError", "Observation", "ParallelGameEnv",
     "Params", "Policy", "SinglePlayerEnv", "Status", "TaskSpec", "TextFace", "Timing",
     "UnknownIdError", "discover_families", "is_task", "task_spec", "task_specs",
-    "discover", "make", "make_game", "make_gym", "register", "spec", "specs", "__version__",
+    "all_specs", "discover", "lookup", "make", "make_game", "make_gym", "register", "spec",
+    "specs", "__version__",
 ]

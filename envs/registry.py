@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,23 +18,14 @@ import gymnasium
 from agora.envs.adapters import AECGameEnv, ParallelGameEnv, Policy, SinglePlayerEnv
 from agora.envs.core import Game, Timing
 from agora.envs.errors import ConfigError, UnknownIdError
-from agora.envs.spec import EnvSpec
+from agora.envs.spec import EnvSpec, add, all_stored, stored
 from agora.envs.text import TextFace
-
-_ID = re.compile(r"^[A-Z][A-Za-z0-9]*-v\d+$")
-
-
-_REGISTRY: dict[str, EnvSpec] = {}
 
 
 def register(spec: EnvSpec) -> EnvSpec:
-    """Add an id to the registry (and to Gymnasium as ``agora/<id>``)."""
-    if not _ID.match(spec.id):
-        raise ConfigError(f"env id {spec.id!r} must look like 'Name-v0'")
-    if spec.id in _REGISTRY:
-        raise ConfigError(f"env id {spec.id!r} is already registered")
+    """Add a game id to the registry (and to Gymnasium as ``agora/<id>``)."""
     spec.make_game()  # defaults must validate now, not at first use
-    _REGISTRY[spec.id] = spec
+    add(spec)
     gymnasium.register(id=spec.gym_id, entry_point="agora.envs.registry:make_gym",
                        kwargs={"env_id": spec.id},
                        disable_env_checker=False)
@@ -54,24 +44,49 @@ def discover(package: str = "agora.envs.games") -> None:
             continue
         module = importlib.import_module(f"{package}.{info.name}")
         for s in getattr(module, "SPECS", ()):
-            if s.id not in _REGISTRY:
+            if stored(s.id) is None:
                 register(s)
 
 
 def spec(env_id: str) -> EnvSpec:
-    """The spec of a registered id; the error lists close matches."""
+    """The spec of a registered game id.
+
+    Raises:
+        UnknownIdError: no such id (the message lists the registered ones, and names the
+            current version when only the version is wrong).
+        ConfigError: the id is a single-agent task (use its Gymnasium env or
+            :func:`~agora.envs.tasks.task_spec`).
+    """
+    found = lookup(env_id)
+    if not isinstance(found, EnvSpec):
+        raise ConfigError(f"{found.id} is a {found.family} task, not a game: use "
+                          f"gymnasium.make('agora/{found.id}') or agora.envs.task_spec")
+    return found
+
+
+def lookup(env_id: str) -> Any:
+    """The spec of any registered id, game or task (see :func:`spec` for the errors)."""
+    found = stored(env_id)
+    if found is not None:
+        return found
     env_id = env_id.removeprefix("agora/")
-    try:
-        return _REGISTRY[env_id]
-    except KeyError:
-        raise UnknownIdError(
-            f"unknown env id {env_id!r}; registered: {', '.join(sorted(_REGISTRY))}"
-        ) from None
+    name = env_id.rpartition("-v")[0]
+    versions = [s.id for s in all_stored() if s.id.rpartition("-v")[0] == name]
+    if versions:
+        raise UnknownIdError(f"unknown env id {env_id!r}: its current version is "
+                             f"{', '.join(versions)}")
+    raise UnknownIdError(f"unknown env id {env_id!r}; registered: "
+                         f"{', '.join(s.id for s in all_stored())}")
 
 
 def specs() -> list[EnvSpec]:
-    """All registered specs, sorted by id."""
-    return [_REGISTRY[k] for k in sorted(_REGISTRY)]
+    """All registered game specs, sorted by id (tasks: :func:`all_specs`)."""
+    return [s for s in all_stored() if isinstance(s, EnvSpec)]
+
+
+def all_specs() -> list[Any]:
+    """Every registered id's spec, games and tasks, sorted by id."""
+    return all_stored()
 
 
 def make_game(env_id: str, params: Mapping[str, Any] | None = None

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,15 +34,13 @@ from typing import Any
 import gymnasium
 
 from agora.envs.errors import ConfigError, UnknownIdError
+from agora.envs.spec import add, all_stored, stored
 
 FAMILIES = ("design", "graph")
 """Task families; each has one episode player in ``agora.experiments``."""
 
 CATALOGS = {"design": "agora.envs.design.catalog", "graph": "agora.envs.kg.catalog"}
 """The module of each family that declares its ``TASKS`` (only it is imported at start)."""
-
-_ID = re.compile(r"^[A-Z][A-Za-z0-9]*-v\d+$")
-_TASKS: dict[str, TaskSpec] = {}
 
 
 def load(path: Any) -> Any:
@@ -89,14 +86,10 @@ class TaskSpec:
 
 
 def register_task(spec: TaskSpec) -> TaskSpec:
-    """Add a task id to the registry and to Gymnasium as ``agora/<id>``."""
-    if not _ID.match(spec.id):
-        raise ConfigError(f"task id {spec.id!r} must look like 'Name-v0'")
+    """Add a task id to the one registry and to Gymnasium as ``agora/<id>``."""
     if spec.family not in FAMILIES:
         raise ConfigError(f"task {spec.id!r}: family {spec.family!r} not in {FAMILIES}")
-    if spec.id in _TASKS:
-        raise ConfigError(f"task id {spec.id!r} is already registered")
-    _TASKS[spec.id] = spec
+    add(spec)
     gymnasium.register(id=spec.gym_id, entry_point="agora.envs.tasks:make_task_env",
                        kwargs={"task_id": spec.id})
     return spec
@@ -112,7 +105,7 @@ def discover_tasks(module_name: str) -> None:
     """Register the ``TASKS`` declared by one catalog module."""
     module = importlib.import_module(module_name)
     for s in getattr(module, "TASKS", ()):
-        if s.id not in _TASKS:
+        if stored(s.id) is None:
             register_task(s)
 
 
@@ -127,19 +120,19 @@ def discover_families() -> None:
 
 def is_task(task_id: str) -> bool:
     """Whether ``task_id`` names a registered task (not a game)."""
-    return task_id in _TASKS
+    return isinstance(stored(task_id), TaskSpec)
 
 
 def task_spec(task_id: str) -> TaskSpec:
     """The spec of a task id, or :class:`UnknownIdError` listing the known ones."""
-    try:
-        return _TASKS[task_id]
-    except KeyError:
-        raise UnknownIdError(
-            f"unknown task {task_id!r}; registered: {', '.join(sorted(_TASKS))}") from None
+    found = stored(task_id)
+    if not isinstance(found, TaskSpec):
+        raise UnknownIdError(f"unknown task {task_id!r}; registered: "
+                             f"{', '.join(s.id for s in task_specs())}")
+    return found
 
 
 def task_specs(family: str | None = None) -> list[TaskSpec]:
     """Registered task specs, sorted by id (optionally one family)."""
-    return [_TASKS[k] for k in sorted(_TASKS)
-            if family is None or _TASKS[k].family == family]
+    return [s for s in all_stored() if isinstance(s, TaskSpec)
+            and (family is None or s.family == family)]

@@ -22,7 +22,8 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 from agora.agents import agent_entries  # noqa: E402
 from agora.analysis import format_summary, load_run, summarize  # noqa: E402
-from agora.envs import AgoraError, specs, task_specs  # noqa: E402
+from agora.envs import AgoraError, EnvSpec, TaskSpec, all_specs  # noqa: E402
+from agora.envs.tasks import load  # noqa: E402
 from agora.experiments.config import load_config  # noqa: E402
 from agora.experiments.runner import run_experiment  # noqa: E402
 
@@ -37,19 +38,30 @@ def _table(rows: list[dict[str, str]]) -> str:
     return "\n".join([line, "  ".join("-" * width[c] for c in cols), *body])
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    envs = []
-    for s in specs():
-        game = s.make_game()
-        bench = game.benchmark()
-        envs.append({
-            "id": s.id, "players": str(game.num_players), "moves": s.timing.value,
+def _game_row(s: EnvSpec) -> dict[str, str]:
+    game = s.make_game()
+    return {"id": s.id, "family": s.family, "players": str(game.num_players),
+            "moves": s.timing.value,
             "actions": f"{game.info.action_kind}({game.num_actions})",
             "observations": f"{game.info.observation_kind}{list(game.observation_shape)}",
-            "benchmark": bench.concept, "default opponent": s.default_opponent,
-            "summary": s.summary,
-        })
-    tasks = [{"id": t.id, "family": t.family, "summary": t.summary} for t in task_specs()]
+            "benchmark": game.benchmark().concept, "default opponent": s.default_opponent,
+            "summary": s.summary}
+
+
+_TASK_BENCHMARK = {"design": "EIG of each design; greedy-EIG regret",
+                   "graph": "the hidden graph (completion F1; query answer hits)"}
+
+
+def _task_row(t: TaskSpec) -> dict[str, str]:
+    info = load(t.world).info
+    return {"id": t.id, "family": t.family, "players": "1", "moves": info.timing.value,
+            "actions": info.action_kind, "observations": info.observation_kind,
+            "benchmark": _TASK_BENCHMARK.get(t.family, "-"), "default opponent": "-",
+            "summary": t.summary}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    envs = [_task_row(s) if isinstance(s, TaskSpec) else _game_row(s) for s in all_specs()]
     agents = []
     for e in agent_entries():
         params = ", ".join(f"{k}={v!r}" for k, v in e.parameters().items()) or "-"
@@ -58,12 +70,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         agents.append({"agent": e.name, "face": e.cls.face.value, "games": games,
                        "parameters": params, "summary": e.summary})
     if args.json:
-        print(json.dumps({"envs": envs, "tasks": tasks, "agents": agents}, indent=2))
+        print(json.dumps({"envs": envs, "agents": agents}, indent=2))
         return 0
-    print("Environments (PettingZoo: agora.envs.make(id); Gymnasium: gymnasium.make('agora/'+id))")
+    print("Environments (Gymnasium: gymnasium.make('agora/'+id); games also PettingZoo: "
+          "agora.envs.make(id))")
     print(_table(envs))
-    print("\nTasks (single-agent worlds; Gymnasium: gymnasium.make('agora/'+id))")
-    print(_table(tasks))
     print("\nAgents (use in configs by name, with parameters as keys)")
     print(_table(agents))
     return 0
