@@ -33,6 +33,7 @@ import networkx as nx
 import pandas as pd
 import yaml
 
+from agora.analysis.records import MODEL_CALL_COLUMNS
 from agora.envs import ConfigError
 from agora.experiments.growth.config import GrowthConfig
 from agora.experiments.growth.graph import read_graph, write_graph
@@ -40,9 +41,7 @@ from agora.experiments.store import git_commit, package_versions
 
 TABLES = ("calls", "triples", "iterations")
 COLUMNS = {
-    "calls": ("iteration", "call_id", "purpose", "model", "temperature", "seed", "messages",
-              "completion", "tokens_in", "tokens_out", "latency_s", "cost", "cached",
-              "retries", "error"),
+    "calls": ("iteration", "call_id", *MODEL_CALL_COLUMNS),
     "triples": ("iteration", "call_id", "source_raw", "relation_raw", "target_raw", "source",
                 "relation", "target", "status", "new_source", "new_target", "embed_merged",
                 "item", "reason"),
