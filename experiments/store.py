@@ -27,9 +27,10 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -46,16 +47,19 @@ _PACKAGES = ("agora-sim", "numpy", "gymnasium", "pettingzoo", "ray", "litellm", 
              "pyarrow", "networkx")
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through a temporary file, so readers never see half a file."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
+    write(tmp)
     os.replace(tmp, path)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    write_atomically(path, lambda tmp: tmp.write_bytes(data))
 
 
 def _write_table(path: Path, table: pa.Table) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def git_commit(where: Path) -> str | None:
@@ -78,54 +82,56 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-class RunStore:
-    """Reads and writes one run directory."""
+class RunConfig(Protocol):
+    """What a run directory needs of a validated config."""
+
+    name: str
+
+    def model_dump(self) -> dict[str, Any]: ...
+
+    def fingerprint(self) -> str: ...
+
+
+class RunDirectory:
+    """The life cycle every run directory shares: a config snapshot, a manifest with
+    provenance and status, a refusal to overwrite a run, and a fingerprint check on resume.
+    Episode runs (:class:`RunStore`) and graph growth add their own parts."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.parts = self.root / "parts"
-        self._next_part: int | None = None
-        # Tables written by this process; complete only for a fresh run (not a resume).
-        self._written: list[dict[str, pa.Table]] | None = None
 
-    # ----- life cycle ------------------------------------------------------------
-    def create(self, cfg: ExperimentConfig, planned: int) -> None:
-        """Start a new run directory; refuses to overwrite an existing run."""
+    def start(self, cfg: RunConfig, header: dict[str, Any], body: dict[str, Any],
+              folders: Sequence[Path] = ()) -> None:
+        """Start a new run directory: the manifest holds the name, ``header``, provenance,
+        ``body``, then times and status. Refuses to overwrite an existing run."""
         if (self.root / "manifest.json").exists():
-            raise ConfigError(f"{self.root} already holds a run; use --resume to finish it "
+            raise ConfigError(f"{self.root} already holds a run; use --resume to continue it "
                               "or --out to choose another directory")
-        self.parts.mkdir(parents=True, exist_ok=True)
-        self._written = []
+        for folder in (self.parts, *folders):
+            folder.mkdir(parents=True, exist_ok=True)
         _atomic_write_bytes(self.root / "config.yaml",
                             yaml.safe_dump(cfg.model_dump(), sort_keys=False).encode())
         self.write_manifest({
-            "name": cfg.name,
-            "env": cfg.env,
-            "fingerprint": cfg.fingerprint(),
+            "name": cfg.name, **header, "fingerprint": cfg.fingerprint(),
             "agora_version": package_versions().get("agora-sim", "unknown"),
             "git_commit": git_commit(Path(__file__).parent) or git_commit(Path.cwd()),
-            "packages": package_versions(),
-            "command": sys.argv,
-            "base_seed": cfg.seed,
-            "seed_scheme": "episode_seed(base, cell, episode) via numpy SeedSequence",
-            "episodes_planned": planned,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "ended": None,
-            "status": "running",
-            "attempts": 1,
+            "packages": package_versions(), "command": sys.argv, **body,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "ended": None,
+            "status": "running", "attempts": 1,
         })
 
-    def open_for_resume(self, cfg: ExperimentConfig) -> None:
-        """Check that the directory was made by this config, then clean half-written parts."""
+    def check_resume(self, cfg: RunConfig) -> dict[str, Any]:
+        """The manifest of a run made by this config (else a ConfigError)."""
         manifest = self.manifest()
         if manifest.get("fingerprint") != cfg.fingerprint():
             raise ConfigError(f"{self.root} was made with a different config (fingerprint "
                               "mismatch); resume it with the config snapshot in that directory")
-        for tmp in self.parts.glob("*.tmp"):
-            tmp.unlink()
-        for part in records.uncommitted_side_parts(self.parts):
-            part.unlink()
-        manifest.update(status="running", ended=None,
+        return manifest
+
+    def mark_resumed(self, manifest: dict[str, Any], **updates: Any) -> None:
+        """Record one more attempt, running again."""
+        manifest.update(status="running", ended=None, **updates,
                         attempts=int(manifest.get("attempts", 1)) + 1)
         self.write_manifest(manifest)
 
@@ -133,7 +139,8 @@ class RunStore:
         path = self.root / "manifest.json"
         if not path.exists():
             raise ConfigError(f"{self.root} is not a run directory (no manifest.json)")
-        return json.loads(path.read_text())
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
 
     def write_manifest(self, data: dict[str, Any]) -> None:
         _atomic_write_bytes(self.root / "manifest.json",
@@ -143,6 +150,34 @@ class RunStore:
         m = self.manifest()
         m.update(status=status, ended=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
         self.write_manifest(m)
+
+
+
+class RunStore(RunDirectory):
+    """Reads and writes one run directory of episodes."""
+
+    def __init__(self, root: str | Path) -> None:
+        super().__init__(root)
+        self._next_part: int | None = None
+        # Tables written by this process; complete only for a fresh run (not a resume).
+        self._written: list[dict[str, pa.Table]] | None = None
+
+    def create(self, cfg: ExperimentConfig, planned: int) -> None:
+        """Start a new run directory; refuses to overwrite an existing run."""
+        self.start(cfg, {"env": cfg.env}, {
+            "base_seed": cfg.seed,
+            "seed_scheme": "episode_seed(base, cell, episode) via numpy SeedSequence",
+            "episodes_planned": planned})
+        self._written = []
+
+    def open_for_resume(self, cfg: ExperimentConfig) -> None:
+        """Check that the directory was made by this config, then clean half-written parts."""
+        manifest = self.check_resume(cfg)
+        for tmp in self.parts.glob("*.tmp"):
+            tmp.unlink()
+        for part in records.uncommitted_side_parts(self.parts):
+            part.unlink()
+        self.mark_resumed(manifest)
 
     # ----- parts -----------------------------------------------------------------
     def write_part(self, episodes: pa.Table, events: pa.Table | None,
