@@ -16,8 +16,19 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from agora.analysis.records import (
+    AGENT,
+    CELL,
+    EPISODES,
+    EVENTS,
+    METRIC,
+    OK,
+    PARAM,
+    RETURN,
+    STATUS,
+    read_parts,
+)
 from agora.analysis.stats import mean_ci
-from agora.experiments.store import RunStore
 
 
 @dataclass
@@ -31,10 +42,10 @@ class Run:
 
     def events(self) -> pd.DataFrame:
         """One row per actor per step (from ``events.parquet`` or the parts)."""
-        path = self.root / "events.parquet"
+        path = self.root / f"{EVENTS}.parquet"
         if path.exists():
             return pd.read_parquet(path)
-        _, events = RunStore(self.root).read_parts()  # a partial run: the parts so far
+        _, events = read_parts(self.root)  # a partial run: the parts so far
         return events if events is not None else pd.DataFrame()
 
 
@@ -51,17 +62,17 @@ def load_run(root: str | Path) -> Run:
     manifest = json.loads(manifest_path.read_text())
     config_path = root / "config.yaml"
     config = yaml.safe_load(config_path.read_text()) if config_path.exists() else {}
-    final = root / "episodes.parquet"
+    final = root / f"{EPISODES}.parquet"
     if final.exists() and manifest.get("status") != "running":
         episodes = pd.read_parquet(final)
     else:
-        episodes, _ = RunStore(root).read_parts(with_events=False)
+        episodes, _ = read_parts(root, with_events=False)
     return Run(root, manifest, config, episodes)
 
 
 def _cell_columns(episodes: pd.DataFrame) -> list[str]:
     """Param and agent columns that vary across cells (what distinguishes them)."""
-    keys = [c for c in episodes.columns if c.startswith(("param.", "agent."))]
+    keys = [c for c in episodes.columns if c.startswith((PARAM, AGENT))]
     return [c for c in keys if episodes[c].astype(str).nunique() > 1]
 
 
@@ -73,15 +84,15 @@ def summarize(episodes: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     if episodes.empty:
         return pd.DataFrame()
     varying = _cell_columns(episodes)
-    values = [c for c in episodes.columns if c.startswith(("return.", "metric."))]
+    values = [c for c in episodes.columns if c.startswith((RETURN, METRIC))]
     rows = []
-    for cell, group in episodes.groupby("cell", sort=True):
-        ok = group[group["status"] == "ok"]
-        row: dict[str, Any] = {"cell": cell}
+    for cell, group in episodes.groupby(CELL, sort=True):
+        ok = group[group[STATUS] == OK]
+        row: dict[str, Any] = {CELL: cell}
         for c in varying:
             row[c] = _short(group[c].iloc[0])
         row["episodes"] = len(ok)
-        row["failed"] = int((group["status"] != "ok").sum())
+        row["failed"] = int((group[STATUS] != OK).sum())
         for c in values:
             m, lo, hi = mean_ci(ok[c].to_numpy(), level)
             row[f"{c}.mean"], row[f"{c}.lo"], row[f"{c}.hi"] = m, lo, hi
@@ -110,11 +121,11 @@ def format_summary(summary: pd.DataFrame, digits: int = 3) -> str:
         m, lo, hi = summary[f"{c}.mean"], summary[f"{c}.lo"], summary[f"{c}.hi"]
         half = (hi - lo) / 2
         half = half.where(~(half.abs() <= 1e-9 * m.abs().clip(lower=1.0)), 0.0)  # float noise
-        out[c.replace("return.", "ret.").replace("metric.", "")] = [
+        out[c.replace(RETURN, "ret.").replace(METRIC, "")] = [
             f"{a:.{digits}g}" if pd.isna(h) else f"{a:.{digits}g} ± {h:.2g}"
             for a, h in zip(m, half, strict=True)
         ]
-    names = [c.replace("agent.", "").replace("param.", "") for c in out.columns]
+    names = [c.replace(AGENT, "").replace(PARAM, "") for c in out.columns]
     seen: set[str] = set()
     for i, name in enumerate(names):  # a metric may share a param's name
         names[i] = f"m.{name}" if name in seen else name

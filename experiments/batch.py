@@ -14,6 +14,22 @@ from typing import Any
 import pyarrow as pa
 
 from agora.agents import AgentSpec, make_agent
+from agora.analysis import records as rec
+from agora.analysis.records import (
+    AGENT,
+    CALLS,
+    CELL,
+    EPISODE,
+    EPISODES,
+    EVENTS,
+    INVALID,
+    METRIC,
+    PARAM,
+    RETURN,
+    STAT,
+    STEP,
+    player_column,
+)
 from agora.envs import is_task, make_game, task_spec
 from agora.experiments.episode import (
     EpisodeResult,
@@ -72,30 +88,27 @@ def _scalar(value: Any) -> Any:
 
 
 def episode_row(task: BatchTask, episode: int, res: EpisodeResult) -> dict[str, Any]:
-    """One row of the episodes table."""
-    row: dict[str, Any] = {"cell": task.cell, "episode": episode, "seed": res.seed,
-                           "status": res.status, "error": res.error, "length": res.length}
+    """One row of the episodes table (columns as :mod:`agora.analysis.records` names them)."""
+    row: dict[str, Any] = {CELL: task.cell, EPISODE: episode, "seed": res.seed,
+                           rec.STATUS: res.status, rec.ERROR: res.error, "length": res.length}
     for k, v in task.params.items():
-        row[f"param.{k}"] = _scalar(v)
+        row[f"{PARAM}{k}"] = _scalar(v)
     for i, spec in enumerate(task.agents):
-        role = f"player_{i}"
-        row[f"agent.{role}"] = spec.to_json()
-        row[f"return.{role}"] = res.returns[i]
-        row[f"invalid.{role}"] = res.invalid[i]
+        row[player_column(AGENT, i)] = spec.to_json()
+        row[player_column(RETURN, i)] = res.returns[i]
+        row[player_column(INVALID, i)] = res.invalid[i]
         for k, v in res.agent_stats[i].items():
-            row[f"stat.{role}.{k}"] = float(v)
+            row[player_column(STAT, i, k)] = float(v)
     for k, v in res.metrics.items():
-        row[f"metric.{k}"] = v
-    row["duration_s"] = res.duration_s
+        row[f"{METRIC}{k}"] = v
+    row[rec.DURATION] = res.duration_s
     return row
 
 
-def _table(columns: dict[str, list[Any]], strings: tuple[str, ...]) -> pa.Table:
-    """Arrow table whose text columns stay strings even when a batch has only nulls."""
-    arrays = {}
-    for k, v in columns.items():
-        arrays[k] = pa.array(v, type=pa.string()) if k in strings else pa.array(v)
-    return pa.table(arrays)
+def _located(cell: int, episode: int, columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """An episode's event or call columns, preceded by its cell and episode."""
+    n = len(columns[STEP])
+    return {CELL: [cell] * n, EPISODE: [episode] * n, **columns}
 
 
 def _play_game(task: BatchTask) -> tuple[Episodes, list[EpisodeResult]]:
@@ -141,23 +154,17 @@ def run_batch(task: BatchTask) -> BatchResult:
     calls: dict[str, list[Any]] = {}
     failed = 0
     for (episode, _, _), res in zip(episodes, results, strict=True):
-        failed += res.status != "ok"
+        failed += res.status != rec.OK
         rows.append(episode_row(task, episode, res))
         if task.record_events and res.events:  # (an episode may fail before any event)
-            n = len(res.events["step"])  # task episodes' columns may differ: pad them
-            extend_columns(events, {"cell": [task.cell] * n, "episode": [episode] * n,
-                                    **res.events})
+            # task episodes' columns may differ: pad them
+            extend_columns(events, _located(task.cell, episode, res.events))
         if res.calls:
-            extend_columns(calls, {"cell": [task.cell] * len(res.calls["step"]),
-                            "episode": [episode] * len(res.calls["step"]), **res.calls})
+            extend_columns(calls, _located(task.cell, episode, res.calls))
     keys = list(dict.fromkeys(k for r in rows for k in r))  # union, first-seen order
     cols = {k: [r.get(k) for r in rows] for k in keys}
-    ep_table = _table(cols, ("error", "status"))
-    ev_table = _table(events, ("reply", "message", "action_text")) if task.record_events else None
-    call_table = _table(calls, CALL_STRINGS) if calls else None
-    return BatchResult(ep_table, ev_table, failed, call_table)
-
-
-CALL_STRINGS = ("model", "messages", "completion", "error")
+    ev_table = rec.to_table(EVENTS, events) if task.record_events else None
+    call_table = rec.to_table(CALLS, calls) if calls else None
+    return BatchResult(rec.to_table(EPISODES, cols), ev_table, failed, call_table)
 
 

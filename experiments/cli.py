@@ -22,6 +22,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 from agora.agents import agent_entries  # noqa: E402
 from agora.analysis import format_summary, load_run, summarize  # noqa: E402
+from agora.analysis.records import OK, STATUS  # noqa: E402
 from agora.envs import AgoraError, EnvSpec, TaskSpec, all_specs  # noqa: E402
 from agora.envs.tasks import load  # noqa: E402
 from agora.experiments.config import load_config  # noqa: E402
@@ -99,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     run = load_run(args.run_dir)
     m = run.manifest
-    done = int((run.episodes["status"] == "ok").sum()) if len(run.episodes) else 0
+    done = int((run.episodes[STATUS] == OK).sum()) if len(run.episodes) else 0
     failed = len(run.episodes) - done
     print(f"run {m.get('name')} on {m.get('env')}: status {m.get('status')}, "
           f"{done}/{m.get('episodes_planned')} episodes done, {failed} failed")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from agora.agents import Agent, Face, TextTurn
+from agora.analysis.records import ACTOR, GAME_EVENT_COLUMNS, STEP
 from agora.envs import (
     ActionParseError,
     AgoraError,
@@ -54,28 +55,20 @@ class EpisodeResult:
 
 
 class _Events:
-    """Column-wise event log of one episode."""
+    """Column-wise event log of one episode (the columns of ``GAME_EVENT_COLUMNS``)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.cols: dict[str, list[Any]] = {k: [] for k in (
-            "step", "actor", "action", "action_text", "reply", "message", "invalid", "reward",
-            "rewards")}
+        self.cols: dict[str, list[Any]] = {k: [] for k in GAME_EVENT_COLUMNS}
 
     def add(self, step: int, actor: int, action: int, text: str, reply: str | None,
             message: str | None, invalid: bool, rewards: tuple[float, ...]) -> None:
         if not self.enabled:
             return
-        c = self.cols
-        c["step"].append(step)
-        c["actor"].append(actor)
-        c["action"].append(action)
-        c["action_text"].append(text)
-        c["reply"].append(reply)
-        c["message"].append(message)
-        c["invalid"].append(invalid)
-        c["reward"].append(float(rewards[actor]))
-        c["rewards"].append([float(r) for r in rewards])
+        values = (step, actor, action, text, reply, message, invalid, float(rewards[actor]),
+                  [float(r) for r in rewards])
+        for column, value in zip(GAME_EVENT_COLUMNS, values, strict=True):
+            self.cols[column].append(value)
 
 
 class _InvalidAction(Exception):
@@ -204,7 +197,7 @@ def collect_calls(agent: Agent, step: int, actor: int, calls: dict[str, list[Any
     if drain is None:
         return
     for record in drain():
-        extend_columns(calls, {k: [v] for k, v in {"step": step, "actor": actor,
+        extend_columns(calls, {k: [v] for k, v in {STEP: step, ACTOR: actor,
                                                     **record}.items()})
 
 

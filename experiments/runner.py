@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from agora.analysis.records import CELL, EPISODE, OK, STATUS
 from agora.envs.seeding import episode_seed
 from agora.experiments.batch import BatchResult, BatchTask, run_batch
 from agora.experiments.config import Cell, ExperimentConfig
@@ -164,8 +165,8 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
         store.open_for_resume(cfg)
         prior, _ = store.read_parts(with_events=False)
         if len(prior):
-            ok = prior[prior["status"] == "ok"]
-            done = set(zip(ok["cell"].tolist(), ok["episode"].tolist(), strict=True))
+            ok = prior[prior[STATUS] == OK]
+            done = set(zip(ok[CELL].tolist(), ok[EPISODE].tolist(), strict=True))
     else:
         store.create(cfg, planned)
     executor = make_executor(cfg, workers) if len(done) < planned else LocalExecutor()
@@ -188,7 +189,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
     bar.close()
     executor.close()
     episodes = store.consolidate()
-    failed = int((episodes["status"] != "ok").sum()) if len(episodes) else 0
+    failed = int((episodes[STATUS] != OK).sum()) if len(episodes) else 0
     status = "completed" if failed == 0 else "completed_with_failures"
     store.finish(status, episodes_done=len(episodes), episodes_failed=failed)
     return RunSummary(store.root, planned, len(episodes), failed, status, episodes)

@@ -14,7 +14,9 @@ Layout::
 
 A killed run loses only the batches in flight. Resuming reads the parts, keeps the
 latest row of each (cell, episode), deletes events parts that never got their episodes
-part, and re-runs what is missing or failed.
+part, and re-runs what is missing or failed. The tables' columns and the parts' naming
+and commit rule are the record schema's (:mod:`agora.analysis.records`), which also reads
+the parts back.
 """
 
 from __future__ import annotations
@@ -25,40 +27,39 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from agora.analysis import records
+from agora.analysis.records import CALLS, EPISODES, EVENTS, SIDE_TABLES, SORT_KEYS
+from agora.analysis.records import TIMING_COLUMNS as TIMING_COLUMNS
 from agora.envs import ConfigError
 from agora.experiments.config import ExperimentConfig
-
-SIDE_TABLES = ("events", "calls")
-"""Per-batch tables besides the episodes, committed by the episodes file."""
-SIDE_ORDER = {"events": ("cell", "episode", "step", "actor"),
-              "calls": ("cell", "episode", "step", "actor", "attempt")}
-
-TIMING_COLUMNS = ("duration_s",)
-"""Columns that depend on the machine, not on the config and seed."""
 
 _PACKAGES = ("agora-sim", "numpy", "gymnasium", "pettingzoo", "ray", "litellm", "pandas",
              "pyarrow", "networkx")
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through a temporary file, so readers never see half a file."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
+    write(tmp)
     os.replace(tmp, path)
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    write_atomically(path, lambda tmp: tmp.write_bytes(data))
 
 
 def _write_table(path: Path, table: pa.Table) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def git_commit(where: Path) -> str | None:
@@ -81,56 +82,56 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-class RunStore:
-    """Reads and writes one run directory."""
+class RunConfig(Protocol):
+    """What a run directory needs of a validated config."""
+
+    name: str
+
+    def model_dump(self) -> dict[str, Any]: ...
+
+    def fingerprint(self) -> str: ...
+
+
+class RunDirectory:
+    """The life cycle every run directory shares: a config snapshot, a manifest with
+    provenance and status, a refusal to overwrite a run, and a fingerprint check on resume.
+    Episode runs (:class:`RunStore`) and graph growth add their own parts."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.parts = self.root / "parts"
-        self._next_part: int | None = None
-        # Tables written by this process; complete only for a fresh run (not a resume).
-        self._written: list[dict[str, pa.Table]] | None = None
 
-    # ----- life cycle ------------------------------------------------------------
-    def create(self, cfg: ExperimentConfig, planned: int) -> None:
-        """Start a new run directory; refuses to overwrite an existing run."""
+    def start(self, cfg: RunConfig, header: dict[str, Any], body: dict[str, Any],
+              folders: Sequence[Path] = ()) -> None:
+        """Start a new run directory: the manifest holds the name, ``header``, provenance,
+        ``body``, then times and status. Refuses to overwrite an existing run."""
         if (self.root / "manifest.json").exists():
-            raise ConfigError(f"{self.root} already holds a run; use --resume to finish it "
+            raise ConfigError(f"{self.root} already holds a run; use --resume to continue it "
                               "or --out to choose another directory")
-        self.parts.mkdir(parents=True, exist_ok=True)
-        self._written = []
+        for folder in (self.parts, *folders):
+            folder.mkdir(parents=True, exist_ok=True)
         _atomic_write_bytes(self.root / "config.yaml",
                             yaml.safe_dump(cfg.model_dump(), sort_keys=False).encode())
         self.write_manifest({
-            "name": cfg.name,
-            "env": cfg.env,
-            "fingerprint": cfg.fingerprint(),
+            "name": cfg.name, **header, "fingerprint": cfg.fingerprint(),
             "agora_version": package_versions().get("agora-sim", "unknown"),
             "git_commit": git_commit(Path(__file__).parent) or git_commit(Path.cwd()),
-            "packages": package_versions(),
-            "command": sys.argv,
-            "base_seed": cfg.seed,
-            "seed_scheme": "episode_seed(base, cell, episode) via numpy SeedSequence",
-            "episodes_planned": planned,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "ended": None,
-            "status": "running",
-            "attempts": 1,
+            "packages": package_versions(), "command": sys.argv, **body,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "ended": None,
+            "status": "running", "attempts": 1,
         })
 
-    def open_for_resume(self, cfg: ExperimentConfig) -> None:
-        """Check that the directory was made by this config, then clean half-written parts."""
+    def check_resume(self, cfg: RunConfig) -> dict[str, Any]:
+        """The manifest of a run made by this config (else a ConfigError)."""
         manifest = self.manifest()
         if manifest.get("fingerprint") != cfg.fingerprint():
             raise ConfigError(f"{self.root} was made with a different config (fingerprint "
                               "mismatch); resume it with the config snapshot in that directory")
-        for tmp in self.parts.glob("*.tmp"):
-            tmp.unlink()
-        for kind in SIDE_TABLES:
-            for part in self.parts.glob(f"*.{kind}.parquet"):
-                if not part.with_name(part.name.replace(f".{kind}.", ".episodes.")).exists():
-                    part.unlink()
-        manifest.update(status="running", ended=None,
+        return manifest
+
+    def mark_resumed(self, manifest: dict[str, Any], **updates: Any) -> None:
+        """Record one more attempt, running again."""
+        manifest.update(status="running", ended=None, **updates,
                         attempts=int(manifest.get("attempts", 1)) + 1)
         self.write_manifest(manifest)
 
@@ -138,7 +139,8 @@ class RunStore:
         path = self.root / "manifest.json"
         if not path.exists():
             raise ConfigError(f"{self.root} is not a run directory (no manifest.json)")
-        return json.loads(path.read_text())
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
 
     def write_manifest(self, data: dict[str, Any]) -> None:
         _atomic_write_bytes(self.root / "manifest.json",
@@ -149,66 +151,57 @@ class RunStore:
         m.update(status=status, ended=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
         self.write_manifest(m)
 
-    # ----- parts -----------------------------------------------------------------
-    def _part_ids(self) -> list[int]:
-        return sorted(int(p.name.split(".")[0]) for p in self.parts.glob("*.episodes.parquet"))
 
+
+class RunStore(RunDirectory):
+    """Reads and writes one run directory of episodes."""
+
+    def __init__(self, root: str | Path) -> None:
+        super().__init__(root)
+        self._next_part: int | None = None
+        # Tables written by this process; complete only for a fresh run (not a resume).
+        self._written: list[dict[str, pa.Table]] | None = None
+
+    def create(self, cfg: ExperimentConfig, planned: int) -> None:
+        """Start a new run directory; refuses to overwrite an existing run."""
+        self.start(cfg, {"env": cfg.env}, {
+            "base_seed": cfg.seed,
+            "seed_scheme": "episode_seed(base, cell, episode) via numpy SeedSequence",
+            "episodes_planned": planned})
+        self._written = []
+
+    def open_for_resume(self, cfg: ExperimentConfig) -> None:
+        """Check that the directory was made by this config, then clean half-written parts."""
+        manifest = self.check_resume(cfg)
+        for tmp in self.parts.glob("*.tmp"):
+            tmp.unlink()
+        for part in records.uncommitted_side_parts(self.parts):
+            part.unlink()
+        self.mark_resumed(manifest)
+
+    # ----- parts -----------------------------------------------------------------
     def write_part(self, episodes: pa.Table, events: pa.Table | None,
                    calls: pa.Table | None = None) -> int:
         """Write one batch (events and calls first, then the episodes file that commits it)."""
         if self._next_part is None:
-            ids = self._part_ids()
+            ids = records.committed_parts(self.parts)
             self._next_part = (ids[-1] + 1) if ids else 0
         part = self._next_part
         self._next_part += 1
-        tables = {"events": events, "calls": calls}
+        tables = {EVENTS: events, CALLS: calls}
         for kind, table in tables.items():
             if table is not None:
-                _write_table(self.parts / f"{part:06d}.{kind}.parquet", table)
-        _write_table(self.parts / f"{part:06d}.episodes.parquet", episodes)
+                _write_table(records.part_path(self.parts, part, kind), table)
+        _write_table(records.part_path(self.parts, part, EPISODES), episodes)
         if self._written is not None:
-            self._written.append({"episodes": episodes,
+            self._written.append({EPISODES: episodes,
                                   **{k: t for k, t in tables.items() if t is not None}})
         return part
 
     def read_parts(self, with_events: bool = True
                    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """Episodes (latest row per cell and episode) and their events, from the parts."""
-        episodes = self._read_episodes()
-        if not with_events:
-            return episodes.drop(columns="_part", errors="ignore"), None
-        events = self._read_side("events", episodes)
-        return episodes.drop(columns="_part", errors="ignore"), events
-
-    def _read_episodes(self) -> pd.DataFrame:
-        eps = []
-        for part in self._part_ids():
-            df = pd.read_parquet(self.parts / f"{part:06d}.episodes.parquet")
-            df["_part"] = part
-            eps.append(df)
-        if not eps:
-            return pd.DataFrame()
-        episodes = pd.concat(eps, ignore_index=True)
-        episodes = episodes.drop_duplicates(["cell", "episode"], keep="last")
-        return episodes.sort_values(["cell", "episode"]).reset_index(drop=True)
-
-    def _read_side(self, kind: str, episodes: pd.DataFrame) -> pd.DataFrame:
-        """A side table's rows that belong to the kept episode rows, sorted."""
-        frames = []
-        for part in self._part_ids():
-            path = self.parts / f"{part:06d}.{kind}.parquet"
-            if path.exists():
-                df = pd.read_parquet(path)
-                df["_part"] = part
-                frames.append(df)
-        if not frames or episodes.empty:
-            return pd.DataFrame()
-        table = pd.concat(frames, ignore_index=True)
-        keep = episodes[["cell", "episode", "_part"]]
-        table = table.merge(keep, on=["cell", "episode", "_part"], how="inner")
-        order = [k for k in SIDE_ORDER[kind] if k in table.columns]
-        table = table.sort_values(order, kind="stable").reset_index(drop=True)
-        return table.drop(columns="_part")
+        return records.read_parts(self.root, with_events)
 
     def consolidate(self) -> pd.DataFrame:
         """Write ``episodes.parquet`` and the side tables; return the episodes.
@@ -218,12 +211,12 @@ class RunStore:
         """
         if self._written is not None:
             return self._consolidate_written(self._written)
-        raw = self._read_episodes()
-        episodes = raw.drop(columns="_part", errors="ignore")
-        _write_table(self.root / "episodes.parquet",
+        raw = records.read_episode_parts(self.parts)
+        episodes = raw.drop(columns=records.PART_COLUMN, errors="ignore")
+        _write_table(self.root / f"{EPISODES}.parquet",
                      pa.Table.from_pandas(episodes, preserve_index=False))
         for kind in SIDE_TABLES:
-            table = self._read_side(kind, raw)
+            table = records.read_side_parts(self.parts, kind, raw)
             if len(table):
                 _write_table(self.root / f"{kind}.parquet",
                              pa.Table.from_pandas(table, preserve_index=False))
@@ -232,15 +225,15 @@ class RunStore:
     def _consolidate_written(self, written: list[dict[str, pa.Table]]) -> pd.DataFrame:
         if not written:
             return pd.DataFrame()
-        episodes = pa.concat_tables([w["episodes"] for w in written],
+        episodes = pa.concat_tables([w[EPISODES] for w in written],
                                     promote_options="permissive")
-        episodes = episodes.sort_by([("cell", "ascending"), ("episode", "ascending")])
-        _write_table(self.root / "episodes.parquet", episodes)
+        episodes = episodes.sort_by([(k, "ascending") for k in SORT_KEYS[EPISODES]])
+        _write_table(self.root / f"{EPISODES}.parquet", episodes)
         for kind in SIDE_TABLES:
             tables = [w[kind] for w in written if kind in w]
             if tables:
                 table = pa.concat_tables(tables, promote_options="permissive")
-                table = table.sort_by([(k, "ascending") for k in SIDE_ORDER[kind]
+                table = table.sort_by([(k, "ascending") for k in SORT_KEYS[kind]
                                        if k in table.column_names])
                 _write_table(self.root / f"{kind}.parquet", table)
         return episodes.to_pandas()

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from agora.agents import Agent
+from agora.analysis.records import TASK_EVENT_COLUMNS
 from agora.envs import AgoraError
 from agora.envs.seeding import episode_streams
 from agora.envs.tasks import load
@@ -71,8 +72,8 @@ class TaskEpisode:
         collect_calls(self.agents[actor], self.steps, actor, self.calls)
         self.invalid[actor] += bool(invalid)
         if self.record_events:
-            row = {"step": self.steps, "actor": actor, "kind": kind, "action_text": action,
-                   "reply": reply, "invalid": bool(invalid), "reward": float(reward), **extra}
+            values = (self.steps, actor, kind, action, reply, bool(invalid), float(reward))
+            row = {**dict(zip(TASK_EVENT_COLUMNS, values, strict=True)), **extra}
             extend_columns(self.events, {k: [v] for k, v in row.items()})
         self.steps += 1
 

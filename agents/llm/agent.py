@@ -18,7 +18,13 @@ from typing import Any
 from agora.agents.base import Agent, Face, TextTurn, make_agent, register_agent
 from agora.agents.heuristics import random_answer
 from agora.agents.llm.factory import ModelSpec, build_model
-from agora.agents.llm.model import LanguageModel, ModelError, Sampling, messages_json
+from agora.agents.llm.model import (
+    Completion,
+    LanguageModel,
+    ModelError,
+    Sampling,
+    call_record,
+)
 from agora.envs import ConfigError, Game
 
 MEMORY = ("full", "last_k", "summary", "none")
@@ -166,18 +172,11 @@ class LLMAgent(Agent):
         return messages
 
     def _record(self, attempt: int, messages: list[dict[str, str]], sampling: Sampling,
-                text: str | None, error: str | None, completion: Any = None,
+                error: str | None, completion: Completion | None = None,
                 purpose: str = "action") -> None:
         c = completion
-        self.calls.append({
-            "attempt": attempt, "purpose": purpose, "model": self.spec.model,
-            "temperature": sampling.temperature,
-            "seed": sampling.seed, "messages": messages_json(messages), "completion": text,
-            "tokens_in": c.tokens_in if c else 0, "tokens_out": c.tokens_out if c else 0,
-            "latency_s": c.latency_s if c else 0.0, "cost": c.cost if c else None,
-            "cached": bool(c.cached) if c else False, "retries": c.retries if c else 0,
-            "error": error,
-        })
+        self.calls.append({"attempt": attempt, **call_record(purpose, self.spec.model, sampling,
+                                                             messages, c, error)})
         if c is not None:
             self.counts["llm_calls"] += 1
             self.counts["cache_hits"] += c.cached
@@ -200,11 +199,11 @@ class LLMAgent(Agent):
                 completion = await self.model.acomplete(messages, sampling)
             except ModelError as exc:
                 self.counts["model_errors"] += 1
-                self._record(attempt, messages, sampling, None, str(exc))
+                self._record(attempt, messages, sampling, str(exc))
                 return self._fall_back(obs, f"model error: {exc}")
             text = completion.text
             problem = obs.check(text) if obs.check else None
-            self._record(attempt, messages, sampling, text, problem, completion)
+            self._record(attempt, messages, sampling, problem, completion)
             if problem is None:
                 self.history.append((user, text))
                 if self.memory == "summary":
@@ -231,9 +230,9 @@ class LLMAgent(Agent):
             completion = await self.model.acomplete(messages, sampling)
         except ModelError as exc:
             self.counts["model_errors"] += 1
-            self._record(1, messages, sampling, None, str(exc), purpose="summary")
+            self._record(1, messages, sampling, str(exc), purpose="summary")
             return
-        self._record(1, messages, sampling, completion.text, None, completion, "summary")
+        self._record(1, messages, sampling, None, completion, "summary")
         self.summary = completion.text.strip()
 
     def _fall_back(self, turn: TextTurn, why: str) -> str:

@@ -311,3 +311,34 @@ class LiteLLMModel(LanguageModel):
 def messages_json(messages: Sequence[Message]) -> str:
     """Canonical JSON of a message list (for records and cache keys)."""
     return json.dumps([dict(m) for m in messages], ensure_ascii=False, sort_keys=True)
+
+
+def call_record(purpose: str, model: str, sampling: Sampling, messages: Sequence[Message],
+                completion: Completion | None = None, error: str | None = None
+                ) -> dict[str, Any]:
+    """The record of one model call, as every caller stores it (the run's ``calls`` table
+    adds where the call happened; :data:`agora.analysis.records.MODEL_CALL_COLUMNS` types it).
+
+    Args:
+        purpose: why the call was made (``"action"``, ``"summary"``, ``"extract"``...).
+        model: the configured model id.
+        sampling: the sampling settings sent.
+        messages: the messages sent.
+        completion: the answer, or None when the call failed.
+        error: the model error, or a problem found in the answer.
+
+    Example:
+        >>> row = call_record("action", "m", Sampling(seed=3), [], error="timeout")
+        >>> row["seed"], row["completion"], row["tokens_in"], row["error"]
+        (3, None, 0, 'timeout')
+    """
+    c = completion
+    return {
+        "purpose": purpose, "model": model, "temperature": sampling.temperature,
+        "seed": sampling.seed, "messages": messages_json(messages),
+        "completion": c.text if c else None,
+        "tokens_in": c.tokens_in if c else 0, "tokens_out": c.tokens_out if c else 0,
+        "latency_s": c.latency_s if c else 0.0, "cost": c.cost if c else None,
+        "cached": bool(c.cached) if c else False, "retries": c.retries if c else 0,
+        "error": error,
+    }

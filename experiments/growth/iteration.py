@@ -17,7 +17,13 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from agora.agents.llm.model import LanguageModel, ModelError, Sampling, messages_json
+from agora.agents.llm.model import (
+    Completion,
+    LanguageModel,
+    ModelError,
+    Sampling,
+    call_record,
+)
 from agora.experiments.growth.config import GrowthConfig
 from agora.experiments.growth.embedders import Embedder
 from agora.experiments.growth.graph import (
@@ -92,23 +98,21 @@ class _Caller:
         stop = None if schema is not None else ("\nUser:", "\n\nUser")
         s = Sampling(self.cfg.temperature, self.cfg.max_tokens, self.seeds[purpose], schema,
                      self.cfg.timeout, stop)
-        row: dict[str, Any] = {
-            "iteration": self.iteration, "call_id": call_id(self.iteration, purpose),
-            "purpose": purpose, "model": self.cfg.model.model, "temperature": s.temperature,
-            "seed": s.seed, "messages": messages_json(messages), "completion": None,
-            "tokens_in": 0, "tokens_out": 0, "latency_s": 0.0, "cost": None, "cached": False,
-            "retries": 0, "error": None}
-        self.rows.append(row)
         try:
             c = self.model.complete(messages, s)
         except ModelError as exc:
-            row["error"] = str(exc)
+            self._record(purpose, messages, s, None, str(exc))
             if exc.kind in FATAL:
                 raise
             return None
-        row.update(completion=c.text, tokens_in=c.tokens_in, tokens_out=c.tokens_out,
-                   latency_s=c.latency_s, cost=c.cost, cached=bool(c.cached), retries=c.retries)
+        self._record(purpose, messages, s, c)
         return c.text
+
+    def _record(self, purpose: str, messages: list[dict[str, str]], sampling: Sampling,
+                completion: Completion | None, error: str | None = None) -> None:
+        self.rows.append({"iteration": self.iteration, "call_id": call_id(self.iteration, purpose),
+                          **call_record(purpose, self.cfg.model.model, sampling, messages,
+                                        completion, error)})
 
 
 def _extract(caller: _Caller, answer: str | None) -> tuple[ParsedTriples, str | None]:

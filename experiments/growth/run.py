@@ -80,7 +80,7 @@ def _line(r: dict[str, Any], total: int) -> str:
 def optional_panel(graph: Any, seed: int) -> dict[str, Any] | None:
     """``agora.analysis.graphs.metric_panel`` of ``graph`` when that module exists.
 
-    Imported here, never at module import: experiments do not depend on analysis.
+    Imported on first use: runs that end before a panel never load the graph metrics.
     """
     try:
         module = importlib.import_module("agora.analysis.graphs")

@@ -21,28 +21,21 @@ killed run wrote past the last committed iteration.
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pandas as pd
-import yaml
 
-from agora.envs import ConfigError
+from agora.analysis.records import MODEL_CALL_COLUMNS
 from agora.experiments.growth.config import GrowthConfig
 from agora.experiments.growth.graph import read_graph, write_graph
-from agora.experiments.store import git_commit, package_versions
+from agora.experiments.store import RunDirectory, write_atomically
 
 TABLES = ("calls", "triples", "iterations")
 COLUMNS = {
-    "calls": ("iteration", "call_id", "purpose", "model", "temperature", "seed", "messages",
-              "completion", "tokens_in", "tokens_out", "latency_s", "cost", "cached",
-              "retries", "error"),
+    "calls": ("iteration", "call_id", *MODEL_CALL_COLUMNS),
     "triples": ("iteration", "call_id", "source_raw", "relation_raw", "target_raw", "source",
                 "relation", "target", "status", "new_source", "new_target", "embed_merged",
                 "item", "reason"),
@@ -56,43 +49,30 @@ def _iter_name(iteration: int) -> str:
 
 
 def _write_frame(path: Path, frame: pd.DataFrame) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def _write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     _write_frame(path, pd.DataFrame(list(rows)))
 
 
-class GrowthStore:
-    """Reads and writes one graph-growth run directory."""
+class GrowthStore(RunDirectory):
+    """Reads and writes one graph-growth run directory (the shared life cycle of
+    :class:`~agora.experiments.store.RunDirectory`, with iteration parts and graphs)."""
 
     def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
+        super().__init__(root)
         self.graphs = self.root / "graphs"
         self.state = self.root / "state"
-        self.parts = self.root / "parts"
 
     def create(self, cfg: GrowthConfig) -> None:
         """Start a new run directory; refuses to overwrite an existing run."""
-        if (self.root / "manifest.json").exists():
-            raise ConfigError(f"{self.root} already holds a run; use --resume to continue it "
-                              "or --out to choose another directory")
-        for folder in (self.graphs, self.state, self.parts):
-            folder.mkdir(parents=True, exist_ok=True)
-        (self.root / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False))
-        self.write_manifest({
-            "name": cfg.name, "kind": "graph_growth", "fingerprint": cfg.fingerprint(),
-            "agora_version": package_versions().get("agora-sim", "unknown"),
-            "git_commit": git_commit(Path(__file__).parent) or git_commit(Path.cwd()),
-            "packages": package_versions(), "command": sys.argv, "seed": cfg.seed,
-            "seed_scheme": SEED_SCHEME, "model": cfg.model.model, "strategy": cfg.strategy,
-            "iterations_planned": cfg.iterations, "iterations_done": 0,
+        self.start(cfg, {"kind": "graph_growth"}, {
+            "seed": cfg.seed, "seed_scheme": SEED_SCHEME, "model": cfg.model.model,
+            "strategy": cfg.strategy, "iterations_planned": cfg.iterations,
+            "iterations_done": 0,
             "rewards": "intrinsic only (novelty, bridging, surprise); verifiable: false",
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "ended": None,
-            "status": "running", "attempts": 1,
-        })
+        }, folders=(self.graphs, self.state))
 
     def committed(self) -> list[int]:
         """The iterations whose commit part exists, in order."""
@@ -102,10 +82,7 @@ class GrowthStore:
     def open_for_resume(self, cfg: GrowthConfig) -> int:
         """Check the run was made by this config, drop half-written files, return the last
         committed iteration (0 if none)."""
-        manifest = self.manifest()
-        if manifest.get("fingerprint") != cfg.fingerprint():
-            raise ConfigError(f"{self.root} was made with a different config (fingerprint "
-                              "mismatch); resume it with the config snapshot in that directory")
+        manifest = self.check_resume(cfg)
         done = self.committed()
         last = done[-1] if done else 0
         for folder in (self.graphs, self.state, self.parts):
@@ -113,9 +90,7 @@ class GrowthStore:
                 number = int(path.name.split(".")[0].removeprefix("iter_"))
                 if path.name.endswith(".tmp") or number > last:
                     path.unlink()
-        manifest.update(status="running", ended=None, iterations_planned=cfg.iterations,
-                        attempts=int(manifest.get("attempts", 1)) + 1)
-        self.write_manifest(manifest)
+        self.mark_resumed(manifest, iterations_planned=cfg.iterations)
         return last
 
     def last_record(self) -> dict[str, Any] | None:
@@ -162,20 +137,3 @@ class GrowthStore:
             _write_frame(self.root / f"{kind}.parquet", table)
             out[kind] = table
         return out
-
-    def manifest(self) -> dict[str, Any]:
-        path = self.root / "manifest.json"
-        if not path.exists():
-            raise ConfigError(f"{self.root} is not a run directory (no manifest.json)")
-        data: dict[str, Any] = json.loads(path.read_text())
-        return data
-
-    def write_manifest(self, data: dict[str, Any]) -> None:
-        tmp = self.root / "manifest.json.tmp"
-        tmp.write_text(json.dumps(data, indent=2, default=str))
-        os.replace(tmp, self.root / "manifest.json")
-
-    def finish(self, status: str, **extra: Any) -> None:
-        m = self.manifest()
-        m.update(status=status, ended=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
-        self.write_manifest(m)

@@ -1,0 +1,180 @@
+"""The record schema of a run directory, and the reader of its committed parts.
+
+One module names the tables, their columns and the columns' Arrow types; the writers
+(:mod:`agora.experiments.batch`, :mod:`agora.experiments.store`) and the readers
+(:mod:`agora.analysis.runs`) use these names, so a column is spelled in one place.
+
+Tables:
+    ``episodes``: one row per episode. Fixed columns (:data:`EPISODE_COLUMNS`) plus
+    families named by prefix: ``param.<name>``, ``agent.player_<i>`` (the agent spec as
+    JSON), ``return.player_<i>``, ``invalid.player_<i>``, ``stat.player_<i>.<name>`` and
+    ``metric.<name>`` (see :func:`player_column`).
+    ``events``: one row per actor per step (:data:`GAME_EVENT_COLUMNS` or
+    :data:`TASK_EVENT_COLUMNS` plus the world's own; types in :data:`EVENT_COLUMNS`).
+    ``calls``: one row per language-model call: where it happened (:data:`CALL_KEY`), the
+    agent's ``attempt``, then the call itself (:data:`MODEL_CALL_COLUMNS`).
+
+Parts: ``parts/NNNNNN.<table>.parquet``, one set per batch. The side tables are written
+first and the episodes part last, so the episodes part is the batch's commit marker; a
+side part without its episodes part was left by a killed run and is never read.
+
+Example:
+    >>> player_column(RETURN, 1), player_column(STAT, 0, "llm_calls")
+    ('return.player_1', 'stat.player_0.llm_calls')
+    >>> part_path(Path("parts"), 7, CALLS).as_posix()
+    'parts/000007.calls.parquet'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+EPISODES, EVENTS, CALLS = "episodes", "events", "calls"
+TABLES = (EPISODES, EVENTS, CALLS)
+SIDE_TABLES = (EVENTS, CALLS)
+"""Per-batch tables besides the episodes, committed by the episodes part."""
+
+CELL, EPISODE, STEP, ACTOR, ATTEMPT = "cell", "episode", "step", "actor", "attempt"
+STATUS, ERROR, DURATION = "status", "error", "duration_s"
+OK = "ok"
+"""The ``status`` of an episode that finished without error (else ``"failed"``)."""
+
+EPISODE_COLUMNS: dict[str, pa.DataType] = {
+    CELL: pa.int64(), EPISODE: pa.int64(), "seed": pa.int64(), STATUS: pa.string(),
+    ERROR: pa.string(), "length": pa.int64(), DURATION: pa.float64()}
+"""The fixed columns of the episodes table (the prefixed families come between
+``length`` and ``duration_s``)."""
+
+PARAM, AGENT, RETURN, INVALID, STAT, METRIC = (
+    "param.", "agent.", "return.", "invalid.", "stat.", "metric.")
+FAMILY_TYPES: dict[str, pa.DataType | None] = {
+    PARAM: None, AGENT: pa.string(), RETURN: pa.float64(), INVALID: pa.int64(),
+    STAT: pa.float64(), METRIC: pa.float64()}
+"""The type of each prefixed family of episode columns (None: as the value comes)."""
+
+GAME_EVENT_COLUMNS = (STEP, ACTOR, "action", "action_text", "reply", "message", "invalid",
+                      "reward", "rewards")
+"""The events a game episode records, in order (after :data:`CELL` and :data:`EPISODE`)."""
+TASK_EVENT_COLUMNS = (STEP, ACTOR, "kind", "action_text", "reply", "invalid", "reward")
+"""The events every task episode records; task worlds add their own columns after these."""
+EVENT_COLUMNS: dict[str, pa.DataType] = {
+    CELL: pa.int64(), EPISODE: pa.int64(), STEP: pa.int64(), ACTOR: pa.int64(),
+    "action": pa.int64(), "kind": pa.string(), "action_text": pa.string(),
+    "reply": pa.string(), "message": pa.string(), "invalid": pa.bool_(),
+    "reward": pa.float64(), "rewards": pa.list_(pa.float64())}
+
+CALL_KEY = (CELL, EPISODE, STEP, ACTOR)
+MODEL_CALL_COLUMNS: dict[str, pa.DataType] = {
+    "purpose": pa.string(), "model": pa.string(), "temperature": pa.float64(),
+    "seed": pa.int64(), "messages": pa.string(), "completion": pa.string(),
+    "tokens_in": pa.int64(), "tokens_out": pa.int64(), "latency_s": pa.float64(),
+    "cost": pa.float64(), "cached": pa.bool_(), "retries": pa.int64(), ERROR: pa.string()}
+"""One model call, as every caller records it (episodes and graph growth alike)."""
+CALL_COLUMNS: dict[str, pa.DataType] = {
+    **dict.fromkeys(CALL_KEY, pa.int64()), ATTEMPT: pa.int64(), **MODEL_CALL_COLUMNS}
+
+COLUMNS: dict[str, dict[str, pa.DataType]] = {
+    EPISODES: EPISODE_COLUMNS, EVENTS: EVENT_COLUMNS, CALLS: CALL_COLUMNS}
+SORT_KEYS: dict[str, tuple[str, ...]] = {
+    EPISODES: (CELL, EPISODE), EVENTS: (CELL, EPISODE, STEP, ACTOR),
+    CALLS: (*CALL_KEY, ATTEMPT)}
+"""The order of each consolidated table (keys a table lacks are skipped)."""
+
+TIMING_COLUMNS = (DURATION,)
+"""Columns that depend on the machine, not on the config and seed."""
+
+PART_COLUMN = "_part"
+"""The column :func:`read_episode_parts` adds: the part each row came from."""
+
+
+def role(player: int) -> str:
+    """The role name of a player: ``player_<i>``."""
+    return f"player_{player}"
+
+
+def player_column(prefix: str, player: int, name: str | None = None) -> str:
+    """An episode column of one player, e.g. ``return.player_0``, ``stat.player_1.cost``."""
+    column = f"{prefix}{role(player)}"
+    return column if name is None else f"{column}.{name}"
+
+
+def column_type(table: str, column: str) -> pa.DataType | None:
+    """The declared type of a column (None: undeclared, the values decide)."""
+    declared = COLUMNS[table].get(column)
+    if declared is not None or table != EPISODES:
+        return declared
+    prefix = next((p for p in FAMILY_TYPES if column.startswith(p)), None)
+    return FAMILY_TYPES[prefix] if prefix is not None else None
+
+
+def to_table(table: str, columns: Mapping[str, Sequence[Any]]) -> pa.Table:
+    """An Arrow table of ``table`` with the declared types, so a batch whose column holds
+    only nulls keeps its type; undeclared columns are typed by their values."""
+    return pa.table({k: pa.array(v, type=column_type(table, k)) for k, v in columns.items()})
+
+
+# ----- the committed parts ---------------------------------------------------------
+def part_path(parts: Path, part: int, table: str) -> Path:
+    """The file of one table of one part."""
+    return parts / f"{part:06d}.{table}.parquet"
+
+
+def committed_parts(parts: Path) -> list[int]:
+    """The parts whose commit marker (the episodes part) exists, in order."""
+    return sorted(int(p.name.split(".")[0]) for p in parts.glob(f"*.{EPISODES}.parquet"))
+
+
+def uncommitted_side_parts(parts: Path) -> list[Path]:
+    """Side-table parts that never got their episodes part (a killed run's leftovers)."""
+    return sorted(path for kind in SIDE_TABLES for path in parts.glob(f"*.{kind}.parquet")
+                  if not path.with_name(path.name.replace(f".{kind}.", f".{EPISODES}.")
+                                        ).exists())
+
+
+def read_episode_parts(parts: Path) -> pd.DataFrame:
+    """Episodes from the committed parts: the latest row of each (cell, episode), sorted,
+    with the part it came from in a ``_part`` column."""
+    frames = []
+    for part in committed_parts(parts):
+        df = pd.read_parquet(part_path(parts, part, EPISODES))
+        df[PART_COLUMN] = part
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame()
+    episodes = pd.concat(frames, ignore_index=True)
+    episodes = episodes.drop_duplicates(list(SORT_KEYS[EPISODES]), keep="last")
+    return episodes.sort_values(list(SORT_KEYS[EPISODES])).reset_index(drop=True)
+
+
+def read_side_parts(parts: Path, table: str, episodes: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a side table that belong to the kept episode rows (from
+    :func:`read_episode_parts`), sorted."""
+    frames = []
+    for part in committed_parts(parts):
+        path = part_path(parts, part, table)
+        if path.exists():
+            df = pd.read_parquet(path)
+            df[PART_COLUMN] = part
+            frames.append(df)
+    if not frames or episodes.empty:
+        return pd.DataFrame()
+    rows = pd.concat(frames, ignore_index=True)
+    keys = [CELL, EPISODE, PART_COLUMN]
+    rows = rows.merge(episodes[keys], on=keys, how="inner")
+    order = [k for k in SORT_KEYS[table] if k in rows.columns]
+    return rows.sort_values(order, kind="stable").reset_index(drop=True).drop(columns=PART_COLUMN)
+
+
+def read_parts(root: str | Path, with_events: bool = True
+               ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Episodes (latest row per cell and episode) and their events, from the committed
+    parts of the run directory ``root`` (a partial run, or one being resumed)."""
+    parts = Path(root) / "parts"
+    raw = read_episode_parts(parts)
+    episodes = raw.drop(columns=PART_COLUMN, errors="ignore")
+    return episodes, read_side_parts(parts, EVENTS, raw) if with_events else None
