@@ -22,7 +22,7 @@ from pettingzoo import AECEnv, ParallelEnv
 from agora.envs.core import Game, Observation, Status, uniform_legal
 from agora.envs.errors import ActionParseError, ConfigError, GameOverError, IllegalActionError
 from agora.envs.invalid import InvalidPolicy
-from agora.envs.seeding import EpisodeStreams, Seeder
+from agora.envs.seeding import EpisodeStreams, Seeder, as_generator
 from agora.envs.text import Mailbox, TextFace
 
 _RUNNING, _TERMINATED = Status.RUNNING, Status.TERMINATED
@@ -420,7 +420,8 @@ class SinglePlayerEnv(gymnasium.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None
               ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         streams = self._seeder.reset(seed, self.game.num_players)
-        self._np_random, self._np_random_seed = streams.rules, self._seeder.seed
+        self._np_random = as_generator(streams.rules)
+        self._np_random_seed = self._seeder.seed
         self._opponents = {}
         for j in range(self.game.num_players):
             if j == self.player:

@@ -23,7 +23,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterator
+from typing import Any, cast
 
 import numpy as np
 
@@ -32,12 +33,72 @@ from agora.envs.errors import ConfigError
 _HALF = np.uint64(1)
 
 
-class EpisodeStreams(NamedTuple):
-    """The random streams of one episode (see the module doc)."""
+class EpisodeStreams:
+    """The random streams of one episode (see the module doc). The seats' seeds and the
+    referee are made on first use, so a shell that needs only the rules stream pays for
+    one generator per reset."""
 
-    rules: np.random.Generator
-    agent_seeds: list[int]
-    referee: np.random.Generator
+    __slots__ = ("_agent_seeds", "_n", "_referee", "_seed", "rules")
+
+    def __init__(self, seed: int, n_players: int) -> None:
+        self._seed, self._n = seed, n_players
+        self.rules: np.random.Generator = cast(np.random.Generator, _OnFirstUse(seed))
+        self._agent_seeds: list[int] | None = None
+        self._referee: np.random.Generator | None = None
+
+    @property
+    def agent_seeds(self) -> list[int]:
+        """One integer seed per seat, for the agent or fixed opponent in it."""
+        if self._agent_seeds is None:
+            self._agent_seeds = [_as_int(_child(self._seed, 1 + i)) for i in range(self._n)]
+        return self._agent_seeds
+
+    @property
+    def referee(self) -> np.random.Generator:
+        """Draws about the episode (random replacements of invalid actions)."""
+        if self._referee is None:
+            self._referee = np.random.default_rng(_child(self._seed, 1 + self._n))
+        return self._referee
+
+    def __iter__(self) -> Iterator[Any]:
+        """``rules, agent_seeds, referee = episode_streams(...)``."""
+        return iter((self.rules, self.agent_seeds, self.referee))
+
+
+class _OnFirstUse:
+    """The rules generator, made when the world first draws from it: a game without
+    chance (most repeated games) never pays for a generator, so an unseeded ``reset``
+    stays as cheap as it was before the rule. It forwards every attribute to the
+    generator, so a world uses it exactly as a :class:`numpy.random.Generator`."""
+
+    __slots__ = ("_gen", "_seed")
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+        self._gen: np.random.Generator | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.generator(), name)
+
+    def generator(self) -> np.random.Generator:
+        """The generator itself (made now if no draw has made it yet)."""
+        if self._gen is None:
+            self._gen = np.random.default_rng(_child(self._seed, 0))
+        return self._gen
+
+    def __repr__(self) -> str:
+        return f"<rules stream of seed {self._seed}>"
+
+
+def as_generator(rng: np.random.Generator) -> np.random.Generator:
+    """A stream as a plain :class:`numpy.random.Generator` (for APIs that promise one,
+    such as Gymnasium's ``env.np_random``); the same stream, not a copy."""
+    return rng.generator() if isinstance(rng, _OnFirstUse) else rng
+
+
+def _child(seed: int, index: int) -> np.random.SeedSequence:
+    """Child ``index`` of ``SeedSequence(seed)``, as ``spawn`` would make it."""
+    return np.random.SeedSequence(seed, spawn_key=(index,))
 
 
 def _as_int(ss: np.random.SeedSequence) -> int:
@@ -45,16 +106,15 @@ def _as_int(ss: np.random.SeedSequence) -> int:
 
 
 def episode_streams(seed: int, n_players: int) -> EpisodeStreams:
-    """The rules stream, one seed per player and the referee stream, spawned from ``seed``.
+    """The rules stream, one seed per player and the referee stream of ``seed``.
 
-    The children are spawned in a fixed order (rules, players ``0..n-1``, referee), so the
-    rules stream and the player seeds do not depend on whether the referee is used.
+    They are the children ``0`` (rules), ``1..n`` (seats) and ``n + 1`` (referee) of
+    ``SeedSequence(seed)``, so the rules stream and the seats' seeds do not depend on
+    whether the referee is used.
     """
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"an episode seed is a non-negative integer, got {seed!r}")
-    rules_ss, *player_ss, referee_ss = np.random.SeedSequence(int(seed)).spawn(2 + n_players)
-    return EpisodeStreams(np.random.default_rng(rules_ss), [_as_int(s) for s in player_ss],
-                          np.random.default_rng(referee_ss))
+    return EpisodeStreams(int(seed), n_players)
 
 
 def episode_seed(base: int, cell: int, episode: int) -> int:
@@ -72,7 +132,7 @@ def episode_seed(base: int, cell: int, episode: int) -> int:
 
 def fresh_seed(rng: np.random.Generator) -> int:
     """A new episode seed drawn from ``rng`` (for ``reset(seed=None)`` after a seeded one)."""
-    return int(rng.integers(2**63))
+    return int(rng.bit_generator.random_raw()) >> 1
 
 
 class Seeder:

@@ -31,7 +31,7 @@ from gymnasium import spaces
 
 from agora.envs.design.world import DesignState, DesignWorld, Evaluation, checkpoint_rng
 from agora.envs.errors import ConfigError, GameOverError, IllegalActionError
-from agora.envs.seeding import Seeder
+from agora.envs.seeding import Seeder, as_generator
 
 SNAP = 1e-6
 
@@ -125,7 +125,7 @@ class DesignEnv(gymnasium.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         rules = self._seeder.reset(seed, 1).rules
-        self._np_random, self._np_random_seed = rules, self._seeder.seed
+        self._np_random, self._np_random_seed = as_generator(rules), self._seeder.seed
         streams = self.world.streams(rules)
         self._eval_seed, self._experiments = streams.eval_seed, streams.experiments
         self.state_ = self.world.initial_state(streams.truth)

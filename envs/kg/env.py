@@ -32,7 +32,7 @@ from gymnasium import spaces
 
 from agora.envs.errors import IllegalActionError
 from agora.envs.kg.types import ACTION_KINDS, KGAction, WalkAction, episode_rngs
-from agora.envs.seeding import Seeder
+from agora.envs.seeding import Seeder, as_generator
 
 _I64 = np.int64
 Obs = dict[str, np.ndarray]
@@ -86,7 +86,7 @@ class _WorldEnv(gym.Env):  # type: ignore[type-arg]
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[Obs, dict[str, Any]]:
         rules = self._seeder.reset(seed, 1).rules
-        self._np_random, self._np_random_seed = rules, self._seeder.seed
+        self._np_random, self._np_random_seed = as_generator(rules), self._seeder.seed
         init_rng, self._step_rng = episode_rngs(rules)
         self.state = self.world.initial_state(init_rng)
         self.invalid = 0
