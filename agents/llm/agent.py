@@ -211,6 +211,7 @@ class LLMAgent(Agent):
                     await self._summarize(user, text)
                 return text
             self.counts["invalid_answers"] += 1
+            self.model.reject(messages, sampling)  # a resume must ask again, not replay it
             if attempt < self.max_attempts:
                 self.counts["reasks"] += 1
                 messages = [*messages, {"role": "assistant", "content": text},

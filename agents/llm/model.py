@@ -103,6 +103,11 @@ class LanguageModel(ABC):
         """What distinguishes this model's answers (used in cache keys)."""
         return {"model": self.name}
 
+    def reject(self, messages: Sequence[Message], sampling: Sampling) -> None:
+        """The caller could not use the answer to this call (its parser rejected it): a
+        cache must not serve it again. Models without a cache ignore this."""
+        return None
+
     async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
         """Async version (default: the sync call in a worker thread)."""
         return await asyncio.to_thread(self.complete, messages, sampling)

@@ -33,6 +33,9 @@ class _Wrapper(LanguageModel):
     def identity(self) -> dict[str, Any]:
         return self.inner.identity()
 
+    def reject(self, messages: Sequence[Message], sampling: Sampling) -> None:
+        self.inner.reject(messages, sampling)
+
 
 class Retrying(_Wrapper):
     """Retries retryable :class:`ModelError` (timeouts, 429, 5xx, malformed bodies) with
@@ -216,6 +219,8 @@ class Cached(_Wrapper):
     One JSON file per key, written atomically, so several processes can share a folder.
     ``policy="auto"`` caches greedy calls (temperature 0) only; ``"always"`` also caches
     sampled ones (reproducible only with a provider that honours the seed); ``"off"``.
+    An answer the caller rejects (:meth:`reject`) is removed, so a re-run or resume asks
+    again instead of replaying it.
     """
 
     def __init__(self, inner: LanguageModel, folder: str | Path, policy: str = "auto") -> None:
@@ -228,6 +233,8 @@ class Cached(_Wrapper):
         self.misses = 0
         self.merged = 0
         """Misses answered by an identical request already in flight (no second call)."""
+        self.rejected = 0
+        """Stored answers removed because the caller rejected them."""
         self._inflight: dict[str, concurrent.futures.Future[Completion]] = {}
         self._lock = threading.Lock()
 
@@ -260,6 +267,14 @@ class Cached(_Wrapper):
         tmp.write_text(json.dumps(asdict(c)))
         os.replace(tmp, path)
         return c
+
+    def reject(self, messages: Sequence[Message], sampling: Sampling) -> None:
+        """Forget the stored answer of this call (the caller could not use it)."""
+        if self._applies(sampling):
+            key = self.key(messages, sampling)
+            self._path(key).unlink(missing_ok=True)
+            self.rejected += 1
+        self.inner.reject(messages, sampling)
 
     def _claim(self, key: str) -> tuple[concurrent.futures.Future[Completion], bool]:
         """The in-flight future of ``key`` and whether this caller leads (makes the call);
