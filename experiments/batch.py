@@ -158,6 +158,6 @@ def run_batch(task: BatchTask) -> BatchResult:
     return BatchResult(ep_table, ev_table, failed, call_table)
 
 
-CALL_STRINGS = ("model", "messages", "completion", "error")
+CALL_STRINGS = ("model", "messages", "completion", "retry_errors", "error")
 
 

@@ -15,25 +15,35 @@ What a run must show afterwards:
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import yaml
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from fake_openai import FakeOpenAI, Reply  # noqa: E402
 
+from agora.agents.llm import (  # noqa: E402
+    Budgeted,
+    Cached,
+    LiteLLMModel,
+    ModelError,
+    Retrying,
+    Sampling,
+)
 from agora.experiments import parse_config, run_experiment  # noqa: E402
-from agora.experiments.cli import main  # noqa: E402
 
 pytest.importorskip("litellm")
 
 GOOD = '{"action": "cooperate"}'
 KEY_ENV = "AGORA_TEST_FAULTS_KEY"
+MSGS = [{"role": "user", "content": "Your move?"}]
+GREEDY = Sampling(temperature=0.0, max_tokens=16, timeout=5)
 
 
 @pytest.fixture
@@ -55,12 +65,6 @@ def config(server: FakeOpenAI, tmp_path: Path, episodes: int = 1, rounds: int = 
 
 def calls_of(run: Path) -> pd.DataFrame:
     return pd.read_parquet(run / "calls.parquet")
-
-
-def agora_run(cfg: dict[str, Any], tmp_path: Path, out: Path, *extra: str) -> int:
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return main(["run", str(path), "--out", str(out), "--quiet", *extra])
 
 
 # -- 1. a rejected answer is not served again --------------------------------------------------
@@ -91,3 +95,59 @@ def test_rerun_asks_again_after_a_fallback(tmp_path: Path, key: str) -> None:
         turn_1 = calls_of(tmp_path / "b").iloc[0]
         assert (turn_1["completion"], turn_1["cached"]) == (GOOD, False)
         assert server.count > sent
+
+
+# -- 2. every request is in the records ------------------------------------------------------
+def failing(index: int, body: dict[str, Any]) -> Reply:
+    return (Reply("500"), Reply("429", retry_after=0), Reply("hang"))[index % 3]
+
+
+def test_every_request_of_an_exhausted_call_is_recorded(tmp_path: Path, key: str) -> None:
+    with FakeOpenAI(script=failing) as server:
+        llm = {"cache": "off", "timeout": 0.3, "max_retries": 2, "max_attempts": 1}
+        cfg = config(server, tmp_path, episodes=2, **llm)
+        cfg["agents"] = {"default": cfg["agents"]["player_0"]}
+        result = run_experiment(parse_config({**cfg, "episode_concurrency": 2}),
+                                tmp_path / "r", progress=False)
+        calls = calls_of(tmp_path / "r")
+        assert len(calls) == 2 * 2 * 2  # episodes x players x rounds, each call failed
+        assert calls["retries"].tolist() == [2] * 8
+        assert server.count == 24 == calls["requests"].sum()
+        for errors, last in zip(calls["retry_errors"], calls["error"], strict=True):
+            kinds = [e.split(":")[0] for e in json.loads(errors)] + [last.split(":")[0]]
+            assert len(kinds) == 3 and set(kinds) <= {"server", "rate_limit", "timeout"}
+        stats = result.episodes.filter(like=".requests").to_numpy().sum()
+        assert stats == 24
+
+
+def test_retries_before_an_answer_are_recorded_with_their_errors(tmp_path: Path,
+                                                                 key: str) -> None:
+    with FakeOpenAI(content=GOOD) as server:
+        server.push("503", Reply("429", retry_after=0), "ok")
+        cfg = parse_config(config(server, tmp_path, rounds=1, cache="off", max_retries=3))
+        run_experiment(cfg, tmp_path / "r", progress=False)
+        row = calls_of(tmp_path / "r").iloc[0]
+        assert (row["retries"], row["requests"]) == (2, 3) and pd.isna(row["error"])
+        kinds = [e.split(":")[0] for e in json.loads(row["retry_errors"])]
+        assert kinds == ["server", "rate_limit"] and server.count == 3
+
+
+def test_requests_are_counted_once_across_budget_and_merged_callers(tmp_path: Path,
+                                                                    key: str) -> None:
+    with FakeOpenAI(default="500") as server:
+        plain = LiteLLMModel("openai/fake", api_base=server.url, api_key_env=KEY_ENV)
+        budget = Budgeted(plain, max_calls=3)
+        with pytest.raises(ModelError) as info:  # 3 requests, the 4th stopped by the budget
+            Retrying(budget, max_retries=5, sleep=lambda s: None).complete(MSGS, GREEDY)
+        assert (info.value.kind, info.value.retries, info.value.requests) == ("budget", 3, 3)
+        server.default = Reply("500", delay=0.2)
+        cached = Cached(Retrying(plain, max_retries=1, sleep=lambda s: None), tmp_path)
+
+        async def two() -> list[Any]:
+            return list(await asyncio.gather(cached.acomplete(MSGS, GREEDY),
+                                             cached.acomplete(MSGS, GREEDY),
+                                             return_exceptions=True))
+
+        leader, follower = sorted(asyncio.run(two()), key=lambda e: -e.requests)
+        assert (leader.requests, follower.requests, cached.merged) == (2, 0, 1)
+        assert server.count == 3 + 2

@@ -18,7 +18,13 @@ from typing import Any
 from agora.agents.base import Agent, Face, TextTurn, make_agent, register_agent
 from agora.agents.heuristics import random_answer
 from agora.agents.llm.factory import ModelSpec, build_model
-from agora.agents.llm.model import LanguageModel, ModelError, Sampling, messages_json
+from agora.agents.llm.model import (
+    Completion,
+    LanguageModel,
+    ModelError,
+    Sampling,
+    messages_json,
+)
 from agora.envs import ConfigError, Game
 
 MEMORY = ("full", "last_k", "summary", "none")
@@ -123,9 +129,9 @@ class LLMAgent(Agent):
         self.history = []
         self.summary = ""
         self.calls = []
-        self.counts = dict.fromkeys(("llm_calls", "reasks", "invalid_answers", "fallbacks",
-                                     "model_errors", "cache_hits", "tokens_in", "tokens_out",
-                                     "cost"), 0.0)
+        self.counts = dict.fromkeys(("llm_calls", "requests", "reasks", "invalid_answers",
+                                     "fallbacks", "model_errors", "cache_hits", "tokens_in",
+                                     "tokens_out", "cost"), 0.0)
 
     def stats(self) -> dict[str, float]:
         return dict(self.counts)
@@ -166,18 +172,25 @@ class LLMAgent(Agent):
         return messages
 
     def _record(self, attempt: int, messages: list[dict[str, str]], sampling: Sampling,
-                text: str | None, error: str | None, completion: Any = None,
+                outcome: Completion | ModelError, problem: str | None = None,
                 purpose: str = "action") -> None:
-        c = completion
+        """One row per call: the answer (and the parser's ``problem`` with it) or the
+        error, with every request it sent (``requests``: retries included, none from the
+        cache) and the errors of the retried attempts (``retry_errors``, JSON)."""
+        c = outcome if isinstance(outcome, Completion) else None
         self.calls.append({
             "attempt": attempt, "purpose": purpose, "model": self.spec.model,
             "temperature": sampling.temperature,
-            "seed": sampling.seed, "messages": messages_json(messages), "completion": text,
+            "seed": sampling.seed, "messages": messages_json(messages),
+            "completion": c.text if c else None,
             "tokens_in": c.tokens_in if c else 0, "tokens_out": c.tokens_out if c else 0,
             "latency_s": c.latency_s if c else 0.0, "cost": c.cost if c else None,
-            "cached": bool(c.cached) if c else False, "retries": c.retries if c else 0,
-            "error": error,
+            "cached": bool(c.cached) if c else False, "retries": outcome.retries,
+            "requests": outcome.requests,
+            "retry_errors": json.dumps(list(outcome.errors)) if outcome.errors else None,
+            "error": problem if c else str(outcome),
         })
+        self.counts["requests"] += outcome.requests
         if c is not None:
             self.counts["llm_calls"] += 1
             self.counts["cache_hits"] += c.cached
@@ -200,11 +213,11 @@ class LLMAgent(Agent):
                 completion = await self.model.acomplete(messages, sampling)
             except ModelError as exc:
                 self.counts["model_errors"] += 1
-                self._record(attempt, messages, sampling, None, str(exc))
+                self._record(attempt, messages, sampling, exc)
                 return self._fall_back(obs, f"model error: {exc}")
             text = completion.text
             problem = obs.check(text) if obs.check else None
-            self._record(attempt, messages, sampling, text, problem, completion)
+            self._record(attempt, messages, sampling, completion, problem)
             if problem is None:
                 self.history.append((user, text))
                 if self.memory == "summary":
@@ -232,9 +245,9 @@ class LLMAgent(Agent):
             completion = await self.model.acomplete(messages, sampling)
         except ModelError as exc:
             self.counts["model_errors"] += 1
-            self._record(1, messages, sampling, None, str(exc), purpose="summary")
+            self._record(1, messages, sampling, exc, purpose="summary")
             return
-        self._record(1, messages, sampling, completion.text, None, completion, "summary")
+        self._record(1, messages, sampling, completion, purpose="summary")
         self.summary = completion.text.strip()
 
     def _fall_back(self, turn: TextTurn, why: str) -> str:

@@ -30,15 +30,37 @@ Message = Mapping[str, str]
 
 class ModelError(AgoraError):
     """A model call failed. ``kind`` is one of: timeout, rate_limit, server, connection,
-    malformed, bad_request, auth, budget, other; ``retryable`` says if trying again may help."""
+    malformed, bad_request, auth, budget, other; ``retryable`` says if trying again may help.
+
+    ``sent`` says whether the failing attempt reached the provider (False for a spent
+    budget or an unset key variable); :class:`~.wrappers.Retrying` fills in ``retries`` and
+    the ``errors`` of the attempts before, so :attr:`requests` counts every request.
+    """
 
     def __init__(self, kind: str, message: str, retryable: bool,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, sent: bool = True) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
+        self.detail = message
         self.retryable = retryable
         self.retry_after = retry_after
         """Seconds the provider asked us to wait (its ``Retry-After`` header), if any."""
+        self.sent = sent
+        self.retries = 0
+        self.errors: tuple[str, ...] = ()
+        """The errors of the failed attempts before this one (one per retry)."""
+
+    @property
+    def requests(self) -> int:
+        """Requests the failed call sent to the provider, retries included."""
+        return self.retries + self.sent
+
+    def unsent(self) -> ModelError:
+        """The same failure as seen by a caller that sent nothing (it waited for an
+        identical request in flight), so the requests are counted once."""
+        copy = ModelError(self.kind, self.detail, self.retryable, self.retry_after, False)
+        copy.__cause__ = self.__cause__
+        return copy
 
 
 @dataclass(frozen=True)
@@ -88,6 +110,13 @@ class Completion:
     cached: bool = False
     retries: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+    """The errors of the failed attempts before this answer (one per retry)."""
+
+    @property
+    def requests(self) -> int:
+        """Requests this answer cost: none from the cache, else one plus the retries."""
+        return 0 if self.cached else 1 + self.retries
 
 
 class LanguageModel(ABC):
@@ -126,7 +155,8 @@ def api_key(env_var: str) -> str:
     :class:`ModelError` naming the variable when it is unset."""
     key = os.environ.get(env_var)
     if not key:
-        raise ModelError("auth", f"environment variable {env_var} is not set", False)
+        raise ModelError("auth", f"environment variable {env_var} is not set", False,
+                         sent=False)
     return key
 
 

@@ -69,27 +69,39 @@ class Retrying(_Wrapper):
             delay = max(delay, min(self.max_delay, error.retry_after))
         return delay
 
+    def _failed(self, exc: ModelError, attempt: int, errors: list[str]) -> float:
+        """The back-off before the next attempt; or ``exc`` raised, carrying the number of
+        attempts before it and their errors, when it is final."""
+        if not exc.retryable or attempt == self.max_retries:
+            exc.retries, exc.errors = attempt, tuple(errors)
+            raise exc
+        errors.append(str(exc))
+        return self._delay(attempt, exc)
+
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        errors: list[str] = []
         for attempt in range(self.max_retries + 1):
             try:
-                return replace(self.inner.complete(messages, sampling), retries=attempt)
+                answer = self.inner.complete(messages, sampling)
             except ModelError as exc:
-                if not exc.retryable or attempt == self.max_retries:
-                    raise
-                (self._sleep or time.sleep)(self._delay(attempt, exc))
+                (self._sleep or time.sleep)(self._failed(exc, attempt, errors))
+            else:
+                return replace(answer, retries=attempt, errors=tuple(errors))
         raise AssertionError("unreachable")
 
     async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        errors: list[str] = []
         for attempt in range(self.max_retries + 1):
             try:
-                return replace(await self.inner.acomplete(messages, sampling), retries=attempt)
+                answer = await self.inner.acomplete(messages, sampling)
             except ModelError as exc:
-                if not exc.retryable or attempt == self.max_retries:
-                    raise
+                delay = self._failed(exc, attempt, errors)
                 if self._sleep is not None:
-                    self._sleep(self._delay(attempt, exc))
+                    self._sleep(delay)
                 else:
-                    await asyncio.sleep(self._delay(attempt, exc))
+                    await asyncio.sleep(delay)
+            else:
+                return replace(answer, retries=attempt, errors=tuple(errors))
         raise AssertionError("unreachable")
 
 
@@ -109,9 +121,11 @@ class Budgeted(_Wrapper):
     def _reserve(self) -> None:
         with self._lock:
             if self.max_calls is not None and self.calls >= self.max_calls:
-                raise ModelError("budget", f"call budget of {self.max_calls} spent", False)
+                raise ModelError("budget", f"call budget of {self.max_calls} spent", False,
+                                 sent=False)
             if self.max_tokens is not None and self.tokens >= self.max_tokens:
-                raise ModelError("budget", f"token budget of {self.max_tokens} spent", False)
+                raise ModelError("budget", f"token budget of {self.max_tokens} spent", False,
+                                 sent=False)
             self.calls += 1
 
     def _spend(self, c: Completion) -> Completion:
@@ -253,7 +267,8 @@ class Cached(_Wrapper):
     def _load(self, key: str) -> Completion | None:
         try:
             data = json.loads(self._path(key).read_text())
-            hit = Completion(**{**data, "cached": True, "latency_s": 0.0, "retries": 0})
+            hit = Completion(**{**data, "cached": True, "latency_s": 0.0, "retries": 0,
+                                "errors": ()})
         except (FileNotFoundError, json.JSONDecodeError, TypeError):  # absent or foreign
             return None
         self.hits += 1
@@ -291,10 +306,12 @@ class Cached(_Wrapper):
                 result: Completion | None, error: BaseException | None) -> None:
         with self._lock:
             del self._inflight[key]
-        if error is not None:
+        if isinstance(error, ModelError):  # the leader counts the requests, not its followers
+            fut.set_exception(error.unsent())
+        elif error is not None:
             fut.set_exception(error)
         else:
-            fut.set_result(replace(result, cached=True, latency_s=0.0, retries=0)
+            fut.set_result(replace(result, cached=True, latency_s=0.0, retries=0, errors=())
                            if result is not None else result)
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
