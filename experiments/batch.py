@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
@@ -19,6 +20,7 @@ from agora.experiments.episode import (
     EpisodeResult,
     aplay_episode,
     extend_columns,
+    gather_episodes,
     is_async,
     play_episode,
 )
@@ -47,6 +49,8 @@ class BatchResult:
     events: pa.Table | None
     failed: int
     calls: pa.Table | None = None
+    fatal: str | None = None
+    """The first fatal failure (which episode, what error): the run stops after it."""
 
 
 Episodes = list[tuple[int, int, list[Any]]]
@@ -54,15 +58,11 @@ Episodes = list[tuple[int, int, list[Any]]]
 
 
 async def _play_concurrently(game: Any, text: Any, task: BatchTask,
-                             episodes: Episodes) -> list[EpisodeResult]:
-    gate = asyncio.Semaphore(task.episode_concurrency)
-
-    async def one(seed: int, agents: list[Any]) -> EpisodeResult:
-        async with gate:
-            return await aplay_episode(game, text, agents, seed, task.on_invalid,
-                                       task.record_events)
-
-    return list(await asyncio.gather(*(one(seed, agents) for _, seed, agents in episodes)))
+                             episodes: Episodes) -> list[EpisodeResult | None]:
+    return await gather_episodes(
+        [partial(aplay_episode, game, text, agents, seed, task.on_invalid,
+                 task.record_events) for _, seed, agents in episodes],
+        task.episode_concurrency)
 
 
 def _scalar(value: Any) -> Any:
@@ -98,17 +98,21 @@ def _table(columns: dict[str, list[Any]], strings: tuple[str, ...]) -> pa.Table:
     return pa.table(arrays)
 
 
-def _play_game(task: BatchTask) -> tuple[Episodes, list[EpisodeResult]]:
+def _play_game(task: BatchTask) -> tuple[Episodes, list[EpisodeResult | None]]:
     game, text = make_game(task.env, task.params)
     episodes = [(e, s, [make_agent(spec, game) for spec in task.agents])
                 for e, s in zip(task.episodes, task.seeds, strict=True)]
     if any(is_async(a) for _, _, agents in episodes for a in agents):
         return episodes, asyncio.run(_play_concurrently(game, text, task, episodes))
-    return episodes, [play_episode(game, text, agents, seed, task.on_invalid,
-                                   task.record_events) for _, seed, agents in episodes]
+    results: list[EpisodeResult | None] = []
+    for _, seed, agents in episodes:  # after a fatal failure the rest are skipped
+        fatal = any(r is not None and r.fatal for r in results)
+        results.append(None if fatal else play_episode(game, text, agents, seed,
+                                                       task.on_invalid, task.record_events))
+    return episodes, results
 
 
-def _play_task(task: BatchTask) -> tuple[Episodes, list[EpisodeResult]]:
+def _play_task(task: BatchTask) -> tuple[Episodes, list[EpisodeResult | None]]:
     from agora.experiments.tasks import play_task_episodes
 
     spec = task_spec(task.env)
@@ -140,8 +144,13 @@ def run_batch(task: BatchTask) -> BatchResult:
     events: dict[str, list[Any]] = {}
     calls: dict[str, list[Any]] = {}
     failed = 0
+    fatal = None
     for (episode, _, _), res in zip(episodes, results, strict=True):
+        if res is None:  # skipped after a fatal failure: missing, so a resume plays it
+            continue
         failed += res.status != "ok"
+        if res.fatal and fatal is None:
+            fatal = f"cell {task.cell} episode {episode}: {res.error}"
         rows.append(episode_row(task, episode, res))
         if task.record_events and res.events:  # (an episode may fail before any event)
             n = len(res.events["step"])  # task episodes' columns may differ: pad them
@@ -155,7 +164,7 @@ def run_batch(task: BatchTask) -> BatchResult:
     ep_table = _table(cols, ("error", "status"))
     ev_table = _table(events, ("reply", "message", "action_text")) if task.record_events else None
     call_table = _table(calls, CALL_STRINGS) if calls else None
-    return BatchResult(ep_table, ev_table, failed, call_table)
+    return BatchResult(ep_table, ev_table, failed, call_table, fatal)
 
 
 CALL_STRINGS = ("model", "messages", "completion", "retry_errors", "error")

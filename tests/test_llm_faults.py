@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -36,7 +37,9 @@ from agora.agents.llm import (  # noqa: E402
     Retrying,
     Sampling,
 )
+from agora.envs import ConfigError  # noqa: E402
 from agora.experiments import parse_config, run_experiment  # noqa: E402
+from agora.experiments.cli import main  # noqa: E402
 
 pytest.importorskip("litellm")
 
@@ -65,6 +68,12 @@ def config(server: FakeOpenAI, tmp_path: Path, episodes: int = 1, rounds: int = 
 
 def calls_of(run: Path) -> pd.DataFrame:
     return pd.read_parquet(run / "calls.parquet")
+
+
+def agora_run(cfg: dict[str, Any], tmp_path: Path, out: Path, *extra: str) -> int:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return main(["run", str(path), "--out", str(out), "--quiet", *extra])
 
 
 # -- 1. a rejected answer is not served again --------------------------------------------------
@@ -151,3 +160,33 @@ def test_requests_are_counted_once_across_budget_and_merged_callers(tmp_path: Pa
         leader, follower = sorted(asyncio.run(two()), key=lambda e: -e.requests)
         assert (leader.requests, follower.requests, cached.merged) == (2, 0, 1)
         assert server.count == 3 + 2
+
+
+# -- 3. a missing or rejected key never looks like success -------------------------------------
+def test_unset_key_variable_stops_the_config(tmp_path: Path, capsys: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    with FakeOpenAI(content=GOOD) as server:
+        with pytest.raises(ConfigError, match=KEY_ENV):
+            parse_config(config(server, tmp_path))
+        assert agora_run(config(server, tmp_path), tmp_path, tmp_path / "r") == 2
+        assert KEY_ENV in capsys.readouterr().err
+        assert server.count == 0 and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(("mode", "kind"), [("401", "auth"), ("403", "auth"),
+                                            ("404", "bad_request"), ("400", "bad_request")])
+def test_a_rejected_key_or_model_aborts_the_run(tmp_path: Path, key: str, capsys: Any,
+                                                mode: str, kind: str) -> None:
+    with FakeOpenAI(content=GOOD, default=mode) as server:
+        cfg = config(server, tmp_path, episodes=4)
+        assert agora_run(cfg, tmp_path, tmp_path / "r") != 0
+        err = capsys.readouterr().err
+        assert f"ModelError: {kind}" in err and "--resume" in err
+        manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+        assert manifest["status"] == "aborted"
+        calls = calls_of(tmp_path / "r")
+        assert server.count == len(calls) == calls["requests"].sum() == 1  # it stopped
+        assert calls["error"].str.startswith(kind).all()
+        server.default = "ok"  # the key is fixed: resume finishes the run
+        assert agora_run(cfg, tmp_path, tmp_path / "r", "--resume") == 0

@@ -5,14 +5,17 @@ first), the history under the memory policy, and the turn's prose with any messa
 other players. The answer is checked with the game's own parser; an invalid answer is
 re-asked with the parser's error message, up to ``max_attempts`` calls; after that, or when
 the provider keeps failing, the declared ``fallback`` plays (``"random"``: a random valid
-answer; a heuristic's name; ``"none"``: the episode fails with the reason). Every call,
-re-ask and fallback is recorded and counted, never hidden.
+answer; a heuristic's name; ``"none"``: the episode fails with the reason). A provider that
+rejects the key, the model or the request (a fatal :class:`ModelError`) is never hidden
+behind a fallback: the error stops the episode and the run. Every call, re-ask and
+fallback is recorded and counted, never hidden.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import Any
 
 from agora.agents.base import Agent, Face, TextTurn, make_agent, register_agent
@@ -56,7 +59,8 @@ class LLMAgent(Agent):
         reasoning: ask for a free-text ``"reasoning"`` field before the action.
         max_attempts: model calls per turn, re-asks included.
         fallback: ``"random"``, a heuristic agent's name, or ``"none"`` (fail the episode).
-        api_base, api_key_env, structured: passed to the model (see ``LiteLLMModel``).
+        api_base, api_key_env, structured: passed to the model (see ``LiteLLMModel``);
+            the variable named by ``api_key_env`` must be set when the agent is built.
         timeout: seconds per call.
         max_retries, max_concurrency, max_calls, max_tokens_budget, cache, cache_dir:
             the wrappers' settings (shared by all agents of a process naming the same model).
@@ -87,6 +91,9 @@ class LLMAgent(Agent):
         _positive("max_tokens_budget", max_tokens_budget, allow_none=True)
         if cache not in ("auto", "always", "off"):
             raise ConfigError(f"parameter cache={cache!r} must be auto, always or off")
+        if api_key_env is not None and not os.environ.get(api_key_env):
+            raise ConfigError(f"parameter api_key_env={api_key_env!r}: the environment "
+                              f"variable {api_key_env} is not set")
         self.spec = ModelSpec(model, api_base, api_key_env, structured, int(max_retries),
                               int(max_concurrency), max_calls, max_tokens_budget, cache,
                               cache_dir)
@@ -214,6 +221,8 @@ class LLMAgent(Agent):
             except ModelError as exc:
                 self.counts["model_errors"] += 1
                 self._record(attempt, messages, sampling, exc)
+                if exc.fatal:  # a rejected key or model: never hidden behind fallbacks
+                    raise
                 return self._fall_back(obs, f"model error: {exc}")
             text = completion.text
             problem = obs.check(text) if obs.check else None
@@ -246,6 +255,8 @@ class LLMAgent(Agent):
         except ModelError as exc:
             self.counts["model_errors"] += 1
             self._record(1, messages, sampling, exc, purpose="summary")
+            if exc.fatal:
+                raise
             return
         self._record(1, messages, sampling, completion, purpose="summary")
         self.summary = completion.text.strip()

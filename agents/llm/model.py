@@ -26,6 +26,8 @@ from agora.envs import AgoraError
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch prices online
 
 Message = Mapping[str, str]
+FATAL_KINDS = frozenset({"auth", "bad_request"})
+"""Error kinds that stop a run instead of falling back (see :attr:`ModelError.fatal`)."""
 
 
 class ModelError(AgoraError):
@@ -49,6 +51,12 @@ class ModelError(AgoraError):
         self.retries = 0
         self.errors: tuple[str, ...] = ()
         """The errors of the failed attempts before this one (one per retry)."""
+
+    @property
+    def fatal(self) -> bool:  # type: ignore[override]
+        """A rejected key or request (401, 403, 404, 400, an unset key variable): every
+        further call would fail the same way, so no fallback may hide it."""
+        return self.kind in FATAL_KINDS
 
     @property
     def requests(self) -> int:
