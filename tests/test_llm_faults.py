@@ -190,3 +190,13 @@ def test_a_rejected_key_or_model_aborts_the_run(tmp_path: Path, key: str, capsys
         assert calls["error"].str.startswith(kind).all()
         server.default = "ok"  # the key is fixed: resume finishes the run
         assert agora_run(cfg, tmp_path, tmp_path / "r", "--resume") == 0
+
+
+def test_an_auth_error_inside_a_200_aborts_the_run_too(tmp_path: Path, key: str,
+                                                       capsys: Any) -> None:
+    # {"error": {"code": "invalid_api_key", ...}} with status 200: litellm hands the code on
+    # as the status; it is the same rejected key as a 401
+    with FakeOpenAI(content=GOOD, default="errorbody") as server:
+        assert agora_run(config(server, tmp_path, episodes=2), tmp_path, tmp_path / "r") == 2
+        assert "ModelError: auth" in capsys.readouterr().err
+        assert server.count == calls_of(tmp_path / "r")["requests"].sum() == 1

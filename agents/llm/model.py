@@ -217,10 +217,13 @@ def _classify(exc: BaseException) -> ModelError:
         return ModelError("malformed", text, True)
     if "RateLimit" in name or status == 429:
         return ModelError("rate_limit", text, True, retry_after(exc))
-    if "Authentication" in name or "PermissionDenied" in name or status in (401, 403):
+    # an error object inside a 200 reaches us with its code (a string) as the status
+    code = status.lower() if isinstance(status, str) else ""
+    if ("Authentication" in name or "PermissionDenied" in name or status in (401, 403)
+            or any(word in code for word in ("api_key", "auth", "permission"))):
         return ModelError("auth", text, False)
-    if "BadRequest" in name or "NotFound" in name or "ContextWindow" in name or status in (
-            400, 404, 422):
+    if ("BadRequest" in name or "NotFound" in name or "ContextWindow" in name
+            or status in (400, 404, 422) or "not_found" in code):
         return ModelError("bad_request", text, False)
     if "APIConnection" in name or "Connection" in name:
         return ModelError("connection", text, True)
