@@ -200,3 +200,13 @@ def test_an_auth_error_inside_a_200_aborts_the_run_too(tmp_path: Path, key: str,
         assert agora_run(config(server, tmp_path, episodes=2), tmp_path, tmp_path / "r") == 2
         assert "ModelError: auth" in capsys.readouterr().err
         assert server.count == calls_of(tmp_path / "r")["requests"].sum() == 1
+
+
+def test_a_run_of_fallbacks_says_so(tmp_path: Path, key: str, capsys: Any) -> None:
+    with FakeOpenAI(content=GOOD, default="500") as server:
+        cfg = config(server, tmp_path, cache="off", max_retries=1, max_attempts=1)
+        assert agora_run(cfg, tmp_path, tmp_path / "r") == 0  # the declared fallback played
+        err = capsys.readouterr().err
+        assert ("2 model turns were played by the fallback and 2 model calls failed "
+                "(4 requests sent)") in err
+        assert server.count == 4
