@@ -73,7 +73,8 @@ MODEL_CALL_COLUMNS: dict[str, pa.DataType] = {
     "purpose": pa.string(), "model": pa.string(), "temperature": pa.float64(),
     "seed": pa.int64(), "messages": pa.string(), "completion": pa.string(),
     "tokens_in": pa.int64(), "tokens_out": pa.int64(), "latency_s": pa.float64(),
-    "cost": pa.float64(), "cached": pa.bool_(), "retries": pa.int64(), ERROR: pa.string()}
+    "cost": pa.float64(), "cached": pa.bool_(), "retries": pa.int64(),
+    "requests": pa.int64(), "retry_errors": pa.string(), ERROR: pa.string()}
 """One model call, as every caller records it (episodes and graph growth alike)."""
 CALL_COLUMNS: dict[str, pa.DataType] = {
     **dict.fromkeys(CALL_KEY, pa.int64()), ATTEMPT: pa.int64(), **MODEL_CALL_COLUMNS}

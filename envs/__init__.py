@@ -18,6 +18,7 @@ from agora.envs.errors import (
     ConfigError,
     GameOverError,
     IllegalActionError,
+    RunAbortedError,
     UnknownIdError,
 )
 from agora.envs.registry import (
@@ -46,7 +47,8 @@ discover_families()  # and every task family package its TASKS
 __all__ = [
     "AECGameEnv", "ActionParseError", "AgoraError", "Benchmark", "ConfigError", "EnvSpec",
     "Game", "GameInfo", "GameOverError", "IllegalActionError", "Observation", "ParallelGameEnv",
-    "Params", "Policy", "SinglePlayerEnv", "Status", "TaskSpec", "TextFace", "Timing",
+    "Params", "Policy", "RunAbortedError", "SinglePlayerEnv", "Status", "TaskSpec", "TextFace",
+    "Timing",
     "UnknownIdError", "discover_families", "is_task", "task_spec", "task_specs",
     "all_specs", "discover", "lookup", "make", "make_game", "make_gym", "register", "spec",
     "specs", "__version__",

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 
 class AgoraError(Exception):
-    """Base class of every error agora raises on purpose."""
+    """Base class of every error agora raises on purpose.
+
+    ``fatal`` errors are ones every further episode would hit too (a provider rejecting
+    the key or the model): an episode failing with one stops the run.
+    """
+
+    fatal: bool = False
+
+
+class RunAbortedError(AgoraError, RuntimeError):
+    """A run stopped early on a fatal error; what ran is written and ``--resume``
+    finishes the run once the cause is fixed."""
 
 
 class ConfigError(AgoraError, ValueError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
@@ -35,6 +36,7 @@ from agora.experiments.episode import (
     EpisodeResult,
     aplay_episode,
     extend_columns,
+    gather_episodes,
     is_async,
     play_episode,
 )
@@ -63,6 +65,8 @@ class BatchResult:
     events: pa.Table | None
     failed: int
     calls: pa.Table | None = None
+    fatal: str | None = None
+    """The first fatal failure (which episode, what error): the run stops after it."""
 
 
 Episodes = list[tuple[int, int, list[Any]]]
@@ -70,15 +74,11 @@ Episodes = list[tuple[int, int, list[Any]]]
 
 
 async def _play_concurrently(game: Any, text: Any, task: BatchTask,
-                             episodes: Episodes) -> list[EpisodeResult]:
-    gate = asyncio.Semaphore(task.episode_concurrency)
-
-    async def one(seed: int, agents: list[Any]) -> EpisodeResult:
-        async with gate:
-            return await aplay_episode(game, text, agents, seed, task.on_invalid,
-                                       task.record_events)
-
-    return list(await asyncio.gather(*(one(seed, agents) for _, seed, agents in episodes)))
+                             episodes: Episodes) -> list[EpisodeResult | None]:
+    return await gather_episodes(
+        [partial(aplay_episode, game, text, agents, seed, task.on_invalid,
+                 task.record_events) for _, seed, agents in episodes],
+        task.episode_concurrency)
 
 
 def _scalar(value: Any) -> Any:
@@ -111,17 +111,21 @@ def _located(cell: int, episode: int, columns: dict[str, list[Any]]) -> dict[str
     return {CELL: [cell] * n, EPISODE: [episode] * n, **columns}
 
 
-def _play_game(task: BatchTask) -> tuple[Episodes, list[EpisodeResult]]:
+def _play_game(task: BatchTask) -> tuple[Episodes, list[EpisodeResult | None]]:
     game, text = make_game(task.env, task.params)
     episodes = [(e, s, [make_agent(spec, game) for spec in task.agents])
                 for e, s in zip(task.episodes, task.seeds, strict=True)]
     if any(is_async(a) for _, _, agents in episodes for a in agents):
         return episodes, asyncio.run(_play_concurrently(game, text, task, episodes))
-    return episodes, [play_episode(game, text, agents, seed, task.on_invalid,
-                                   task.record_events) for _, seed, agents in episodes]
+    results: list[EpisodeResult | None] = []
+    for _, seed, agents in episodes:  # after a fatal failure the rest are skipped
+        fatal = any(r is not None and r.fatal for r in results)
+        results.append(None if fatal else play_episode(game, text, agents, seed,
+                                                       task.on_invalid, task.record_events))
+    return episodes, results
 
 
-def _play_task(task: BatchTask) -> tuple[Episodes, list[EpisodeResult]]:
+def _play_task(task: BatchTask) -> tuple[Episodes, list[EpisodeResult | None]]:
     from agora.experiments.tasks import play_task_episodes
 
     spec = task_spec(task.env)
@@ -153,8 +157,13 @@ def run_batch(task: BatchTask) -> BatchResult:
     events: dict[str, list[Any]] = {}
     calls: dict[str, list[Any]] = {}
     failed = 0
+    fatal = None
     for (episode, _, _), res in zip(episodes, results, strict=True):
+        if res is None:  # skipped after a fatal failure: missing, so a resume plays it
+            continue
         failed += res.status != rec.OK
+        if res.fatal and fatal is None:
+            fatal = f"cell {task.cell} episode {episode}: {res.error}"
         rows.append(episode_row(task, episode, res))
         if task.record_events and res.events:  # (an episode may fail before any event)
             # task episodes' columns may differ: pad them
@@ -165,6 +174,6 @@ def run_batch(task: BatchTask) -> BatchResult:
     cols = {k: [r.get(k) for r in rows] for k in keys}
     ev_table = rec.to_table(EVENTS, events) if task.record_events else None
     call_table = rec.to_table(CALLS, calls) if calls else None
-    return BatchResult(rec.to_table(EPISODES, cols), ev_table, failed, call_table)
+    return BatchResult(rec.to_table(EPISODES, cols), ev_table, failed, call_table, fatal)
 
 

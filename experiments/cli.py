@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
@@ -81,6 +82,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def model_faults(episodes: Any) -> str | None:
+    """A warning line when language-model turns fell back or calls failed (a run of
+    fallbacks is not a run of model moves, whatever its exit status), else None."""
+    totals = {what: float(episodes.filter(regex=rf"^stat\..*\.{what}$").to_numpy().sum())
+              for what in ("fallbacks", "model_errors", "requests")} if len(episodes) else {}
+    if not totals or not (totals["fallbacks"] or totals["model_errors"]):
+        return None
+    return (f"agora: warning: {totals['fallbacks']:.0f} model turns were played by the "
+            f"fallback and {totals['model_errors']:.0f} model calls failed "
+            f"({totals['requests']:.0f} requests sent); see calls.parquet")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -94,6 +107,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(format_summary(summarize(summary.episodes)))
     print(f"\nepisodes: {summary.run_dir / 'episodes.parquet'}  "
           f"events: {summary.run_dir / 'events.parquet'}")
+    warning = model_faults(summary.episodes)
+    if warning:
+        print(warning, file=sys.stderr)
     return 0 if summary.failed == 0 else 3
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,8 @@ class EpisodeResult:
     events: dict[str, list[Any]] = field(default_factory=dict)
     calls: dict[str, list[Any]] = field(default_factory=dict)
     """One row per language-model call: step, actor, attempt, messages, completion, ..."""
+    fatal: bool = False
+    """It failed on an error every further episode would hit too (the run stops)."""
 
 
 class _Events:
@@ -126,6 +128,7 @@ async def aplay_episode(game: Game[Any, Any, Any], text: TextFace[Any],
     state = game.initial_state(rng)
     steps = 0
     error = None
+    fatal = False
     try:
         while game.status(state) is Status.RUNNING:
             movers = game.to_move(state)
@@ -158,6 +161,7 @@ async def aplay_episode(game: Game[Any, Any, Any], text: TextFace[Any],
         error = str(exc)
     except AgoraError as exc:  # e.g. a provider that kept failing with fallback "none"
         error = f"{type(exc).__name__}: {exc}"
+        fatal = exc.fatal
     except Exception as exc:  # an agent or game bug must not crash the run
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
     for p, agent in enumerate(agents):  # calls of a failed turn are kept too
@@ -174,6 +178,7 @@ async def aplay_episode(game: Game[Any, Any, Any], text: TextFace[Any],
         duration_s=time.perf_counter() - start,
         events=events.cols,
         calls=calls,
+        fatal=fatal,
     )
 
 
@@ -185,10 +190,33 @@ class _Raised:
 
 
 async def _ask(agent: Agent, agent_input: Any) -> Any:
+    """The agent's reply, or what it raised (settled in mover order, once every
+    simultaneous mover has finished its turn, so no call is left running unrecorded)."""
     try:
         return await agent.aact(agent_input)
-    except (ActionParseError, IllegalActionError) as exc:
+    except Exception as exc:
         return _Raised(exc)
+
+
+async def gather_episodes(plays: Sequence[Callable[[], Awaitable[EpisodeResult]]],
+                          concurrency: int) -> list[EpisodeResult | None]:
+    """Run episodes, up to ``concurrency`` at once, in order. Once one fails on a fatal
+    error, the episodes not yet started are skipped (None): a rejected key costs a request,
+    not one per episode. Skipped episodes are missing from the run, so a resume plays them.
+    """
+    gate = asyncio.Semaphore(max(1, concurrency))
+    stop = False
+
+    async def one(play: Callable[[], Awaitable[EpisodeResult]]) -> EpisodeResult | None:
+        nonlocal stop
+        async with gate:
+            if stop:
+                return None
+            result = await play()
+            stop = stop or result.fatal
+            return result
+
+    return list(await asyncio.gather(*(one(p) for p in plays)))
 
 
 def collect_calls(agent: Agent, step: int, actor: int, calls: dict[str, list[Any]]) -> None:

@@ -26,6 +26,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from agora.analysis.records import CELL, EPISODE, OK, STATUS
+from agora.envs import RunAbortedError
 from agora.envs.seeding import episode_seed
 from agora.experiments.batch import BatchResult, BatchTask, run_batch
 from agora.experiments.config import Cell, ExperimentConfig
@@ -77,8 +78,17 @@ def plan_batches(cfg: ExperimentConfig, cells: list[Cell], done: set[tuple[int, 
 class LocalExecutor:
     """Runs batches one after another in this process."""
 
+    def __init__(self) -> None:
+        self.stopped = False
+
+    def stop(self) -> None:
+        """Start no further batch (the one running finishes)."""
+        self.stopped = True
+
     def map(self, tasks: Iterable[BatchTask]) -> Iterator[BatchResult]:
         for task in tasks:
+            if self.stopped:
+                return
             yield run_batch(task)
 
     def close(self) -> None:
@@ -109,6 +119,11 @@ class RayExecutor:
                          log_to_driver=False, logging_level=logging.ERROR)
         self.remote = ray.remote(num_cpus=1)(run_batch)
         self._gates: list[Any] = []
+        self.stopped = False
+
+    def stop(self) -> None:
+        """Submit no further batch; those in flight still finish and are yielded."""
+        self.stopped = True
 
     def call_gate(self, slots: int) -> str:
         """Start a run-wide model-call gate actor; returns the name workers look up."""
@@ -125,7 +140,7 @@ class RayExecutor:
         queue = queue[limit:]
         while pending:
             ready, pending = self.ray.wait(pending, num_returns=1)
-            if queue:
+            if queue and not self.stopped:
                 pending.append(self.remote.remote(queue.pop(0)))
             yield self.ray.get(ready[0])
 
@@ -155,6 +170,11 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
         workers: parallel workers; overrides ``cfg.workers``.
         resume: finish a run in ``out``: episodes missing or failed are (re)played.
         progress: show a progress bar (episodes done, episodes/s, ETA).
+
+    Raises:
+        RunAbortedError: an episode failed on a fatal error (a provider rejecting the key or
+            the model); no further batch was started, what ran is written, and the
+            manifest's status is ``"aborted"``.
     """
     workers = workers or cfg.workers
     cells = cfg.cells()
@@ -177,10 +197,14 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
     bar = tqdm(total=planned, initial=len(done), unit="ep", desc=cfg.name,
                disable=not progress, mininterval=0.2 if sys.stderr.isatty() else 5.0,
                dynamic_ncols=True)
+    fatal = None
     try:
         for result in executor.map(tasks):
             store.write_part(result.episodes, result.events, result.calls)
             bar.update(result.episodes.num_rows)
+            if result.fatal and fatal is None:  # batches in flight are still written
+                fatal = result.fatal
+                executor.stop()
     except BaseException:
         bar.close()
         store.finish("interrupted")
@@ -191,5 +215,11 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
     episodes = store.consolidate()
     failed = int((episodes[STATUS] != OK).sum()) if len(episodes) else 0
     status = "completed" if failed == 0 else "completed_with_failures"
+    if fatal is not None:
+        store.finish("aborted", episodes_done=len(episodes), episodes_failed=failed,
+                     error=fatal)
+        raise RunAbortedError(f"run aborted on a fatal error ({fatal}); the {len(episodes)} "
+                              f"episodes played are recorded in {store.root}; fix the cause, "
+                              f"then finish with --resume --out {store.root}")
     store.finish(status, episodes_done=len(episodes), episodes_failed=failed)
     return RunSummary(store.root, planned, len(episodes), failed, status, episodes)

@@ -14,10 +14,10 @@ episode with its records kept.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 from agora.agents import Agent
@@ -25,7 +25,12 @@ from agora.analysis.records import TASK_EVENT_COLUMNS
 from agora.envs import AgoraError
 from agora.envs.seeding import episode_streams
 from agora.envs.tasks import load
-from agora.experiments.episode import EpisodeResult, collect_calls, extend_columns
+from agora.experiments.episode import (
+    EpisodeResult,
+    collect_calls,
+    extend_columns,
+    gather_episodes,
+)
 
 PLAYERS = {
     "design": "agora.experiments.discovery:aplay_discovery",
@@ -97,19 +102,18 @@ class TaskEpisode:
             error = f"{type(exc).__name__}: {exc}"
         else:
             error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
-        return self.result(returns or [0.0] * len(self.agents), metrics or {}, error)
+        result = self.result(returns or [0.0] * len(self.agents), metrics or {}, error)
+        result.fatal = isinstance(exc, AgoraError) and exc.fatal
+        return result
 
 
 async def play_task_episodes(family: str, world: Any,
                              episodes: Sequence[tuple[int, Sequence[Agent]]],
-                             record_events: bool, concurrency: int) -> list[EpisodeResult]:
+                             record_events: bool, concurrency: int
+                             ) -> list[EpisodeResult | None]:
     """Play ``(seed, agents)`` episodes of one world, up to ``concurrency`` at once
-    (episodes of language-model agents overlap their calls; others run one by one)."""
+    (episodes of language-model agents overlap their calls; others run one by one); after a
+    fatal failure the episodes not yet started are skipped (None)."""
     play = task_player(family)
-    gate = asyncio.Semaphore(max(1, concurrency))
-
-    async def one(seed: int, agents: Sequence[Agent]) -> EpisodeResult:
-        async with gate:
-            return await play(world, agents, seed, record_events)
-
-    return list(await asyncio.gather(*(one(s, a) for s, a in episodes)))
+    return await gather_episodes([partial(play, world, agents, seed, record_events)
+                                  for seed, agents in episodes], concurrency)

@@ -11,10 +11,17 @@ Modes (a string, or a :class:`Reply` for per-request parameters):
 - ``"slow"``: sleep ``latency`` seconds (or ``Reply.delay``), then ``ok``.
 - ``"garbage"``: HTTP 200 whose body is not JSON.
 - ``"nochoices"``: HTTP 200 with JSON that has no ``choices``.
-- ``"400"``, ``"401"``, ``"404"``, ``"500"``, ``"502"``, ``"503"``: that status with an
-  OpenAI-style error body.
+- ``"400"``, ``"401"``, ``"403"``, ``"404"``, ``"500"``, ``"502"``, ``"503"``: that status
+  with an OpenAI-style error body.
 - ``"429"``: rate limited, with a ``Retry-After`` header (``Reply.retry_after`` seconds).
 - ``"hang"``: never answers (until the client disconnects or the server closes).
+- ``"truncated"``: HTTP 200, JSON content type, the body of an ``ok`` answer cut in half.
+- ``"emptychoices"``: HTTP 200 with ``"choices": []``.
+- ``"nullcontent"``: HTTP 200 whose message content is ``null`` (as for a refusal).
+- ``"html"``: HTTP 200 with ``Content-Type: text/html`` and a web page (a proxy's login page).
+- ``"errorbody"``: HTTP 200 whose JSON body is an OpenAI-style ``error`` object.
+- ``"trickle"``: an ``ok`` body sent a few bytes at a time over ``latency`` seconds.
+- ``"reset"``: the connection is closed without any answer.
 
 The server records every request's JSON body and its headers *without* the ``Authorization``
 and ``api-key`` values (only whether one was sent), counts requests and measures how many
@@ -41,9 +48,10 @@ from typing import Any
 from aiohttp import web
 
 SECRET_HEADERS = frozenset({"authorization", "api-key", "x-api-key", "proxy-authorization"})
-ERROR_STATUS = {"400": 400, "401": 401, "404": 404, "500": 500, "502": 502, "503": 503,
+ERROR_STATUS = {"400": 400, "401": 401, "403": 403, "404": 404, "500": 500, "502": 502, "503": 503,
                 "429": 429}
-MODES = frozenset({"ok", "slow", "garbage", "nochoices", "hang", *ERROR_STATUS})
+MODES = frozenset({"ok", "slow", "garbage", "nochoices", "hang", "truncated", "emptychoices",
+                   "nullcontent", "html", "errorbody", "trickle", "reset", *ERROR_STATUS})
 
 
 @dataclass(frozen=True)
@@ -168,7 +176,7 @@ class FakeOpenAI:
         auth = any(k.lower() in SECRET_HEADERS for k in request.headers)
         index, reply = self._next(body, headers, auth)
         try:
-            return await self._respond(index, body, reply)
+            return await self._respond(index, body, reply, request)
         finally:
             with self._lock:
                 self.in_flight -= 1
@@ -180,7 +188,11 @@ class FakeOpenAI:
         except TimeoutError:
             pass
 
-    async def _respond(self, index: int, body: dict[str, Any], r: Reply) -> web.StreamResponse:
+    async def _respond(self, index: int, body: dict[str, Any], r: Reply,
+                       request: web.Request) -> web.StreamResponse:
+        odd = await self._odd(index, body, r, request)
+        if odd is not None:
+            return odd
         if r.mode == "hang":
             await self._wait(3600.0)
             return web.Response(status=503, text="server closing")
@@ -201,6 +213,49 @@ class FakeOpenAI:
                                                 "type": "fake_error", "code": status}},
                                      status=status, headers=headers)
         return web.json_response(self._ok(index, body, r))
+
+    async def _odd(self, index: int, body: dict[str, Any], r: Reply, request: web.Request
+                   ) -> web.StreamResponse | None:
+        """The answers of the less common misbehaviours (None for the other modes)."""
+        if r.mode == "truncated":
+            text = json.dumps(self._ok(index, body, r))
+            return web.Response(status=200, text=text[:len(text) // 2],
+                                content_type="application/json")
+        if r.mode in ("emptychoices", "nullcontent"):
+            answer = self._ok(index, body, r)
+            if r.mode == "emptychoices":
+                answer["choices"] = []
+            else:
+                answer["choices"][0]["message"]["content"] = None
+            return web.json_response(answer)
+        if r.mode == "html":
+            return web.Response(status=200, text="<html><body>Please sign in</body></html>",
+                                content_type="text/html")
+        if r.mode == "errorbody":
+            return web.json_response({"error": {"message": "fake error in a 200",
+                                                "type": "invalid_request_error",
+                                                "code": "invalid_api_key"}})
+        if r.mode == "trickle":
+            return await self._trickle(request, self._ok(index, body, r),
+                                       self.latency if r.delay is None else r.delay)
+        if r.mode == "reset":
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            raise ConnectionResetError("fake reset")
+        return None
+
+    async def _trickle(self, request: web.Request, answer: dict[str, Any], seconds: float
+                       ) -> web.StreamResponse:
+        data = json.dumps(answer).encode()
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        chunks = [data[i:i + 16] for i in range(0, len(data), 16)]
+        for chunk in chunks:
+            await response.write(chunk)
+            await self._wait(seconds / len(chunks))
+        await response.write_eof()
+        return response
 
     def _ok(self, index: int, body: dict[str, Any], r: Reply) -> dict[str, Any]:
         text = r.content if r.content is not None else (

@@ -198,9 +198,12 @@ def test_a_run_with_llm_agents_records_calls_and_resumes_from_cache(tmp_path, mo
     assert (first.episodes["stat.player_0.llm_calls"] == 3).all()
     second = run_experiment(cfg, tmp_path / "b", progress=False)  # same seeds: all cached
     assert pd.read_parquet(tmp_path / "b" / "calls.parquet")["cached"].all()
+    assert (first.episodes["stat.player_0.requests"] == 3).all()
+    assert (second.episodes["stat.player_0.requests"] == 0).all()  # nothing was sent
     pd.testing.assert_frame_equal(first.episodes.drop(columns="duration_s"),
                                   second.episodes.drop(columns="duration_s")
-                                  .assign(**{"stat.player_0.cache_hits": 0.0}))
+                                  .assign(**{"stat.player_0.cache_hits": 0.0,
+                                             "stat.player_0.requests": 3.0}))
     for path in Path(tmp_path).rglob("*"):
         if path.is_file():
             assert b"sk-never-written-9f8e7d" not in path.read_bytes(), path

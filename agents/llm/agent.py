@@ -5,14 +5,17 @@ first), the history under the memory policy, and the turn's prose with any messa
 other players. The answer is checked with the game's own parser; an invalid answer is
 re-asked with the parser's error message, up to ``max_attempts`` calls; after that, or when
 the provider keeps failing, the declared ``fallback`` plays (``"random"``: a random valid
-answer; a heuristic's name; ``"none"``: the episode fails with the reason). Every call,
-re-ask and fallback is recorded and counted, never hidden.
+answer; a heuristic's name; ``"none"``: the episode fails with the reason). A provider that
+rejects the key, the model or the request (a fatal :class:`ModelError`) is never hidden
+behind a fallback: the error stops the episode and the run. Every call, re-ask and
+fallback is recorded and counted, never hidden.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import Any
 
 from agora.agents.base import Agent, Face, TextTurn, make_agent, register_agent
@@ -56,7 +59,8 @@ class LLMAgent(Agent):
         reasoning: ask for a free-text ``"reasoning"`` field before the action.
         max_attempts: model calls per turn, re-asks included.
         fallback: ``"random"``, a heuristic agent's name, or ``"none"`` (fail the episode).
-        api_base, api_key_env, structured: passed to the model (see ``LiteLLMModel``).
+        api_base, api_key_env, structured: passed to the model (see ``LiteLLMModel``);
+            the variable named by ``api_key_env`` must be set when the agent is built.
         timeout: seconds per call.
         max_retries, max_concurrency, max_calls, max_tokens_budget, cache, cache_dir:
             the wrappers' settings (shared by all agents of a process naming the same model).
@@ -87,6 +91,9 @@ class LLMAgent(Agent):
         _positive("max_tokens_budget", max_tokens_budget, allow_none=True)
         if cache not in ("auto", "always", "off"):
             raise ConfigError(f"parameter cache={cache!r} must be auto, always or off")
+        if api_key_env is not None and not os.environ.get(api_key_env):
+            raise ConfigError(f"parameter api_key_env={api_key_env!r}: the environment "
+                              f"variable {api_key_env} is not set")
         self.spec = ModelSpec(model, api_base, api_key_env, structured, int(max_retries),
                               int(max_concurrency), max_calls, max_tokens_budget, cache,
                               cache_dir)
@@ -129,9 +136,9 @@ class LLMAgent(Agent):
         self.history = []
         self.summary = ""
         self.calls = []
-        self.counts = dict.fromkeys(("llm_calls", "reasks", "invalid_answers", "fallbacks",
-                                     "model_errors", "cache_hits", "tokens_in", "tokens_out",
-                                     "cost"), 0.0)
+        self.counts = dict.fromkeys(("llm_calls", "requests", "reasks", "invalid_answers",
+                                     "fallbacks", "model_errors", "cache_hits", "tokens_in",
+                                     "tokens_out", "cost"), 0.0)
 
     def stats(self) -> dict[str, float]:
         return dict(self.counts)
@@ -172,11 +179,13 @@ class LLMAgent(Agent):
         return messages
 
     def _record(self, attempt: int, messages: list[dict[str, str]], sampling: Sampling,
-                error: str | None, completion: Completion | None = None,
+                outcome: Completion | ModelError, problem: str | None = None,
                 purpose: str = "action") -> None:
-        c = completion
+        """One row per call (:func:`~agora.agents.llm.model.call_record`)."""
         self.calls.append({"attempt": attempt, **call_record(purpose, self.spec.model, sampling,
-                                                             messages, c, error)})
+                                                             messages, outcome, problem)})
+        self.counts["requests"] += outcome.requests
+        c = outcome if isinstance(outcome, Completion) else None
         if c is not None:
             self.counts["llm_calls"] += 1
             self.counts["cache_hits"] += c.cached
@@ -199,17 +208,20 @@ class LLMAgent(Agent):
                 completion = await self.model.acomplete(messages, sampling)
             except ModelError as exc:
                 self.counts["model_errors"] += 1
-                self._record(attempt, messages, sampling, str(exc))
+                self._record(attempt, messages, sampling, exc)
+                if exc.fatal:  # a rejected key or model: never hidden behind fallbacks
+                    raise
                 return self._fall_back(obs, f"model error: {exc}")
             text = completion.text
             problem = obs.check(text) if obs.check else None
-            self._record(attempt, messages, sampling, problem, completion)
+            self._record(attempt, messages, sampling, completion, problem)
             if problem is None:
                 self.history.append((user, text))
                 if self.memory == "summary":
                     await self._summarize(user, text)
                 return text
             self.counts["invalid_answers"] += 1
+            self.model.reject(messages, sampling)  # a resume must ask again, not replay it
             if attempt < self.max_attempts:
                 self.counts["reasks"] += 1
                 messages = [*messages, {"role": "assistant", "content": text},
@@ -230,9 +242,11 @@ class LLMAgent(Agent):
             completion = await self.model.acomplete(messages, sampling)
         except ModelError as exc:
             self.counts["model_errors"] += 1
-            self._record(1, messages, sampling, str(exc), purpose="summary")
+            self._record(1, messages, sampling, exc, purpose="summary")
+            if exc.fatal:
+                raise
             return
-        self._record(1, messages, sampling, None, completion, "summary")
+        self._record(1, messages, sampling, completion, purpose="summary")
         self.summary = completion.text.strip()
 
     def _fall_back(self, turn: TextTurn, why: str) -> str:

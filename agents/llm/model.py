@@ -26,19 +26,49 @@ from agora.envs import AgoraError
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch prices online
 
 Message = Mapping[str, str]
+FATAL_KINDS = frozenset({"auth", "bad_request"})
+"""Error kinds that stop a run instead of falling back (see :attr:`ModelError.fatal`)."""
 
 
 class ModelError(AgoraError):
     """A model call failed. ``kind`` is one of: timeout, rate_limit, server, connection,
-    malformed, bad_request, auth, budget, other; ``retryable`` says if trying again may help."""
+    malformed, bad_request, auth, budget, other; ``retryable`` says if trying again may help.
+
+    ``sent`` says whether the failing attempt reached the provider (False for a spent
+    budget or an unset key variable); :class:`~.wrappers.Retrying` fills in ``retries`` and
+    the ``errors`` of the attempts before, so :attr:`requests` counts every request.
+    """
 
     def __init__(self, kind: str, message: str, retryable: bool,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, sent: bool = True) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
+        self.detail = message
         self.retryable = retryable
         self.retry_after = retry_after
         """Seconds the provider asked us to wait (its ``Retry-After`` header), if any."""
+        self.sent = sent
+        self.retries = 0
+        self.errors: tuple[str, ...] = ()
+        """The errors of the failed attempts before this one (one per retry)."""
+
+    @property
+    def fatal(self) -> bool:  # type: ignore[override]
+        """A rejected key or request (401, 403, 404, 400, an unset key variable): every
+        further call would fail the same way, so no fallback may hide it."""
+        return self.kind in FATAL_KINDS
+
+    @property
+    def requests(self) -> int:
+        """Requests the failed call sent to the provider, retries included."""
+        return self.retries + self.sent
+
+    def unsent(self) -> ModelError:
+        """The same failure as seen by a caller that sent nothing (it waited for an
+        identical request in flight), so the requests are counted once."""
+        copy = ModelError(self.kind, self.detail, self.retryable, self.retry_after, False)
+        copy.__cause__ = self.__cause__
+        return copy
 
 
 @dataclass(frozen=True)
@@ -88,6 +118,13 @@ class Completion:
     cached: bool = False
     retries: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+    """The errors of the failed attempts before this answer (one per retry)."""
+
+    @property
+    def requests(self) -> int:
+        """Requests this answer cost: none from the cache, else one plus the retries."""
+        return 0 if self.cached else 1 + self.retries
 
 
 class LanguageModel(ABC):
@@ -102,6 +139,11 @@ class LanguageModel(ABC):
     def identity(self) -> dict[str, Any]:
         """What distinguishes this model's answers (used in cache keys)."""
         return {"model": self.name}
+
+    def reject(self, messages: Sequence[Message], sampling: Sampling) -> None:
+        """The caller could not use the answer to this call (its parser rejected it): a
+        cache must not serve it again. Models without a cache ignore this."""
+        return None
 
     async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
         """Async version (default: the sync call in a worker thread)."""
@@ -121,7 +163,8 @@ def api_key(env_var: str) -> str:
     :class:`ModelError` naming the variable when it is unset."""
     key = os.environ.get(env_var)
     if not key:
-        raise ModelError("auth", f"environment variable {env_var} is not set", False)
+        raise ModelError("auth", f"environment variable {env_var} is not set", False,
+                         sent=False)
     return key
 
 
@@ -174,10 +217,13 @@ def _classify(exc: BaseException) -> ModelError:
         return ModelError("malformed", text, True)
     if "RateLimit" in name or status == 429:
         return ModelError("rate_limit", text, True, retry_after(exc))
-    if "Authentication" in name or "PermissionDenied" in name or status in (401, 403):
+    # an error object inside a 200 reaches us with its code (a string) as the status
+    code = status.lower() if isinstance(status, str) else ""
+    if ("Authentication" in name or "PermissionDenied" in name or status in (401, 403)
+            or any(word in code for word in ("api_key", "auth", "permission"))):
         return ModelError("auth", text, False)
-    if "BadRequest" in name or "NotFound" in name or "ContextWindow" in name or status in (
-            400, 404, 422):
+    if ("BadRequest" in name or "NotFound" in name or "ContextWindow" in name
+            or status in (400, 404, 422) or "not_found" in code):
         return ModelError("bad_request", text, False)
     if "APIConnection" in name or "Connection" in name:
         return ModelError("connection", text, True)
@@ -314,31 +360,36 @@ def messages_json(messages: Sequence[Message]) -> str:
 
 
 def call_record(purpose: str, model: str, sampling: Sampling, messages: Sequence[Message],
-                completion: Completion | None = None, error: str | None = None
+                outcome: Completion | ModelError, problem: str | None = None
                 ) -> dict[str, Any]:
     """The record of one model call, as every caller stores it (the run's ``calls`` table
     adds where the call happened; :data:`agora.analysis.records.MODEL_CALL_COLUMNS` types it).
+
+    Every request the call sent is counted (``requests``: retries included, none from the
+    cache), with the errors of the retried attempts (``retry_errors``, JSON).
 
     Args:
         purpose: why the call was made (``"action"``, ``"summary"``, ``"extract"``...).
         model: the configured model id.
         sampling: the sampling settings sent.
         messages: the messages sent.
-        completion: the answer, or None when the call failed.
-        error: the model error, or a problem found in the answer.
+        outcome: the answer, or the error the call ended with.
+        problem: a problem the caller found in the answer (its parser's complaint).
 
     Example:
-        >>> row = call_record("action", "m", Sampling(seed=3), [], error="timeout")
-        >>> row["seed"], row["completion"], row["tokens_in"], row["error"]
-        (3, None, 0, 'timeout')
+        >>> row = call_record("action", "m", Sampling(seed=3), [], ModelError("timeout"))
+        >>> row["seed"], row["completion"], row["tokens_in"], row["error"], row["requests"]
+        (3, None, 0, 'timeout', 1)
     """
-    c = completion
+    c = outcome if isinstance(outcome, Completion) else None
     return {
         "purpose": purpose, "model": model, "temperature": sampling.temperature,
         "seed": sampling.seed, "messages": messages_json(messages),
         "completion": c.text if c else None,
         "tokens_in": c.tokens_in if c else 0, "tokens_out": c.tokens_out if c else 0,
         "latency_s": c.latency_s if c else 0.0, "cost": c.cost if c else None,
-        "cached": bool(c.cached) if c else False, "retries": c.retries if c else 0,
-        "error": error,
+        "cached": bool(c.cached) if c else False, "retries": outcome.retries,
+        "requests": outcome.requests,
+        "retry_errors": json.dumps(list(outcome.errors)) if outcome.errors else None,
+        "error": problem if c else str(outcome),
     }

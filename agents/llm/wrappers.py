@@ -33,6 +33,9 @@ class _Wrapper(LanguageModel):
     def identity(self) -> dict[str, Any]:
         return self.inner.identity()
 
+    def reject(self, messages: Sequence[Message], sampling: Sampling) -> None:
+        self.inner.reject(messages, sampling)
+
 
 class Retrying(_Wrapper):
     """Retries retryable :class:`ModelError` (timeouts, 429, 5xx, malformed bodies) with
@@ -66,27 +69,39 @@ class Retrying(_Wrapper):
             delay = max(delay, min(self.max_delay, error.retry_after))
         return delay
 
+    def _failed(self, exc: ModelError, attempt: int, errors: list[str]) -> float:
+        """The back-off before the next attempt; or ``exc`` raised, carrying the number of
+        attempts before it and their errors, when it is final."""
+        if not exc.retryable or attempt == self.max_retries:
+            exc.retries, exc.errors = attempt, tuple(errors)
+            raise exc
+        errors.append(str(exc))
+        return self._delay(attempt, exc)
+
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        errors: list[str] = []
         for attempt in range(self.max_retries + 1):
             try:
-                return replace(self.inner.complete(messages, sampling), retries=attempt)
+                answer = self.inner.complete(messages, sampling)
             except ModelError as exc:
-                if not exc.retryable or attempt == self.max_retries:
-                    raise
-                (self._sleep or time.sleep)(self._delay(attempt, exc))
+                (self._sleep or time.sleep)(self._failed(exc, attempt, errors))
+            else:
+                return replace(answer, retries=attempt, errors=tuple(errors))
         raise AssertionError("unreachable")
 
     async def acomplete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        errors: list[str] = []
         for attempt in range(self.max_retries + 1):
             try:
-                return replace(await self.inner.acomplete(messages, sampling), retries=attempt)
+                answer = await self.inner.acomplete(messages, sampling)
             except ModelError as exc:
-                if not exc.retryable or attempt == self.max_retries:
-                    raise
+                delay = self._failed(exc, attempt, errors)
                 if self._sleep is not None:
-                    self._sleep(self._delay(attempt, exc))
+                    self._sleep(delay)
                 else:
-                    await asyncio.sleep(self._delay(attempt, exc))
+                    await asyncio.sleep(delay)
+            else:
+                return replace(answer, retries=attempt, errors=tuple(errors))
         raise AssertionError("unreachable")
 
 
@@ -106,9 +121,11 @@ class Budgeted(_Wrapper):
     def _reserve(self) -> None:
         with self._lock:
             if self.max_calls is not None and self.calls >= self.max_calls:
-                raise ModelError("budget", f"call budget of {self.max_calls} spent", False)
+                raise ModelError("budget", f"call budget of {self.max_calls} spent", False,
+                                 sent=False)
             if self.max_tokens is not None and self.tokens >= self.max_tokens:
-                raise ModelError("budget", f"token budget of {self.max_tokens} spent", False)
+                raise ModelError("budget", f"token budget of {self.max_tokens} spent", False,
+                                 sent=False)
             self.calls += 1
 
     def _spend(self, c: Completion) -> Completion:
@@ -216,6 +233,8 @@ class Cached(_Wrapper):
     One JSON file per key, written atomically, so several processes can share a folder.
     ``policy="auto"`` caches greedy calls (temperature 0) only; ``"always"`` also caches
     sampled ones (reproducible only with a provider that honours the seed); ``"off"``.
+    An answer the caller rejects (:meth:`reject`) is removed, so a re-run or resume asks
+    again instead of replaying it.
     """
 
     def __init__(self, inner: LanguageModel, folder: str | Path, policy: str = "auto") -> None:
@@ -228,6 +247,8 @@ class Cached(_Wrapper):
         self.misses = 0
         self.merged = 0
         """Misses answered by an identical request already in flight (no second call)."""
+        self.rejected = 0
+        """Stored answers removed because the caller rejected them."""
         self._inflight: dict[str, concurrent.futures.Future[Completion]] = {}
         self._lock = threading.Lock()
 
@@ -246,7 +267,8 @@ class Cached(_Wrapper):
     def _load(self, key: str) -> Completion | None:
         try:
             data = json.loads(self._path(key).read_text())
-            hit = Completion(**{**data, "cached": True, "latency_s": 0.0, "retries": 0})
+            hit = Completion(**{**data, "cached": True, "latency_s": 0.0, "retries": 0,
+                                "errors": ()})
         except (FileNotFoundError, json.JSONDecodeError, TypeError):  # absent or foreign
             return None
         self.hits += 1
@@ -260,6 +282,14 @@ class Cached(_Wrapper):
         tmp.write_text(json.dumps(asdict(c)))
         os.replace(tmp, path)
         return c
+
+    def reject(self, messages: Sequence[Message], sampling: Sampling) -> None:
+        """Forget the stored answer of this call (the caller could not use it)."""
+        if self._applies(sampling):
+            key = self.key(messages, sampling)
+            self._path(key).unlink(missing_ok=True)
+            self.rejected += 1
+        self.inner.reject(messages, sampling)
 
     def _claim(self, key: str) -> tuple[concurrent.futures.Future[Completion], bool]:
         """The in-flight future of ``key`` and whether this caller leads (makes the call);
@@ -276,10 +306,12 @@ class Cached(_Wrapper):
                 result: Completion | None, error: BaseException | None) -> None:
         with self._lock:
             del self._inflight[key]
-        if error is not None:
+        if isinstance(error, ModelError):  # the leader counts the requests, not its followers
+            fut.set_exception(error.unsent())
+        elif error is not None:
             fut.set_exception(error)
         else:
-            fut.set_result(replace(result, cached=True, latency_s=0.0, retries=0)
+            fut.set_result(replace(result, cached=True, latency_s=0.0, retries=0, errors=())
                            if result is not None else result)
 
     def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:

@@ -101,7 +101,7 @@ class _Caller:
         try:
             c = self.model.complete(messages, s)
         except ModelError as exc:
-            self._record(purpose, messages, s, None, str(exc))
+            self._record(purpose, messages, s, exc)
             if exc.kind in FATAL:
                 raise
             return None
@@ -109,10 +109,10 @@ class _Caller:
         return c.text
 
     def _record(self, purpose: str, messages: list[dict[str, str]], sampling: Sampling,
-                completion: Completion | None, error: str | None = None) -> None:
+                outcome: Completion | ModelError) -> None:
         self.rows.append({"iteration": self.iteration, "call_id": call_id(self.iteration, purpose),
                           **call_record(purpose, self.cfg.model.model, sampling, messages,
-                                        completion, error)})
+                                        outcome)})
 
 
 def _extract(caller: _Caller, answer: str | None) -> tuple[ParsedTriples, str | None]:
