@@ -187,9 +187,9 @@ class PublicGoodsGame(Game[PublicGoodsParams, PublicGoodsState, PublicGoodsView]
         e, m, n = float(p.endowment), float(p.multiplier), p.n_players
         nash = (0.0, 0.0) if m < n else (e, e) if m > n else (0.0, e)
         best = (0.0, 0.0) if m < 1 else (e, e) if m > 1 else (0.0, e)
-        values = {**_range("nash_contribution", nash),
-                  **_range("nash_payoff_per_round", tuple(e + (m - 1) * c for c in nash)),
-                  **_range("optimum_contribution", best),
+        values = {**range_values("nash_contribution", nash),
+                  **range_values("nash_payoff_per_round", tuple(e + (m - 1) * c for c in nash)),
+                  **range_values("optimum_contribution", best),
                   "optimum_payoff_per_round": e * max(1.0, m),
                   "nash_unique": float(nash[0] == nash[1]),
                   "optimum_unique": float(best[0] == best[1])}
@@ -200,8 +200,13 @@ class PublicGoodsGame(Game[PublicGoodsParams, PublicGoodsState, PublicGoodsView]
         return Benchmark(concept, values, note)
 
 
-def _range(key: str, bounds: tuple[float, float]) -> dict[str, float]:
-    """``key`` (NaN unless the range is one point), ``key_min`` and ``key_max``."""
+def range_values(key: str, bounds: tuple[float, float]) -> dict[str, float]:
+    """``key`` (NaN unless the range is one point), ``key_min`` and ``key_max``.
+
+    Example:
+        >>> range_values("c", (0.0, 0.0))
+        {'c': 0.0, 'c_min': 0.0, 'c_max': 0.0}
+    """
     low, high = sorted(bounds)
     return {key: low if low == high else float("nan"), f"{key}_min": low, f"{key}_max": high}
 
