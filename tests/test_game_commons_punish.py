@@ -312,6 +312,50 @@ def test_selfish_players_contribute_everything_when_it_pays_privately() -> None:
     assert result.returns == [180.0, 180.0] and result.metrics["efficiency"] == 1.0
 
 
+def _one_round_spe_contributions(game: Any) -> list[tuple[int, ...]]:
+    """Backward induction over the game's own stage payoffs, one round: every pure NE of
+    each punishment subgame, then every contribution profile that is a pure NE given the
+    worst and the best continuation (they coincide when punishing is strictly dominated)."""
+    p = game.params
+    n, gives, pts = p.n_players, range(p.endowment + 1), range(p.max_punish + 1)
+
+    def subgame_values(c: tuple[int, ...]) -> list[tuple[float, ...]]:
+        pay = {k: game.stage_payoffs((*c, *k)) for k in itertools.product(pts, repeat=n)}
+        return [u for k, u in pay.items()
+                if all(u[i] >= pay[k[:i] + (d,) + k[i + 1:]][i] for i in range(n) for d in pts)]
+
+    values = {c: subgame_values(c) for c in itertools.product(gives, repeat=n)}
+    assert all(len(v) == 1 for v in values.values())  # punishing 0 is the unique NE
+    stage = {c: v[0] for c, v in values.items()}
+    return [c for c, u in stage.items()
+            if all(u[i] >= stage[c[:i] + (d,) + c[i + 1:]][i] - 1e-9
+                   for i in range(n) for d in gives)]
+
+
+@pytest.mark.parametrize("m", [2.0, 3.0, 4.0])
+def test_spe_contributions_match_backward_induction(m: float) -> None:
+    """n = 3: below, at and above m = n. At m = n every profile is an SPE."""
+    params = {"n_players": 3, "endowment": 2, "multiplier": m, "rounds": 1, "max_punish": 1}
+    game = make_game("PublicGoodsPunish-v0", params)[0]
+    spe = _one_round_spe_contributions(game)
+    bench = game.benchmark().values
+    gives = {x for c in spe for x in c}
+    if len(spe) == 1:
+        assert bench["spe_contribution"] == spe[0][0]
+    else:
+        assert np.isnan(bench["spe_contribution"]), bench["spe_contribution"]
+        assert len(spe) == 3**3 and bench["spe_unique"] == 0.0
+    assert (bench["spe_contribution_min"], bench["spe_contribution_max"]) == (min(gives),
+                                                                              max(gives))
+
+
+def test_spe_distance_is_zero_for_any_contribution_at_m_equal_n() -> None:
+    params = {"n_players": 2, "multiplier": 2.0, "rounds": 2}
+    result = _episode("PublicGoodsPunish-v0", params,
+                      [{"name": "punish_cooperator", "points": 0}, "punish_selfish"])
+    assert result.metrics["distance_to_benchmark"] == 0.0
+
+
 def test_a_punisher_earns_less_than_a_non_punisher_in_the_last_round() -> None:
     agents: list[Agent | str | dict] = [
         {"name": "punish_cooperator", "points": 3},

@@ -141,6 +141,25 @@ def test_trust_backward_induction_equals_the_benchmark(endowment: int, multiplie
     assert game.returns(_run(game, [0, 0])) == (bench["spe_payoff_investor"], 0.0)
 
 
+@pytest.mark.parametrize("multiplier", [0.5, 1.0, 2.0])
+def test_trust_optimum_send_matches_brute_force(multiplier: float) -> None:
+    """Welfare over every (send, return) pair; at m = 1 it does not depend on the send."""
+    game = TrustGame({"endowment": 4, "multiplier": multiplier})
+    welfare = {}
+    for x in range(5):
+        mask = game.legal_mask(_run(game, [x]), 1)
+        welfare[x] = max(sum(game.returns(_run(game, [x, y])))
+                         for y in np.flatnonzero(mask).tolist())
+    best = [x for x, w in welfare.items() if w == max(welfare.values())]
+    bench = game.benchmark().values
+    if len(best) == 1:
+        assert bench["optimum_send"] == best[0]
+    else:
+        assert math.isnan(bench["optimum_send"]), bench["optimum_send"]
+    assert (bench["optimum_send_min"], bench["optimum_send_max"]) == (min(best), max(best))
+    assert bench["optimum_welfare"] == max(welfare.values())
+
+
 # ----- metrics on hand-computed cases --------------------------------------------------
 def test_ultimatum_metrics_accepted_and_rejected() -> None:
     game = UltimatumGame()

@@ -437,6 +437,49 @@ def test_public_goods_payoff_identity_each_round(seed: int) -> None:
     assert result.metrics["contribution_rate"] == pytest.approx(sum(ev["action"]) / (6 * 4 * 20))
 
 
+def _pg_brute_force(game: Any) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+    """Pure Nash profiles (no unilateral deviation pays) and welfare-maximising profiles,
+    over every contribution profile, using only the game's own ``step``."""
+    rng = np.random.default_rng(0)
+    start = game.initial_state(rng)
+    n, choices = game.num_players, range(game.num_actions)
+    pay = {c: game.step(start, c, rng).rewards for c in itertools.product(choices, repeat=n)}
+    nash = [c for c, u in pay.items()
+            if all(u[i] >= pay[c[:i] + (d,) + c[i + 1:]][i] - 1e-9
+                   for i in range(n) for d in choices)]
+    best = max(sum(u) for u in pay.values())
+    optimal = [c for c, u in pay.items() if sum(u) >= best - 1e-9]
+    return nash, optimal
+
+
+def _assert_range(values: Any, key: str, profiles: list[tuple[int, ...]]) -> None:
+    if len(profiles) == 1:
+        assert values[key] == profiles[0][0]
+    else:
+        assert math.isnan(values[key]), (key, values[key], len(profiles))
+    per_player = {x for c in profiles for x in c}
+    assert values[f"{key}_min"] == min(per_player)
+    assert values[f"{key}_max"] == max(per_player)
+
+
+@pytest.mark.parametrize("m", [0.5, 1.0, 2.0, 3.0, 4.5])
+def test_public_goods_benchmark_matches_brute_force(m: float) -> None:
+    """n = 3: m = n makes every profile an equilibrium, m = 1 makes every one optimal."""
+    params = {"n_players": 3, "endowment": 4, "multiplier": m, "rounds": 1}
+    game, _ = make_game("PublicGoods-v0", params)
+    nash, optimal = _pg_brute_force(game)
+    values = game.benchmark().values
+    _assert_range(values, "nash_contribution", nash)
+    _assert_range(values, "optimum_contribution", optimal)
+    assert values["nash_unique"] == (len(nash) == 1)
+    assert values["optimum_unique"] == (len(optimal) == 1)
+    if m == 3.0:
+        assert len(nash) == 5**3  # everything
+        result = _play("PublicGoods-v0", params, [{"name": "fixed_contributor", "fraction": f}
+                                                  for f in (0.25, 0.5, 1.0)])
+        assert result.metrics["distance_to_benchmark"] == 0.0  # every rate is an equilibrium's
+
+
 @pytest.mark.parametrize(("n", "m", "endowment"), [(4, 1.6, 20), (3, 2.5, 10), (2, 1.5, 7)])
 def test_public_goods_benchmark_social_dilemma(n: int, m: float, endowment: int) -> None:
     game, _ = make_game("PublicGoods-v0", {"n_players": n, "multiplier": m, "endowment": endowment})

@@ -10,7 +10,9 @@ contribution and the others' mean last contribution (as fractions of the endowme
 Payoffs: ``u_i`` each round.
 Episode end: after ``rounds`` rounds.
 Benchmark: with ``1 < m < n`` contributing nothing is strictly dominant (payoff ``E``
-per round) while full contribution is the social optimum (payoff ``m E``).
+per round) while full contribution is the social optimum (payoff ``m E``); with ``m > n``
+full contribution is dominant; with ``m = n`` every contribution is an equilibrium
+(reported as a range, and ``distance_to_benchmark`` is the distance to that range).
 Reference: Ledyard (1995), Public goods: a survey of experimental research.
 Version history: v0, first release.
 """
@@ -161,30 +163,52 @@ class PublicGoodsGame(Game[PublicGoodsParams, PublicGoodsState, PublicGoodsView]
         n_rounds = max(state.round, 1)
         optimum = n_rounds * p.n_players * p.endowment * max(1.0, p.multiplier)
         rate = state.contributed / (n_rounds * p.n_players * p.endowment)
-        nash_rate = self.benchmark().values["nash_contribution"] / p.endowment
+        bench = self.benchmark().values
+        low, high = (bench[f"nash_contribution_{k}"] / p.endowment for k in ("min", "max"))
         return {
             **gains(state.totals),
             "rounds": float(state.round),
             "contribution_rate": rate,
             "efficiency": sum(state.totals) / optimum,
             "fairness": fairness(state.totals),
-            "distance_to_benchmark": abs(rate - nash_rate),
+            "distance_to_benchmark": max(low - rate, 0.0, rate - high),
         }
 
     def benchmark(self) -> Benchmark:
+        """Equilibrium and optimal contributions, as ranges where players are indifferent.
+
+        A token contributed returns ``m / n`` to its giver: with ``m < n`` giving nothing is
+        strictly dominant, with ``m > n`` giving everything is, and with ``m = n`` every
+        player is indifferent, so every profile is an equilibrium (``nash_unique = 0``,
+        ``nash_contribution`` is NaN and the ``_min``/``_max`` keys give the range). Likewise
+        the group gains ``m - 1`` per token, so at ``m = 1`` every contribution is optimal.
+        """
         p = self.params
-        dominant = p.multiplier < p.n_players
-        return Benchmark(
-            "dominant-strategy equilibrium" if dominant else "Nash equilibrium",
-            {
-                "nash_contribution": 0.0 if dominant else float(p.endowment),
-                "nash_payoff_per_round": float(p.endowment) if dominant
-                else p.multiplier * p.endowment,
-                "optimum_contribution": float(p.endowment) if p.multiplier > 1 else 0.0,
-                "optimum_payoff_per_round": p.endowment * max(1.0, p.multiplier),
-            },
-            "With 1 < m < n, free riding is dominant and full contribution is optimal.",
-        )
+        e, m, n = float(p.endowment), float(p.multiplier), p.n_players
+        nash = (0.0, 0.0) if m < n else (e, e) if m > n else (0.0, e)
+        best = (0.0, 0.0) if m < 1 else (e, e) if m > 1 else (0.0, e)
+        values = {**range_values("nash_contribution", nash),
+                  **range_values("nash_payoff_per_round", tuple(e + (m - 1) * c for c in nash)),
+                  **range_values("optimum_contribution", best),
+                  "optimum_payoff_per_round": e * max(1.0, m),
+                  "nash_unique": float(nash[0] == nash[1]),
+                  "optimum_unique": float(best[0] == best[1])}
+        concept = ("dominant-strategy equilibrium" if m != n
+                   else "Nash equilibrium (every contribution; each player is indifferent)")
+        note = ("With 1 < m < n, free riding is dominant and full contribution is optimal; "
+                "with m > n giving all is dominant; with m = n no choice changes one's payoff.")
+        return Benchmark(concept, values, note)
+
+
+def range_values(key: str, bounds: tuple[float, float]) -> dict[str, float]:
+    """``key`` (NaN unless the range is one point), ``key_min`` and ``key_max``.
+
+    Example:
+        >>> range_values("c", (0.0, 0.0))
+        {'c': 0.0, 'c_min': 0.0, 'c_max': 0.0}
+    """
+    low, high = sorted(bounds)
+    return {key: low if low == high else float("nan"), f"{key}_min": low, f"{key}_max": high}
 
 
 SPECS = (

@@ -52,6 +52,7 @@ from agora.envs.core import (
     is_real,
     require,
 )
+from agora.envs.games.public_goods import range_values
 from agora.envs.spec import EnvSpec
 
 FRAMINGS = ("neutral", "project", "economic")
@@ -184,8 +185,8 @@ class PublicGoodsPunishGame(Game[PunishParams, PunishState, PunishView]):
         super().__init__(params)
         p = self.params
         self._masks = tuple(self._range_mask(k) for k in (p.endowment, p.max_punish))
-        self._spe_pay = float(p.endowment) if p.multiplier < p.n_players \
-            else p.multiplier * p.endowment
+        bench = self.benchmark().values
+        self._spe_pay = (bench["spe_payoff_per_round_min"], bench["spe_payoff_per_round_max"])
 
     def _range_mask(self, high: int) -> np.ndarray:
         mask = np.zeros(self.num_actions, dtype=bool)
@@ -286,12 +287,14 @@ class PublicGoodsPunishGame(Game[PunishParams, PunishState, PunishView]):
         ``punishment_spent``: points spent by everyone (``punishment_rate`` as a fraction
         of the most possible); ``efficiency``: total payoff / the optimum's; ``fairness``:
         1 - Gini of the payoffs; ``distance_to_benchmark``: mean absolute gap between a
-        player's payoff per round and the SPE payoff, in units of the endowment."""
+        player's payoff per round and the SPE payoff, in units of the endowment (at
+        ``m = n``, where any contribution is an SPE, the gap to the range ``[E, m E]`` of a
+        player's SPE payoffs)."""
         p = self.params
         n = p.n_players
         stages = max(state.round + int(state.punishing), 1)
         rounds = max(state.round, 1)
-        spe = self._spe_pay
+        low, high = self._spe_pay
         per_round = [t / stages for t in state.totals]
         return {
             **gains(state.totals),
@@ -301,31 +304,37 @@ class PublicGoodsPunishGame(Game[PunishParams, PunishState, PunishView]):
             "punishment_rate": state.spent / (rounds * n * p.max_punish),
             "efficiency": sum(state.totals) / (stages * n * p.endowment * max(1.0, p.multiplier)),
             "fairness": fairness(state.totals),
-            "distance_to_benchmark": sum(abs(u - spe) for u in per_round) / (n * p.endowment),
+            "distance_to_benchmark": sum(max(low - u, 0.0, u - high) for u in per_round)
+            / (n * p.endowment),
         }
 
     def benchmark(self) -> Benchmark:
+        """SPE and optimum; at ``m = n`` (and ``m = 1`` for the optimum) every contribution
+        qualifies, so the point keys are NaN and ``_min``/``_max`` keys give the range."""
         p = self.params
-        e, m, n = p.endowment, p.multiplier, p.n_players
-        free_ride = m < n
-        spe_pay = float(e) if free_ride else m * e
+        e, m, n = float(p.endowment), float(p.multiplier), p.n_players
+        spe = (0.0, 0.0) if m < n else (e, e) if m > n else (0.0, e)
+        best = (0.0, 0.0) if m < 1 else (e, e) if m > 1 else (0.0, e)
+        spe_pay = tuple(e + (m - 1) * c for c in spe)  # symmetric profiles
         opt_pay = e * max(1.0, m)
         gain = e * (1 - m / n)  # what a lone free rider gains per round over cooperating
         return Benchmark(
             "subgame-perfect equilibrium (selfish players)",
             {
-                "spe_contribution": 0.0 if free_ride else float(e),
+                **range_values("spe_contribution", spe),
                 "spe_punishment": 0.0,
-                "spe_payoff_per_round": spe_pay,
-                "spe_payoff_total": spe_pay * p.rounds,
-                "optimum_contribution": float(e) if m > 1 else 0.0,
+                **range_values("spe_payoff_per_round", (spe_pay[0], spe_pay[1])),
+                **range_values("spe_payoff_total", (spe_pay[0] * p.rounds, spe_pay[1] * p.rounds)),
+                "spe_unique": float(spe[0] == spe[1]),
+                **range_values("optimum_contribution", best),
                 "optimum_payoff_per_round": opt_pay,
                 "optimum_payoff_total": opt_pay * p.rounds,
                 "free_ride_gain_per_round": max(gain, 0.0),
                 "deterrent_points_per_round": max(gain, 0.0) / p.punish_effect,
             },
             "Punishment costs the punisher and pays back nothing in the last round, so "
-            "selfish players never punish and (with m < n) never contribute. "
+            "selfish players never punish and (with m < n) never contribute; at m = n "
+            "contributing changes nothing for the giver, so any contribution is an SPE. "
             "deterrent_points_per_round: points the others must spend in total on a lone "
             "free rider to take away its gain.",
         )

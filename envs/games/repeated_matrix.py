@@ -10,9 +10,11 @@ Actions: ``0`` and ``1`` (for the prisoner's dilemma: cooperate, defect); always
 Observations: typed :class:`MatrixView`; tensor: one-hot of both players' last actions.
 Payoffs: the bimatrix entry each round, as that round's reward.
 Episode end: after ``rounds`` rounds, or by chance with continuation ``delta``.
-Benchmark: the stage game's Nash equilibrium (for the PD, mutual defection, which is also
-the unique subgame-perfect outcome of the finitely repeated game), and for the PD the
-grim-trigger threshold ``(T-R)/(T-P)`` on ``delta``.
+Benchmark: every Nash equilibrium of the stage game, pure and mixed (for the PD, mutual
+defection, which is also the unique subgame-perfect outcome of the finitely repeated game;
+with tied payoffs the ends of each segment of equilibria), and for a PD the grim-trigger
+threshold on ``delta``: the larger of the players' ``(T-R)/(T-P)``.
+``distance_to_benchmark`` is measured to the nearest stage equilibrium's payoffs.
 Reference: Axelrod (1984), *The Evolution of Cooperation*; Fudenberg & Tirole (1991) ch. 5.
 Version history: v0, first release.
 """
@@ -38,7 +40,21 @@ from agora.envs.core import (
     is_real,
     require,
 )
+from agora.envs.games.stage_nash import (
+    equilibrium_boxes,
+    grim_trigger_threshold,
+    listed_values,
+    mixed_nash,
+    payoff_distance,
+    pure_nash,
+)
 from agora.envs.spec import EnvSpec
+
+__all__ = [  # the stage-game theory helpers live in stage_nash and are re-exported here
+    "FRAMINGS", "PD_PAYOFFS", "PRESETS", "SPECS", "MatrixParams", "MatrixState", "MatrixView",
+    "RepeatedMatrixGame", "grim_trigger_threshold", "matrix_benchmark", "mixed_nash",
+    "pure_nash",
+]
 
 _RUNNING, _TERMINATED, _TRUNCATED = Status.RUNNING, Status.TERMINATED, Status.TRUNCATED
 
@@ -158,8 +174,7 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
         self._pay = tuple(tuple(tuple(float(x) for x in cell) for cell in row) for row in p.payoffs)
         self._delta = float(p.delta)
         self._rounds = p.rounds
-        bench = matrix_benchmark(self._pay).values
-        self._nash_payoffs = (bench["nash_payoff_0"], bench["nash_payoff_1"])
+        self._equilibria = equilibrium_boxes(self._pay)
 
     num_players = 2
     num_actions = 2
@@ -207,7 +222,7 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
     def metrics(self, state: MatrixState) -> dict[str, float]:
         n = max(state.round, 1)
         best_cell = max(u0 + u1 for row in self._pay for (u0, u1) in row)
-        nash = self._nash_payoffs
+        mean = (state.totals[0] / n, state.totals[1] / n)
         return {
             **gains(state.totals),
             "rounds": float(state.round),
@@ -216,9 +231,9 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
             "mutual_action0_rate": state.mutual_zero / n,
             "efficiency": sum(state.totals) / (n * best_cell) if best_cell > 0 else float("nan"),
             "fairness": fairness(state.totals),
-            # mean gap between each player's payoff per round and its stage-Nash payoff
-            "distance_to_benchmark": (abs(state.totals[0] / n - nash[0])
-                                      + abs(state.totals[1] / n - nash[1])) / 2,
+            # mean gap between each player's payoff per round and its payoff in the
+            # nearest stage Nash equilibrium
+            "distance_to_benchmark": payoff_distance(self._pay, self._equilibria, mean) / 2,
         }
 
     def benchmark(self) -> Benchmark:
@@ -229,56 +244,39 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
         return self._pay[actions[0]][actions[1]]
 
 
-def pure_nash(pay: tuple) -> list[tuple[int, int]]:
-    """Pure-strategy Nash equilibria of a 2x2 bimatrix ``pay[a0][a1] = (u0, u1)``."""
-    eq = []
-    for a0 in (0, 1):
-        for a1 in (0, 1):
-            best0 = pay[a0][a1][0] >= pay[1 - a0][a1][0]
-            best1 = pay[a0][a1][1] >= pay[a0][1 - a1][1]
-            if best0 and best1:
-                eq.append((a0, a1))
-    return eq
-
-
-def mixed_nash(pay: tuple) -> tuple[float, float] | None:
-    """Probabilities (p0, p1) of action 0 in the fully mixed equilibrium, if one exists."""
-    d1 = pay[0][0][1] - pay[0][1][1] - pay[1][0][1] + pay[1][1][1]
-    d0 = pay[0][0][0] - pay[1][0][0] - pay[0][1][0] + pay[1][1][0]
-    if d0 == 0 or d1 == 0:
-        return None
-    p0 = (pay[1][1][1] - pay[1][0][1]) / d1  # makes player 1 indifferent
-    p1 = (pay[1][1][0] - pay[0][1][0]) / d0  # makes player 0 indifferent
-    if 0 < p0 < 1 and 0 < p1 < 1:
-        return p0, p1
-    return None
-
-
 def matrix_benchmark(pay: tuple) -> Benchmark:
-    """Stage-game equilibrium payoffs, the social optimum and (for a PD) grim's threshold."""
+    """Stage-game equilibria, the social optimum and (for a PD) grim's threshold.
+
+    ``nash_count`` equilibria are listed as ``nash_{k}_prob0_{i}`` (player i's probability
+    of action 0) and ``nash_{k}_payoff_{i}``: all of them, pure ones first, when the set is
+    finite; with ties (``nash_continuum == 1``) the set holds segments of equilibria and the
+    list holds their ends. The older keys describe the first listed pure equilibrium
+    (``nash_action_i``, ``nash_payoff_i``) or, without one, the mixed one (``nash_prob0_i``).
+    """
+    boxes = equilibrium_boxes(pay)
     values: dict[str, float] = {
         "social_optimum_per_round": max(u0 + u1 for row in pay for (u0, u1) in row),
+        **listed_values(pay, boxes),
     }
     eq = pure_nash(pay)
     if eq:
         a0, a1 = eq[0]
         values.update(nash_action_0=a0, nash_action_1=a1,
                       nash_payoff_0=pay[a0][a1][0], nash_payoff_1=pay[a0][a1][1])
-        concept = "stage-game pure Nash equilibrium"
-    else:
-        p0, p1 = mixed_nash(pay) or (float("nan"), float("nan"))
-        values.update(nash_prob0_0=p0, nash_prob0_1=p1)
-        values["nash_payoff_0"] = p1 * pay[0][0][0] + (1 - p1) * pay[0][1][0]
-        values["nash_payoff_1"] = p0 * pay[0][0][1] + (1 - p0) * pay[1][0][1]
-        concept = "stage-game mixed Nash equilibrium"
-    r, s, t, p = pay[0][0][0], pay[0][1][0], pay[1][0][0], pay[1][1][0]
-    if t > r > p > s:
-        values["grim_trigger_threshold"] = (t - r) / (t - p)
+    else:  # a game without a pure equilibrium is generic: its one equilibrium is mixed
+        values.update({f"nash_{key}_{i}": values[f"nash_0_{key}_{i}"]
+                       for key in ("prob0", "payoff") for i in (0, 1)})
+    threshold = grim_trigger_threshold(pay)
+    if threshold is not None:
+        values["grim_trigger_threshold"] = threshold
         note = ("Prisoner's dilemma: mutual defection is the unique SPE outcome with a fixed "
-                "number of rounds; with continuation delta >= grim_trigger_threshold, mutual "
-                "cooperation is sustained by grim trigger.")
+                "number of rounds; with continuation delta >= grim_trigger_threshold (the "
+                "larger of the two players' (T-R)/(T-P)), grim trigger sustains cooperation.")
     else:
-        note = "Equilibrium of the stage game; repeated play admits more equilibria."
+        note = "Equilibria of the stage game; repeated play admits more equilibria."
+    many = "a continuum" if values["nash_continuum"] else f"{len(boxes)}"
+    concept = ("stage-game Nash equilibrium" if len(boxes) == 1 and boxes[0].isolated
+               else f"stage-game Nash equilibria ({many})")
     return Benchmark(concept, values, note)
 
 

@@ -45,6 +45,7 @@ from agora.envs.core import (
     is_real,
     require,
 )
+from agora.envs.games.public_goods import range_values
 from agora.envs.games.ultimatum import fairness_index
 from agora.envs.spec import EnvSpec
 
@@ -236,7 +237,9 @@ class TrustGame(Game[TrustParams, TrustState, TrustView]):
                 "spe_return": 0.0,
                 "spe_payoff_investor": float(e),
                 "spe_payoff_trustee": 0.0,
-                "optimum_send": float(e) if m > 1 else 0.0,
+                # welfare E + (m - 1) x: at m = 1 every send is optimal
+                **range_values("optimum_send", (0.0, 0.0) if m < 1 else (float(e),) * 2
+                               if m > 1 else (0.0, float(e))),
                 "optimum_welfare": self.optimum_welfare(),
             },
             "A selfish trustee returns nothing, so the investor sends nothing; with m > 1 "
