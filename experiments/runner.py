@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from agora.envs import ConfigError
 from agora.experiments.batch import BatchResult, BatchTask, run_batch
 from agora.experiments.config import Cell, ExperimentConfig
 from agora.experiments.seeding import episode_seed
@@ -155,7 +156,9 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
         resume: finish a run in ``out``: episodes missing or failed are (re)played.
         progress: show a progress bar (episodes done, episodes/s, ETA).
     """
-    workers = workers or cfg.workers
+    workers = cfg.workers if workers is None else workers
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ConfigError(f"workers={workers!r} is invalid: want an int >= 1")
     cells = cfg.cells()
     store = RunStore(out)
     planned = len(cells) * cfg.episodes
