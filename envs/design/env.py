@@ -47,7 +47,9 @@ def to_design(world: DesignWorld, action: Any, model: Any = None) -> np.ndarray:
     """A Box action as a valid design: snapped to bounds, integers rounded, validated.
 
     Raises:
-        IllegalActionError: the design is still outside the box or breaks a constraint.
+        IllegalActionError: the action is not numbers of the box's shape (a scalar will do
+            for a one-field design), or the design is still outside the box or breaks a
+            constraint.
 
     Example:
         >>> w = DesignWorld({"model": "hyperbolic_discounting", "n_particles": 64})
@@ -56,9 +58,14 @@ def to_design(world: DesignWorld, action: Any, model: Any = None) -> np.ndarray:
     """
     model = model or world.model
     space = model.design_space
-    x = np.asarray(action, dtype=float).reshape(-1)
-    if x.shape != space.low.shape:
-        raise IllegalActionError(f"a design has {space.low.size} values, got {x.size}")
+    size = space.low.size
+    try:
+        x = np.asarray(action, dtype=float)
+    except (TypeError, ValueError):
+        raise IllegalActionError(f"a design is {size} numbers, got {action!r}") from None
+    if x.shape != space.low.shape and not (x.ndim == 0 and size == 1):
+        raise IllegalActionError(f"a design has shape ({size},), got {x.shape}")
+    x = x.reshape(-1)
     low, high = space.low, space.high
     x = np.where(np.abs(x - low) <= SNAP * (1 + np.abs(low)), low, x)
     x = np.where(np.abs(x - high) <= SNAP * (1 + np.abs(high)), high, x)
