@@ -303,6 +303,23 @@ def test_gym_env_counts_invalid_actions_and_reports_metrics() -> None:
     assert term and "f1" in info["metrics"]
 
 
+@pytest.mark.parametrize("action", [
+    [6, 0, 0, 0],      # kind past the last (was a bare IndexError)
+    [-1, 0, 0, 0],     # kind -1 (wrapped around to "stop")
+    [0, -1, 0, 0],     # a negative entity id
+    [0, 0, 0, 5],      # tail past the last entity (the toy graph has 5)
+    [0.5, 0, 0, 0],    # not an integer
+    [0, 0, 0],         # wrong length
+    "x",
+])
+def test_actions_outside_the_action_space_are_invalid_not_wrapped(action: object) -> None:
+    env = KGCompletionEnv(CompletionWorld({**BASE, "budget": 5.0}, graph=TOY))
+    env.reset(seed=0)
+    assert env.action_space.nvec.tolist()[3] == 5
+    _, _, term, _, info = env.step(action)
+    assert info["kind"] == "invalid" and info["invalid_actions"] == 1 and not term
+
+
 def ready_state(seed: int = 0) -> tuple[CompletionWorld, KGState]:
     world = CompletionWorld({"num_entities": 30, "corruption": "missing_edges+duplicates",
                              "budget": 20.0})

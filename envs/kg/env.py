@@ -12,7 +12,9 @@ reads the last component as ``other`` and ``query`` reads only the head.
 then ``stay``, then ``stop``.
 
 Both apply the world's declared invalid-action policy (``world.invalid_step``) to an
-illegal action (a masked edge, an invisible entity, ...) and count it in ``info``.
+illegal action (a masked edge, an invisible entity, ...) and count it in ``info``; so is
+an action outside ``action_space`` (a negative or too large index, a wrong length, a
+non-integer), which is never wrapped around or cast.
 
 Example:
     >>> from agora.envs.kg.world import CompletionWorld
@@ -30,7 +32,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from agora.envs.errors import IllegalActionError
+from agora.envs.core import is_int, is_real
+from agora.envs.errors import ConfigError, IllegalActionError
 from agora.envs.kg.types import ACTION_KINDS, KGAction, WalkAction
 
 _I64 = np.int64
@@ -44,6 +47,29 @@ def _rows(shape: tuple[int, int], high: list[int]) -> spaces.Box:
 
 def _scalar(high: float, dtype: Any = _I64) -> spaces.Box:
     return spaces.Box(0, high, shape=(1,), dtype=dtype)
+
+
+def _indices(action: Any, high: list[int]) -> list[int]:
+    """The integers of an action in ``0 <= a[i] < high[i]`` (the ``action_space``), else
+    :class:`IllegalActionError` (never wrapped around or cast from a fraction).
+
+    Example:
+        >>> _indices(np.array([5, 0]), [6, 3])
+        [5, 0]
+    """
+    try:
+        values = np.ravel(np.asarray(action, dtype=object)).tolist()
+    except ValueError:  # ragged nesting
+        values = []
+    if len(values) != len(high) or np.ndim(action) > 1:
+        raise IllegalActionError(f"an action is {len(high)} integer(s), got {action!r}")
+    out = []
+    for i, (v, top) in enumerate(zip(values, high)):
+        if not (is_int(v) or (is_real(v) and float(v).is_integer())) or not 0 <= v < top:
+            raise IllegalActionError(f"action component {i} = {v!r} is not an integer in "
+                                     f"0..{top - 1}")
+        out.append(int(v))
+    return out
 
 
 def _padded(rows: np.ndarray, cap: int, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,9 +90,13 @@ class _WorldEnv(gym.Env):  # type: ignore[type-arg]
         self.state: Any = None
         self.invalid = 0
 
+    def to_action(self, action: Any) -> Any:
+        raise NotImplementedError
+
     def _act(self, action: Any) -> tuple[float, dict[str, Any]]:
         try:
-            self.state, reward, info = self.world.step(self.state, action, self.np_random)
+            move = self.to_action(action)
+            self.state, reward, info = self.world.step(self.state, move, self.np_random)
         except IllegalActionError as exc:
             self.state, reward, info = self.world.invalid_step(self.state)
             self.invalid += 1
@@ -117,10 +147,10 @@ class KGCompletionEnv(_WorldEnv):
         })
         self.action_space = spaces.MultiDiscrete([len(ACTION_KINDS), E, R, E])
 
-    @staticmethod
-    def to_action(vec: Any) -> KGAction:
-        """The world action of an ``action_space`` vector."""
-        kind, h, r, t = (int(v) for v in vec)
+    def to_action(self, vec: Any) -> KGAction:
+        """The world action of an ``action_space`` vector (:class:`IllegalActionError`
+        for a vector outside it)."""
+        kind, h, r, t = _indices(vec, self.action_space.nvec.tolist())
         name = ACTION_KINDS[kind]
         if name == "merge":
             return KGAction.merge(h, t)
@@ -140,7 +170,7 @@ class KGCompletionEnv(_WorldEnv):
                 "budget_left": np.array([s.budget_left], dtype=np.float32)}
 
     def step(self, action: Any) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
-        reward, info = self._act(self.to_action(action))
+        reward, info = self._act(action)
         s = self.state
         truncated = (not s.stopped and s.steps >= self.world.params.max_steps)
         terminated = self.world.done(s) and not truncated
@@ -154,7 +184,10 @@ class KGQueryEnv(_WorldEnv):
                  render_mode: str | None = None) -> None:
         super().__init__(world, render_mode)
         E, R = world.num_entities, world.num_relations
-        self.max_edges = int(max_edges or world.max_degree)
+        self.max_edges = world.max_degree if max_edges is None else max_edges
+        if not is_int(self.max_edges) or self.max_edges < world.max_degree:
+            raise ConfigError(f"max_edges={max_edges!r} is invalid: a node may have "
+                              f"{world.max_degree} walkable edges, and each needs an index")
         self.observation_space = spaces.Dict({
             "query": _rows((1, 2), [E - 1, R - 1]),
             "current": _scalar(E - 1),
@@ -165,14 +198,18 @@ class KGQueryEnv(_WorldEnv):
         self.action_space = spaces.Discrete(self.max_edges + 2)
 
     def to_action(self, index: Any) -> WalkAction:
-        """The world action of a ``Discrete`` index (a masked edge index is illegal)."""
-        i = int(index)
+        """The world action of a ``Discrete`` index (a masked edge index or an index
+        outside ``action_space`` is an :class:`IllegalActionError`)."""
+        i, = _indices(index, [self.max_edges + 2])
         if i == self.max_edges:
             return WalkAction.stay()
         if i == self.max_edges + 1:
             return WalkAction.stop()
         rows = self.world.edges(self.state)
-        return WalkAction.move(*rows[i].tolist()) if i < len(rows) else WalkAction("move")
+        if i >= len(rows):
+            raise IllegalActionError(f"edge index {i} is masked: node {self.state.current} "
+                                     f"has {len(rows)} walkable edges")
+        return WalkAction.move(*rows[i].tolist())
 
     def _obs(self) -> Obs:
         s = self.state
@@ -183,5 +220,5 @@ class KGQueryEnv(_WorldEnv):
                 "steps_left": np.array([self.world.params.max_steps - len(s.path)], dtype=_I64)}
 
     def step(self, action: Any) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
-        reward, info = self._act(self.to_action(action))
+        reward, info = self._act(action)
         return self._obs(), reward, self.world.done(self.state), False, info
