@@ -439,3 +439,67 @@ def test_run_experiment_end_to_end(tmp_path: object) -> None:
     out = run_experiment(cfg, tmp_path / "run", progress=False)  # type: ignore[operator]
     assert out.status == "completed" and out.failed == 0 and len(out.episodes) == 2
     assert out.episodes["metric.er_accuracy"].between(0, 1).all()
+
+
+# ----- the user's own graphs -------------------------------------------------------------
+USER_ROWS = [("ann", "knows", "bob"), ("bob", "knows", "cy"), ("cy", "likes", "ann"),
+             ("ann", "likes", "dee"), ("dee", "knows", "eve"), ("eve", "likes", "bob"),
+             ("bob", "knows", "cy")]  # the last repeats a triple: one triple
+
+
+def _write(path, rows, header=("head", "relation", "tail")) -> str:
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=list(header))
+    if path.suffix == ".parquet":
+        df.to_parquet(path)
+    else:
+        df.to_csv(path, sep="\t" if path.suffix == ".tsv" else ",", index=False)
+    return str(path)
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".csv", ".parquet"])
+def test_a_triples_file_is_a_source_for_worlds_configs_and_gymnasium(tmp_path, suffix) -> None:
+    from agora.experiments import parse_config
+
+    path = _write(tmp_path / f"mine{suffix}", USER_ROWS)
+    world = CompletionWorld({"source": path, "anonymise": "none"})
+    kg = world.draw.fixed
+    assert (kg.num_entities, kg.num_relations, len(kg.triples)) == (5, 2, 6)
+    names = {(kg.entity_names[h], kg.relation_names[r], kg.entity_names[t])
+             for h, r, t in kg.triples.tolist()}
+    assert names == set(USER_ROWS)
+    env = gymnasium.make("agora/KGQuery-v0", source=path).unwrapped
+    assert env.world.num_entities == 5 and env.max_edges == env.world.max_degree
+    cfg = parse_config({"name": "mine", "env": "KGCompletion-v0", "params": {"source": path},
+                        "agents": {"default": "random_kg"}, "episodes": 1})
+    assert cfg.cells()[0].params["source"] == path
+
+
+def test_a_networkx_graph_is_a_graph_argument_everywhere() -> None:
+    g = nx.Graph()
+    g.add_edge("ann", "bob", relation="knows")
+    g.add_edge("bob", "cy")
+    for world in (CompletionWorld({"anonymise": "none"}, graph=g),
+                  gymnasium.make("agora/KGQuery-v0", graph=g).unwrapped.world):
+        kg = world.draw.fixed
+        assert sorted(kg.relation_names) == ["knows", "linked"] and len(kg.triples) == 4
+
+
+@pytest.mark.parametrize("rows, header, match", [
+    (USER_ROWS, ("subject", "relation", "tail"), r"lacks column\(s\) \['head'\]"),
+    ([], ("head", "relation", "tail"), "has no triples"),
+    ([("ann", "knows", "ann")], ("head", "relation", "tail"), "1 self-loop"),
+    ([("ann", "", "bob")], ("head", "relation", "tail"), "empty"),
+])
+def test_bad_triples_files_are_config_errors(tmp_path, rows, header, match) -> None:
+    path = _write(tmp_path / "bad.tsv", rows, header)
+    with pytest.raises(ConfigError, match=match):
+        CompletionWorld({"source": path})
+
+
+def test_missing_files_and_wrong_graph_objects_are_config_errors(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="source=.*no such file"):
+        CompletionWorld({"source": str(tmp_path / "none.tsv")})
+    with pytest.raises(ConfigError, match="graph=list"):
+        CompletionWorld({}, graph=[("a", "r", "b")])

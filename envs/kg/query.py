@@ -116,7 +116,7 @@ class QueryWorld:
     num_players = 1
 
     def __init__(self, params: Mapping[str, Any] | QueryParams | None = None,
-                 graph: KnowledgeGraph | None = None) -> None:
+                 graph: KnowledgeGraph | Any = None) -> None:
         self.params = params if isinstance(params, QueryParams) else QueryParams.from_dict(
             params)
         self.draw = GraphDraw(self.params, graph)
