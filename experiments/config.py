@@ -38,7 +38,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agora.agents import AgentSpec, make_agent
-from agora.envs import ConfigError, EnvSpec, TaskSpec, UnknownIdError, is_task, spec, task_spec
+from agora.envs import (
+    ConfigError,
+    EnvSpec,
+    TaskSpec,
+    UnknownIdError,
+    is_task,
+    spec,
+    task_spec,
+    task_specs,
+)
 
 _ROLE = re.compile(r"^player_(\d+)$")
 
@@ -134,35 +143,51 @@ class Cell:
     swept: dict[str, Any]
 
 
+def _env_spec(env: str) -> EnvSpec | TaskSpec:
+    """The spec of a game or task id; an unknown id lists both kinds."""
+    if is_task(env):
+        return task_spec(env)
+    try:
+        return spec(env)
+    except UnknownIdError as exc:
+        tasks = ", ".join(t.id for t in task_specs())
+        raise ConfigError(f"env: {exc}; tasks: {tasks}") from None
+
+
+def _check_roles(roles: Mapping[str, Any], n: int, env: str) -> None:
+    """Every role is ``default`` or ``player_<i>`` (written plainly, ``i < n``) and names
+    an agent: ``player_01`` or ``player_0: null`` would otherwise be ignored."""
+    for role, raw in roles.items():
+        m = _ROLE.match(role)
+        if role != "default" and (m is None or role != f"player_{int(m.group(1))}"
+                                  or int(m.group(1)) >= n):
+            raise ConfigError(f"agents: unknown role {role!r} for {env} with {n} players; "
+                              f"use player_0..player_{n - 1} or default")
+        if raw is None:
+            raise ConfigError(f"agents.{role}: no agent given (null)")
+
+
 def _make_cell(cfg: ExperimentConfig, index: int, params: dict[str, Any],
                roles: Mapping[str, Any], swept: dict[str, Any]) -> Cell:
     where = f"cell {index} ({swept})" if swept else "config"
-    env_spec: EnvSpec | TaskSpec
-    try:
-        env_spec = task_spec(cfg.env) if is_task(cfg.env) else spec(cfg.env)
-    except UnknownIdError as exc:
-        raise ConfigError(f"env: {exc}") from None
+    env_spec = _env_spec(cfg.env)
     try:
         game = (env_spec.make_world(params) if isinstance(env_spec, TaskSpec)
                 else env_spec.make_game(params))
     except ConfigError as exc:
         raise ConfigError(f"params in {where}: {exc}") from None
     n = game.num_players
-    for role in roles:
-        m = _ROLE.match(role)
-        if role != "default" and (m is None or int(m.group(1)) >= n):
-            raise ConfigError(f"agents: unknown role {role!r} for {cfg.env} with {n} players; "
-                              f"use player_0..player_{n - 1} or default")
+    _check_roles(roles, n, cfg.env)
     specs = []
     for i in range(n):
-        raw = roles.get(f"player_{i}", roles.get("default"))
-        if raw is None:
+        role = f"player_{i}" if f"player_{i}" in roles else "default"
+        if role not in roles:
             raise ConfigError(f"agents: no agent for player_{i} (and no 'default') in {where}")
-        agent_spec = AgentSpec.parse(raw)
         try:
+            agent_spec = AgentSpec.parse(roles[role])
             make_agent(agent_spec, game)
         except (ConfigError, UnknownIdError) as exc:
-            raise ConfigError(f"agents.player_{i} in {where}: {exc}") from None
+            raise ConfigError(f"agents.{role} (player_{i}) in {where}: {exc}") from None
         specs.append(agent_spec)
     return Cell(index, {**env_spec.defaults, **params}, tuple(specs), swept)
 

@@ -70,6 +70,21 @@ def test_values_are_never_coerced_or_silently_repeated(bad, key):
         parse_config({**BASE, **bad})
 
 
+@pytest.mark.parametrize("agents, match", [
+    ({"player_01": "always_defect", "default": "random"}, "unknown role 'player_01'"),
+    ({"player_0": None, "default": "random"}, r"agents.player_0: no agent given \(null\)"),
+    ({"default": {"p": 1}}, r"agents.default \(player_0\).*mapping with 'name'"),
+])
+def test_agent_roles_are_never_silently_ignored_and_errors_name_the_role(agents, match):
+    with pytest.raises(ConfigError, match=match):
+        parse_config({**BASE, "agents": agents})
+
+
+def test_an_unknown_env_id_lists_the_task_ids_too():
+    with pytest.raises(ConfigError, match="tasks: .*KGQuery-v0"):
+        parse_config({**BASE, "env": "kgquery-v0"})
+
+
 @pytest.mark.parametrize("params, key", [
     ({"max_retries": -1}, "max_retries=-1"),
     ({"max_retries": "4"}, "max_retries='4'"),
