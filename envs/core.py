@@ -151,6 +151,25 @@ def require(condition: bool, name: str, value: Any, why: str) -> None:
         raise ConfigError(f"parameter {name}={value!r} is invalid: {why}")
 
 
+def merge_params(params: Mapping[str, Any] | None, keywords: Mapping[str, Any],
+                 where: str) -> dict[str, Any]:
+    """Parameters given as ``params={...}``, as keywords, or both (one key once only).
+
+    Example:
+        >>> merge_params({"rounds": 3}, {"delta": 0.5}, "RepeatedPD-v0")
+        {'rounds': 3, 'delta': 0.5}
+    """
+    if params is None:
+        params = {}
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"{where}: params={params!r} is invalid: want a mapping")
+    twice = sorted(set(params) & set(keywords))
+    if twice:
+        raise ConfigError(f"{where}: parameter(s) {twice} given both in params= and as "
+                          "keywords")
+    return {**params, **keywords}
+
+
 P = TypeVar("P", bound=Params)
 S = TypeVar("S", bound=tuple)
 V = TypeVar("V", bound=tuple)

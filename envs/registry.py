@@ -16,7 +16,7 @@ from typing import Any
 import gymnasium
 
 from agora.envs.adapters import AECGameEnv, ParallelGameEnv, Policy, SinglePlayerEnv
-from agora.envs.core import Game, Timing
+from agora.envs.core import Game, Timing, merge_params
 from agora.envs.errors import ConfigError, UnknownIdError
 from agora.envs.spec import EnvSpec, add, all_stored, stored
 from agora.envs.text import TextFace
@@ -137,12 +137,13 @@ def make(env_id: str, render_mode: str | None = None, api: str | None = None,
 def make_gym(env_id: str, player: int = 0, opponents: dict[int, Policy] | None = None,
              render_mode: str | None = None, on_invalid_action: str = "penalty",
              invalid_penalty: float = -1.0, max_invalid_actions: int = 100,
-             **params: Any) -> SinglePlayerEnv:
+             params: Mapping[str, Any] | None = None, **keywords: Any) -> SinglePlayerEnv:
     """A Gymnasium env for ``player`` facing fixed ``opponents`` (random legal by default).
 
     The ``*invalid*`` keywords declare the invalid-action policy
-    (:mod:`agora.envs.invalid`); other keywords are game parameters.
+    (:mod:`agora.envs.invalid`); game parameters are the other keywords or ``params={...}``
+    (as for task ids).
     """
-    game, text = make_game(env_id, params)
+    game, text = make_game(env_id, merge_params(params, keywords, env_id))
     return SinglePlayerEnv(game, text, player, opponents, render_mode, on_invalid_action,
                            invalid_penalty, max_invalid_actions)

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium
 
+from agora.envs.core import merge_params
 from agora.envs.errors import ConfigError, UnknownIdError
 from agora.envs.spec import add, all_stored, stored
 
@@ -76,13 +78,43 @@ class TaskSpec:
     def gym_id(self) -> str:
         return f"agora/{self.id}"
 
-    def make_world(self, params: Mapping[str, Any] | None = None) -> Any:
-        """The world with this id's defaults overridden by ``params``."""
-        return load(self.world)({**self.defaults, **(params or {})})
+    def make_world(self, params: Mapping[str, Any] | None = None, **structure: Any) -> Any:
+        """The world with this id's defaults overridden by ``params``; ``structure`` holds
+        the world's other constructor arguments (a graph world's ``graph=``)."""
+        return load(self.world)({**self.defaults, **(params or {})}, **structure)
 
-    def make_env(self, params: Mapping[str, Any] | None = None, **options: Any) -> Any:
-        """The Gymnasium env over a fresh world."""
-        return load(self.env)(self.make_world(params), **options)
+    def make_env(self, params: Mapping[str, Any] | None = None, **keywords: Any) -> Any:
+        """The Gymnasium env over a fresh world.
+
+        Keywords are sorted by name: the env's options (``on_invalid_action``,
+        ``max_edges``, ``render_mode`` ...), the world's structure (``graph=``), and
+        parameters, which may also come as ``params={...}``. A keyword that is none of
+        these is a :class:`ConfigError` naming it.
+        """
+        env_cls, world_cls = load(self.env), load(self.world)
+        options = _split(env_cls, keywords, skip=1)
+        structure = _split(world_cls, keywords, skip=1)
+        merged = merge_params(params, keywords, self.id)
+        try:
+            world = self.make_world(merged, **structure)
+        except ConfigError as exc:
+            if not keywords:
+                raise
+            other = sorted(_names(env_cls, 1) + _names(world_cls, 1))
+            raise ConfigError(f"{self.id}: {exc}; the other keywords are {other}") from None
+        return env_cls(world, **options)
+
+
+def _names(cls: Any, skip: int) -> list[str]:
+    """Keyword names of ``cls(...)`` after the first ``skip`` positional arguments."""
+    sig = inspect.signature(cls)
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [n for n, p in list(sig.parameters.items())[skip:] if p.kind in kinds]
+
+
+def _split(cls: Any, keywords: dict[str, Any], skip: int) -> dict[str, Any]:
+    """Remove and return the keywords that ``cls(...)`` takes by name."""
+    return {n: keywords.pop(n) for n in _names(cls, skip) if n in keywords}
 
 
 def register_task(spec: TaskSpec) -> TaskSpec:
@@ -96,9 +128,16 @@ def register_task(spec: TaskSpec) -> TaskSpec:
 
 
 def make_task_env(task_id: str, params: Mapping[str, Any] | None = None,
-                  **options: Any) -> Any:
-    """The Gymnasium env of a task id (the entry point behind ``gymnasium.make``)."""
-    return task_spec(task_id).make_env(params, **options)
+                  **keywords: Any) -> Any:
+    """The Gymnasium env of a task id (the entry point behind ``gymnasium.make``):
+    parameters as keywords or ``params={...}``, like a game id.
+
+    Example:
+        >>> env = make_task_env("LinearGaussian-v0", budget=2, n_particles=64)
+        >>> env.world.params.budget
+        2
+    """
+    return task_spec(task_id).make_env(params, **keywords)
 
 
 def discover_tasks(module_name: str) -> None:

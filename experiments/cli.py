@@ -24,9 +24,9 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 from agora.agents import agent_entries  # noqa: E402
 from agora.analysis import format_summary, load_run, summarize  # noqa: E402
 from agora.analysis.records import OK, STATUS  # noqa: E402
-from agora.envs import AgoraError, EnvSpec, TaskSpec, all_specs  # noqa: E402
+from agora.envs import AgoraError, ConfigError, EnvSpec, TaskSpec, all_specs  # noqa: E402
 from agora.envs.tasks import load  # noqa: E402
-from agora.experiments.config import load_config  # noqa: E402
+from agora.experiments.config import count_arg, load_config  # noqa: E402
 from agora.experiments.runner import run_experiment  # noqa: E402
 
 
@@ -94,12 +94,21 @@ def model_faults(episodes: Any) -> str | None:
             f"({totals['requests']:.0f} requests sent); see calls.parquet")
 
 
+def _out_dir(args: argparse.Namespace, name: str, what: str) -> Path:
+    """The run directory: ``--out`` (checked), else ``runs/<name>-<time>``."""
+    if args.resume and not args.out:
+        raise ConfigError(f"--resume needs --out RUN_DIR (the run to {what})")
+    if not args.out:
+        return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {args.out!r} is a file, not a run directory")
+    return out
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out) if args.out else Path("runs") / f"{cfg.name}-{stamp}"
-    if args.resume and not args.out:
-        raise AgoraError("--resume needs --out RUN_DIR (the run to finish)")
+    out = _out_dir(args, cfg.name, "finish")
     summary = run_experiment(cfg, out, workers=args.workers, resume=args.resume,
                              progress=not args.quiet)
     print(f"\nrun {summary.status}: {summary.episodes_done}/{summary.episodes_planned} episodes"
@@ -136,10 +145,7 @@ def cmd_grow(args: argparse.Namespace) -> int:
     cfg = load_growth_config(args.config)
     if args.iterations is not None:
         cfg = parse_growth_config({**cfg.model_dump(), "iterations": args.iterations})
-    if args.resume and not args.out:
-        raise AgoraError("--resume needs --out RUN_DIR (the run to continue)")
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out) if args.out else Path("runs") / f"{cfg.name}-{stamp}"
+    out = _out_dir(args, cfg.name, "continue")
     summary = run_growth(cfg, out, resume=args.resume, progress=not args.quiet)
     c = summary.counts
     print(f"growth {summary.status}: {summary.iterations_done}/{cfg.iterations} iterations, "
@@ -158,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("run", help="run an experiment config")
     p.add_argument("config", help="YAML config file")
-    p.add_argument("--workers", type=int, default=None, help="parallel workers (Ray if > 1)")
+    p.add_argument("--workers", type=count_arg, default=None, help="parallel workers (Ray if > 1)")
     p.add_argument("--out", default=None, help="run directory (default runs/<name>-<time>)")
     p.add_argument("--resume", action="store_true", help="finish the run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -170,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grow", help="grow a knowledge graph from a seed question (open mode)")
     p.add_argument("config", help="YAML graph-growth config")
     p.add_argument("--out", default=None, help="run directory (default runs/<name>-<time>)")
-    p.add_argument("--iterations", type=int, default=None, help="override the config's count")
+    p.add_argument("--iterations", type=count_arg, default=None, help="override the config's count")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--quiet", action="store_true", help="no per-iteration lines")
     p.set_defaults(func=cmd_grow)
@@ -181,19 +187,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:  # a bad flag: argparse prints the usage and one error line; we return its status
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args))
-    except (AgoraError, FileNotFoundError) as exc:
+    except BrokenPipeError:  # e.g. `agora list | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+        return 0
+    except (AgoraError, OSError) as exc:
         print(f"agora: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("agora: interrupted; finish with --resume --out RUN_DIR", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `agora list | head`: the reader left, not an error
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
-        return 0
 
 
 if __name__ == "__main__":

@@ -24,11 +24,12 @@ Validation errors are :class:`~agora.envs.ConfigError` naming the key and value.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import itertools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -37,22 +38,36 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agora.agents import AgentSpec, make_agent
-from agora.envs import ConfigError, EnvSpec, TaskSpec, UnknownIdError, is_task, spec, task_spec
+from agora.envs import (
+    ConfigError,
+    EnvSpec,
+    TaskSpec,
+    UnknownIdError,
+    is_task,
+    spec,
+    task_spec,
+    task_specs,
+)
 
 _ROLE = re.compile(r"^player_(\d+)$")
+
+
+STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
+"""Every config model's settings: unknown keys are errors and values are never coerced
+(``"3"`` is not an int, ``"yes"`` not a bool)."""
 
 
 class RayOptions(BaseModel):
     """How to reach Ray: ``address`` of an existing cluster (or ``"auto"``), else local."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     address: str | None = None
 
 
 class ExperimentConfig(BaseModel):
     """A validated experiment config (see the module docstring for the YAML form)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     env: str
@@ -72,10 +87,23 @@ class ExperimentConfig(BaseModel):
 
     @field_validator("sweep")
     @classmethod
-    def _nonempty(cls, sweep: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    def _sweep(cls, sweep: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """Each sweep list is non-empty and has no repeated value, and no two keys name
+        the same thing (``rounds`` and ``params.rounds``): either would repeat cells or
+        let one list silently overwrite the other."""
+        targets: dict[str, str] = {}
         for key, values in sweep.items():
             if not values:
                 raise ValueError(f"sweep key {key!r} has an empty list of values")
+            seen = [json.dumps(v, sort_keys=True, default=str) for v in values]
+            repeated = sorted({v for v in seen if seen.count(v) > 1})
+            if repeated:
+                raise ValueError(f"sweep key {key!r} repeats the value(s) {', '.join(repeated)}")
+            target = key if key.startswith(("params.", "agents.")) else f"params.{key}"
+            if target in targets:
+                raise ValueError(f"sweep keys {targets[target]!r} and {key!r} both set "
+                                 f"{target}")
+            targets[target] = key
         return sweep
 
     def fingerprint(self) -> str:
@@ -115,35 +143,51 @@ class Cell:
     swept: dict[str, Any]
 
 
+def _env_spec(env: str) -> EnvSpec | TaskSpec:
+    """The spec of a game or task id; an unknown id lists both kinds."""
+    if is_task(env):
+        return task_spec(env)
+    try:
+        return spec(env)
+    except UnknownIdError as exc:
+        tasks = ", ".join(t.id for t in task_specs())
+        raise ConfigError(f"env: {exc}; tasks: {tasks}") from None
+
+
+def _check_roles(roles: Mapping[str, Any], n: int, env: str) -> None:
+    """Every role is ``default`` or ``player_<i>`` (written plainly, ``i < n``) and names
+    an agent: ``player_01`` or ``player_0: null`` would otherwise be ignored."""
+    for role, raw in roles.items():
+        m = _ROLE.match(role)
+        if role != "default" and (m is None or role != f"player_{int(m.group(1))}"
+                                  or int(m.group(1)) >= n):
+            raise ConfigError(f"agents: unknown role {role!r} for {env} with {n} players; "
+                              f"use player_0..player_{n - 1} or default")
+        if raw is None:
+            raise ConfigError(f"agents.{role}: no agent given (null)")
+
+
 def _make_cell(cfg: ExperimentConfig, index: int, params: dict[str, Any],
                roles: Mapping[str, Any], swept: dict[str, Any]) -> Cell:
     where = f"cell {index} ({swept})" if swept else "config"
-    env_spec: EnvSpec | TaskSpec
-    try:
-        env_spec = task_spec(cfg.env) if is_task(cfg.env) else spec(cfg.env)
-    except UnknownIdError as exc:
-        raise ConfigError(f"env: {exc}") from None
+    env_spec = _env_spec(cfg.env)
     try:
         game = (env_spec.make_world(params) if isinstance(env_spec, TaskSpec)
                 else env_spec.make_game(params))
     except ConfigError as exc:
         raise ConfigError(f"params in {where}: {exc}") from None
     n = game.num_players
-    for role in roles:
-        m = _ROLE.match(role)
-        if role != "default" and (m is None or int(m.group(1)) >= n):
-            raise ConfigError(f"agents: unknown role {role!r} for {cfg.env} with {n} players; "
-                              f"use player_0..player_{n - 1} or default")
+    _check_roles(roles, n, cfg.env)
     specs = []
     for i in range(n):
-        raw = roles.get(f"player_{i}", roles.get("default"))
-        if raw is None:
+        role = f"player_{i}" if f"player_{i}" in roles else "default"
+        if role not in roles:
             raise ConfigError(f"agents: no agent for player_{i} (and no 'default') in {where}")
-        agent_spec = AgentSpec.parse(raw)
         try:
+            agent_spec = AgentSpec.parse(roles[role])
             make_agent(agent_spec, game)
         except (ConfigError, UnknownIdError) as exc:
-            raise ConfigError(f"agents.player_{i} in {where}: {exc}") from None
+            raise ConfigError(f"agents.{role} (player_{i}) in {where}: {exc}") from None
         specs.append(agent_spec)
     return Cell(index, {**env_spec.defaults, **params}, tuple(specs), swept)
 
@@ -177,21 +221,80 @@ def validate_model(model: type[M], data: Any, what: str) -> M:
         problems = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            problems.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
+            got = "" if err["type"] == "missing" else f" (got {err.get('input')!r})"
+            problems.append(f"{key}: {err['msg']}{got}")
         raise ConfigError(f"{what}: " + "; ".join(problems)) from None
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a mapping naming one key twice (PyYAML keeps the
+    last value silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, Hashable) and key in seen:
+                line = key_node.start_mark.line + 1
+                raise ConfigError(f"duplicate key {key!r} (line {line})")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str | Path) -> Any:
-    """The YAML document at ``path``, or a :class:`ConfigError` saying what is wrong."""
+    """The YAML document at ``path``, or a :class:`ConfigError` saying what is wrong
+    (missing or not a file, not UTF-8, not YAML, a key given twice, empty)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"config file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} is not a file")
     try:
-        return yaml.safe_load(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r} is not UTF-8 text (byte "
+                          f"{exc.start}: {exc.object[exc.start:exc.start + 1]!r})") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    if data is None:
+        raise ConfigError(f"config file {str(path)!r} is empty")
+    return data
 
 
 def load_config(path: str | Path) -> ExperimentConfig:
     """Read and validate a YAML config file."""
     return parse_config(read_yaml(path))
+
+
+def count_arg(text: str) -> int:
+    """A command-line value that must be an integer >= 1 (``--workers``, ``--iterations``);
+    argparse turns the error into one usage line and exit status 2.
+
+    Example:
+        >>> count_arg("0")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: 0 is invalid: want an integer >= 1
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is invalid: want an integer >= 1")
+    return value
+
+
+def tolerance_arg(text: str) -> float:
+    """A command-line value that must be a finite number >= 0 (a tolerance)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value} is invalid: want a finite number >= 0")
+    return value

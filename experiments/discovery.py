@@ -39,6 +39,7 @@ from agora.envs.design.text import count_words
 from agora.envs.design.types import DesignState, Evaluation, Question
 from agora.envs.design.world import DesignWorld, checkpoint_rng
 from agora.envs.design.worlds import model_keys
+from agora.experiments.config import count_arg, tolerance_arg
 from agora.experiments.discovery_turns import Turns, fresh_agent
 from agora.experiments.episode import EpisodeResult, collect_calls
 from agora.experiments.tasks import TaskEpisode
@@ -202,8 +203,8 @@ def add_design_constants_parser(sub: Any) -> None:
     p.add_argument("--check", action="store_true",
                    help="recompute and compare with the stored values; write nothing")
     p.add_argument("--models", nargs="*", default=None, help="model keys (default: all)")
-    p.add_argument("--n-worlds", type=int, default=None, help="override the sample size")
-    p.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance of --check")
+    p.add_argument("--n-worlds", type=count_arg, default=None, help="override the sample size")
+    p.add_argument("--rtol", type=tolerance_arg, default=1e-6, help="relative tolerance of --check")
     p.set_defaults(func=cmd_design_constants)
 
 
@@ -214,7 +215,7 @@ def cmd_design_constants(args: argparse.Namespace) -> int:
     """
     stored = normalizers.load()
     settings = normalizers.Settings(**stored["settings"])
-    if getattr(args, "n_worlds", None):
+    if getattr(args, "n_worlds", None) is not None:
         settings = dataclasses.replace(settings, n_worlds=int(args.n_worlds))
     keys = getattr(args, "models", None) or model_keys()
     fresh = normalizers.compute_constants(keys, settings)

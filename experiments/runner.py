@@ -26,7 +26,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from agora.analysis.records import CELL, EPISODE, OK, STATUS
-from agora.envs import RunAbortedError
+from agora.envs import ConfigError, RunAbortedError
 from agora.envs.seeding import episode_seed
 from agora.experiments.batch import BatchResult, BatchTask, run_batch
 from agora.experiments.config import Cell, ExperimentConfig
@@ -176,7 +176,9 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
             the model); no further batch was started, what ran is written, and the
             manifest's status is ``"aborted"``.
     """
-    workers = workers or cfg.workers
+    workers = cfg.workers if workers is None else workers
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ConfigError(f"workers={workers!r} is invalid: want an int >= 1")
     cells = cfg.cells()
     store = RunStore(out)
     planned = len(cells) * cfg.episodes

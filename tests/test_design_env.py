@@ -186,15 +186,15 @@ def test_final_reward_is_eig_minus_mean_z_and_the_episode_ends():
 
 def test_invalid_designs_follow_the_declared_policy():
     w = world("hyperbolic_discounting", budget=2)
-    env = DesignEnv(w, illegal_action="penalty", illegal_penalty=-2.0, max_illegal_actions=2)
+    env = DesignEnv(w, on_invalid_action="penalty", invalid_penalty=-2.0, max_invalid_actions=2)
     obs0, _ = env.reset(seed=1)
     bad = np.array([200.0, 100.0, 30.0], np.float32)  # immediate >= delayed
     obs, reward, done, truncated, info = env.step(bad)
-    assert reward == -2.0 and info["invalid_designs"] == 1 and not truncated
+    assert reward == -2.0 and info["invalid_actions"] == 1 and not truncated
     assert np.array_equal(obs["mask"], obs0["mask"])
     *_, truncated, _ = env.step(bad)
     assert truncated
-    strict = DesignEnv(w, illegal_action="raise")
+    strict = DesignEnv(w, on_invalid_action="raise")
     strict.reset(seed=1)
     with pytest.raises(IllegalActionError, match="less than"):
         strict.step(bad)
@@ -301,3 +301,22 @@ def test_design_turn_lists_the_history_and_queries_show_the_design():
     goal = w.model.goals[0]
     q, s = face.query_turn(goal, np.array([0.5]))
     assert '{"x": 0.5}' in q and goal.description in q and s["required"] == ["y"]
+
+
+@pytest.mark.parametrize("action", ["x", None, {"x": 1.0}, [1.0, "x", 2.0],
+                                    [[10.0, 20.0, 30.0]], [10.0, 20.0]])
+def test_non_numeric_or_wrong_shape_actions_are_invalid_designs(action):
+    w = world("hyperbolic_discounting", budget=2)
+    env = DesignEnv(w, on_invalid_action="penalty", invalid_penalty=-2.0)
+    obs0, _ = env.reset(seed=1)
+    obs, reward, done, truncated, info = env.step(action)
+    assert (reward, done, truncated, info["invalid_actions"]) == (-2.0, False, False, 1)
+    assert np.array_equal(obs["mask"], obs0["mask"])
+    strict = DesignEnv(w, on_invalid_action="raise")
+    strict.reset(seed=1)
+    with pytest.raises(IllegalActionError, match="design"):
+        strict.step(action)
+
+
+def test_a_scalar_is_a_one_field_design():
+    assert to_design(world(), 1.0).tolist() == [1.0]

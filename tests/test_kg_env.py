@@ -303,6 +303,23 @@ def test_gym_env_counts_invalid_actions_and_reports_metrics() -> None:
     assert term and "f1" in info["metrics"]
 
 
+@pytest.mark.parametrize("action", [
+    [6, 0, 0, 0],      # kind past the last (was a bare IndexError)
+    [-1, 0, 0, 0],     # kind -1 (wrapped around to "stop")
+    [0, -1, 0, 0],     # a negative entity id
+    [0, 0, 0, 5],      # tail past the last entity (the toy graph has 5)
+    [0.5, 0, 0, 0],    # not an integer
+    [0, 0, 0],         # wrong length
+    "x",
+])
+def test_actions_outside_the_action_space_are_invalid_not_wrapped(action: object) -> None:
+    env = KGCompletionEnv(CompletionWorld({**BASE, "budget": 5.0}, graph=TOY))
+    env.reset(seed=0)
+    assert env.action_space.nvec.tolist()[3] == 5
+    _, _, term, _, info = env.step(action)
+    assert info["kind"] == "invalid" and info["invalid_actions"] == 1 and not term
+
+
 def ready_state(seed: int = 0) -> tuple[CompletionWorld, KGState]:
     world = CompletionWorld({"num_entities": 30, "corruption": "missing_edges+duplicates",
                              "budget": 20.0})
@@ -422,3 +439,86 @@ def test_run_experiment_end_to_end(tmp_path: object) -> None:
     out = run_experiment(cfg, tmp_path / "run", progress=False)  # type: ignore[operator]
     assert out.status == "completed" and out.failed == 0 and len(out.episodes) == 2
     assert out.episodes["metric.er_accuracy"].between(0, 1).all()
+
+
+# ----- the user's own graphs -------------------------------------------------------------
+USER_ROWS = [("ann", "knows", "bob"), ("bob", "knows", "cy"), ("cy", "likes", "ann"),
+             ("ann", "likes", "dee"), ("dee", "knows", "eve"), ("eve", "likes", "bob"),
+             ("bob", "knows", "cy")]  # the last repeats a triple: one triple
+
+
+def _write(path, rows, header=("head", "relation", "tail")) -> str:
+    import pandas as pd
+
+    df = pd.DataFrame(rows, columns=list(header))
+    if path.suffix == ".parquet":
+        df.to_parquet(path)
+    else:
+        df.to_csv(path, sep="\t" if path.suffix == ".tsv" else ",", index=False)
+    return str(path)
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".csv", ".parquet"])
+def test_a_triples_file_is_a_source_for_worlds_configs_and_gymnasium(tmp_path, suffix) -> None:
+    from agora.experiments import parse_config
+
+    path = _write(tmp_path / f"mine{suffix}", USER_ROWS)
+    world = CompletionWorld({"source": path, "anonymise": "none"})
+    kg = world.draw.fixed
+    assert (kg.num_entities, kg.num_relations, len(kg.triples)) == (5, 2, 6)
+    names = {(kg.entity_names[h], kg.relation_names[r], kg.entity_names[t])
+             for h, r, t in kg.triples.tolist()}
+    assert names == set(USER_ROWS)
+    env = gymnasium.make("agora/KGQuery-v0", source=path).unwrapped
+    assert env.world.num_entities == 5 and env.max_edges == env.world.max_degree
+    cfg = parse_config({"name": "mine", "env": "KGCompletion-v0", "params": {"source": path},
+                        "agents": {"default": "random_kg"}, "episodes": 1})
+    assert cfg.cells()[0].params["source"] == path
+
+
+def test_a_networkx_graph_is_a_graph_argument_everywhere() -> None:
+    g = nx.Graph()
+    g.add_edge("ann", "bob", relation="knows")
+    g.add_edge("bob", "cy")
+    for world in (CompletionWorld({"anonymise": "none"}, graph=g),
+                  gymnasium.make("agora/KGQuery-v0", graph=g).unwrapped.world):
+        kg = world.draw.fixed
+        assert sorted(kg.relation_names) == ["knows", "linked"] and len(kg.triples) == 4
+
+
+@pytest.mark.parametrize("rows, header, match", [
+    (USER_ROWS, ("subject", "relation", "tail"), r"lacks column\(s\) \['head'\]"),
+    ([], ("head", "relation", "tail"), "has no triples"),
+    ([("ann", "knows", "ann")], ("head", "relation", "tail"), "1 self-loop"),
+    ([("ann", "", "bob")], ("head", "relation", "tail"), "empty"),
+])
+def test_bad_triples_files_are_config_errors(tmp_path, rows, header, match) -> None:
+    path = _write(tmp_path / "bad.tsv", rows, header)
+    with pytest.raises(ConfigError, match=match):
+        CompletionWorld({"source": path})
+
+
+def test_missing_files_and_wrong_graph_objects_are_config_errors(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="source=.*no such file"):
+        CompletionWorld({"source": str(tmp_path / "none.tsv")})
+    with pytest.raises(ConfigError, match="graph=list"):
+        CompletionWorld({}, graph=[("a", "r", "b")])
+
+
+@pytest.mark.parametrize("task_id", ["KGCompletion-v0", "KGQuery-v0"])
+def test_graph_envs_take_the_one_invalid_action_policy(task_id: str) -> None:
+    """``raise`` refuses an illegal action and changes nothing; ``penalty`` plays the
+    world's invalid step and counts it in ``info["invalid_actions"]``."""
+    bad = {"KGCompletion-v0": [0, 10_000, 0, 0], "KGQuery-v0": -1}[task_id]
+    strict = gymnasium.make(f"agora/{task_id}", on_invalid_action="raise").unwrapped
+    strict.reset(seed=0)
+    before = strict.state
+    with pytest.raises(IllegalActionError):
+        strict.step(bad)
+    assert strict.state is before
+    lenient = gymnasium.make(f"agora/{task_id}").unwrapped
+    lenient.reset(seed=0)
+    _, _, _, _, info = lenient.step(bad)
+    assert info["invalid_actions"] == 1 and info["invalid_action"] is True
+    with pytest.raises(ConfigError, match="on_invalid_action"):
+        gymnasium.make(f"agora/{task_id}", on_invalid_action="ignore")

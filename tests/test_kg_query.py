@@ -6,6 +6,7 @@ import asyncio
 from collections import deque
 from dataclasses import replace
 
+import gymnasium
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -186,6 +187,42 @@ def test_gym_env_follows_edge_indices() -> None:
     env.state = s
     _, _, _, _, info = env.step(env.max_edges - 1)  # a masked edge index
     assert info["invalid_actions"] == 1
+
+
+@pytest.mark.parametrize("index", [-1, -2, "x", 1.5, [0, 1], "max+2"])
+def test_indices_outside_the_action_space_are_invalid_not_wrapped(index: object) -> None:
+    world, s = path_world()
+    env = KGQueryEnv(world)
+    env.reset(seed=0)
+    env.state = s
+    index = env.max_edges + 2 if index == "max+2" else index
+    obs, _, term, _, info = env.step(index)
+    assert info["kind"] == "invalid" and info["invalid_actions"] == 1 and not term
+    assert obs["current"].tolist() == [A]  # -1 did not walk the last edge nor -2 stay
+
+
+@pytest.mark.parametrize("task", ["KGQuery-v0", "KGQueryUmls-v0"])
+def test_every_edge_of_the_max_degree_node_can_be_taken(task: str) -> None:
+    env = gymnasium.make(f"agora/{task}").unwrapped
+    env.reset(seed=3)
+    start = env.state
+    degrees = [len(env.world.edges(start, u)) for u in range(env.world.num_entities)]
+    node = int(np.argmax(degrees))
+    assert degrees[node] > 128 if task == "KGQuery-v0" else True  # the old cap
+    at_node = start._replace(current=node, path=())
+    rows = env.world.edges(at_node)
+    assert len(rows) == degrees[node] <= env.max_edges
+    for i, (r, t) in enumerate(rows.tolist()):
+        env.state = at_node
+        assert env.action_space.contains(i)
+        _, _, _, _, info = env.step(i)
+        assert info["kind"] == "move" and env.state.path[-1] == (r, t)
+
+
+def test_a_cap_smaller_than_the_max_degree_is_refused() -> None:
+    world = QueryWorld({"source": "umls"})
+    with pytest.raises(ConfigError, match="max_edges=128"):
+        KGQueryEnv(world, max_edges=128)
 
 
 class Walker(Agent):

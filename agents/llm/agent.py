@@ -28,7 +28,7 @@ from agora.agents.llm.model import (
     Sampling,
     call_record,
 )
-from agora.envs import ConfigError, Game
+from agora.envs import ConfigError, Game, UnknownIdError
 
 MEMORY = ("full", "last_k", "summary", "none")
 SUMMARY_PROMPT = ("You keep notes for yourself while playing a game. Rewrite the notes to "
@@ -36,11 +36,11 @@ SUMMARY_PROMPT = ("You keep notes for yourself while playing a game. Rewrite the
                   "what the other players seem to do, what you plan. Reply with the notes only.")
 
 
-def _positive(name: str, value: Any, allow_none: bool = False) -> None:
-    if allow_none and value is None:
-        return
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"parameter {name}={value!r} must be a positive number")
+def _positive(name: str, value: Any, integer: bool = False) -> None:
+    kinds = int if integer else (int, float)
+    if not isinstance(value, kinds) or isinstance(value, bool) or value <= 0:
+        want = "a positive integer" if integer else "a positive number"
+        raise ConfigError(f"parameter {name}={value!r} must be {want}")
 
 
 @register_agent("llm")
@@ -81,22 +81,23 @@ class LLMAgent(Agent):
             raise ConfigError(f"parameter model={model!r} must be a litellm model id")
         if memory not in MEMORY:
             raise ConfigError(f"parameter memory={memory!r} must be one of {MEMORY}")
-        if not isinstance(temperature, (int, float)) or not 0 <= temperature <= 2:
+        if (not isinstance(temperature, (int, float)) or isinstance(temperature, bool)
+                or not 0 <= temperature <= 2):
             raise ConfigError(f"parameter temperature={temperature!r} must be in [0, 2]")
         for name, value in (("max_tokens", max_tokens), ("memory_k", memory_k),
-                            ("max_attempts", max_attempts), ("timeout", timeout),
-                            ("max_concurrency", max_concurrency)):
-            _positive(name, value)
-        _positive("max_calls", max_calls, allow_none=True)
-        _positive("max_tokens_budget", max_tokens_budget, allow_none=True)
-        if cache not in ("auto", "always", "off"):
-            raise ConfigError(f"parameter cache={cache!r} must be auto, always or off")
+                            ("max_attempts", max_attempts)):
+            _positive(name, value, integer=True)
+        _positive("timeout", timeout)
+        for name, value in (("persona", persona), ("fallback", fallback)):
+            if not isinstance(value, str):
+                raise ConfigError(f"parameter {name}={value!r} must be a string")
+        if not isinstance(reasoning, bool):
+            raise ConfigError(f"parameter reasoning={reasoning!r} must be true or false")
         if api_key_env is not None and not os.environ.get(api_key_env):
             raise ConfigError(f"parameter api_key_env={api_key_env!r}: the environment "
                               f"variable {api_key_env} is not set")
-        self.spec = ModelSpec(model, api_base, api_key_env, structured, int(max_retries),
-                              int(max_concurrency), max_calls, max_tokens_budget, cache,
-                              cache_dir)
+        self.spec = ModelSpec(model, api_base, api_key_env, structured, max_retries,
+                              max_concurrency, max_calls, max_tokens_budget, cache, cache_dir)
         self.temperature = float(temperature)
         self.max_tokens = int(max_tokens)
         self.persona = persona
@@ -118,7 +119,10 @@ class LLMAgent(Agent):
     def setup(self, game: Game[Any, Any, Any]) -> None:
         self._game = game
         if self.fallback not in ("random", "none"):
-            self._fallback_agent = make_agent(self.fallback, game)
+            try:
+                self._fallback_agent = make_agent(self.fallback, game)
+            except (ConfigError, UnknownIdError) as exc:
+                raise ConfigError(f"parameter fallback={self.fallback!r}: {exc}") from None
 
     @property
     def model(self) -> LanguageModel:

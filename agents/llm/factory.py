@@ -7,9 +7,11 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from agora.agents.llm.model import LanguageModel, LiteLLMModel
+from agora.agents.llm.model import STRUCTURED, LanguageModel, LiteLLMModel
 from agora.agents.llm.wrappers import Budgeted, Cached, Limited, Retrying
+from agora.envs.errors import ConfigError
 
 DEFAULT_CACHE = Path(os.environ.get("AGORA_LLM_CACHE",
                                     Path.home() / ".cache" / "agora" / "llm"))
@@ -29,6 +31,43 @@ class ModelSpec:
     max_tokens_budget: int | None = None
     cache: str = "auto"
     cache_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        """Every field checked when the spec is made, so a bad value fails the config and
+        not the first model call of every episode.
+
+        Raises:
+            ConfigError: naming the field and its value.
+        """
+        _check(isinstance(self.model, str) and bool(self.model), "model", self.model,
+               "a litellm model id")
+        for name in ("api_base", "api_key_env", "cache_dir"):
+            value = getattr(self, name)
+            _check(value is None or isinstance(value, str), name, value, "a string or null")
+        _check(self.structured in STRUCTURED, "structured", self.structured,
+               f"one of {STRUCTURED}")
+        _check(self.cache in CACHE_MODES, "cache", self.cache, f"one of {CACHE_MODES}")
+        _check(_is_int(self.max_retries) and self.max_retries >= 0, "max_retries",
+               self.max_retries, "an int >= 0")
+        _check(_is_int(self.max_concurrency) and self.max_concurrency >= 1,
+               "max_concurrency", self.max_concurrency, "an int >= 1")
+        for name in ("max_calls", "max_tokens_budget"):
+            value = getattr(self, name)
+            _check(value is None or (_is_int(value) and value >= 1), name, value,
+                   "an int >= 1 or null")
+
+
+CACHE_MODES = ("auto", "always", "off")
+"""Values of :attr:`ModelSpec.cache`."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check(ok: bool, name: str, value: Any, want: str) -> None:
+    if not ok:
+        raise ConfigError(f"parameter {name}={value!r} is invalid: want {want}")
 
 
 _SHARED: dict[tuple[ModelSpec, str | None], LanguageModel] = {}

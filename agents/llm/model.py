@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from agora.envs import AgoraError
+from agora.envs import AgoraError, ConfigError
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch prices online
 
@@ -235,6 +235,10 @@ def _classify(exc: BaseException) -> ModelError:
     return ModelError("other", f"{name}: {text}", True)
 
 
+STRUCTURED = ("auto", "always", "never")
+"""Values of ``structured``: send the answer schema where supported, always, never."""
+
+
 class LiteLLMModel(LanguageModel):
     """Any litellm model id: ``"openai/gpt-4o-mini"``, ``"anthropic/claude-..."``,
     ``"gemini/..."``, ``"openai/<name>"`` with ``api_base`` for vLLM, Ollama or a llama.cpp
@@ -253,8 +257,9 @@ class LiteLLMModel(LanguageModel):
 
     def __init__(self, model: str, api_base: str | None = None, api_key_env: str | None = None,
                  structured: str = "auto", extra: Mapping[str, Any] | None = None) -> None:
-        if structured not in ("auto", "always", "never"):
-            raise ValueError(f"structured={structured!r}; use auto, always or never")
+        if structured not in STRUCTURED:
+            raise ConfigError(f"parameter structured={structured!r} is invalid: want one of "
+                              f"{STRUCTURED}")
         self.name = model
         self.model = model
         self.api_base = api_base

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from agora.agents.llm.model import Completion, LanguageModel, Message, ModelError, Sampling
+from agora.envs.errors import ConfigError
 
 
 class _Wrapper(LanguageModel):
@@ -51,6 +52,9 @@ class Retrying(_Wrapper):
 
     def __init__(self, inner: LanguageModel, max_retries: int = 4, base_delay: float = 0.5,
                  max_delay: float = 20.0, sleep: Any = None) -> None:
+        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+            raise ConfigError(f"parameter max_retries={max_retries!r} is invalid: want an "
+                              "int >= 0")
         super().__init__(inner)
         self.max_retries = max_retries
         self.base_delay = base_delay

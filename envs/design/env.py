@@ -4,10 +4,10 @@ Description: one scientist spends ``budget`` experiments on a hidden generative 
 Actions: a design, ``Box(low, high, (D,), float32)`` over the model's design fields; integer
 fields are rounded, values within ``1e-6`` of a bound are snapped onto it. A design that is
 still invalid (outside the box, or breaking the model's own constraints such as immediate <
-delayed reward) follows the declared policy ``illegal_action``: ``"raise"``
+delayed reward) follows the declared policy ``on_invalid_action``: ``"raise"``
 (:class:`~agora.envs.errors.IllegalActionError`) or ``"penalty"`` (no experiment, reward
-``illegal_penalty``, counted in ``info["invalid_designs"]``; truncation after
-``max_illegal_actions``).
+``invalid_penalty``, counted in ``info["invalid_actions"]``; truncation after
+``max_invalid_actions``; see :mod:`agora.envs.invalid`).
 Observations: ``Dict(designs (budget, D), outcomes (budget, *outcome_shape), mask (budget,),
 [context (C,)])``: the history so far, padded (designs with the lower bounds, outcomes with
 0), ``mask[i] = 1`` for experiments done; ``context`` holds the world's known covariates
@@ -31,6 +31,7 @@ from gymnasium import spaces
 
 from agora.envs.design.world import DesignState, DesignWorld, Evaluation, checkpoint_rng
 from agora.envs.errors import ConfigError, GameOverError, IllegalActionError
+from agora.envs.invalid import InvalidPolicy
 from agora.envs.seeding import Seeder, as_generator
 
 SNAP = 1e-6
@@ -48,7 +49,9 @@ def to_design(world: DesignWorld, action: Any, model: Any = None) -> np.ndarray:
     """A Box action as a valid design: snapped to bounds, integers rounded, validated.
 
     Raises:
-        IllegalActionError: the design is still outside the box or breaks a constraint.
+        IllegalActionError: the action is not numbers of the box's shape (a scalar will do
+            for a one-field design), or the design is still outside the box or breaks a
+            constraint.
 
     Example:
         >>> w = DesignWorld({"model": "hyperbolic_discounting", "n_particles": 64})
@@ -57,9 +60,14 @@ def to_design(world: DesignWorld, action: Any, model: Any = None) -> np.ndarray:
     """
     model = model or world.model
     space = model.design_space
-    x = np.asarray(action, dtype=float).reshape(-1)
-    if x.shape != space.low.shape:
-        raise IllegalActionError(f"a design has {space.low.size} values, got {x.size}")
+    size = space.low.size
+    try:
+        x = np.asarray(action, dtype=float)
+    except (TypeError, ValueError):
+        raise IllegalActionError(f"a design is {size} numbers, got {action!r}") from None
+    if x.shape != space.low.shape and not (x.ndim == 0 and size == 1):
+        raise IllegalActionError(f"a design has shape ({size},), got {x.shape}")
+    x = x.reshape(-1)
     low, high = space.low, space.high
     x = np.where(np.abs(x - low) <= SNAP * (1 + np.abs(low)), low, x)
     x = np.where(np.abs(x - high) <= SNAP * (1 + np.abs(high)), high, x)
@@ -85,17 +93,13 @@ class DesignEnv(gymnasium.Env):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(self, world: DesignWorld, illegal_action: str = "penalty",
-                 illegal_penalty: float = -1.0, max_illegal_actions: int = 100,
+    def __init__(self, world: DesignWorld, on_invalid_action: str = "penalty",
+                 invalid_penalty: float = -1.0, max_invalid_actions: int = 100,
                  render_mode: str | None = None) -> None:
-        if illegal_action not in ("raise", "penalty"):
-            raise ConfigError(f"illegal_action={illegal_action!r}; use 'raise' or 'penalty'")
+        self.invalid = InvalidPolicy(on_invalid_action, invalid_penalty, max_invalid_actions)
         if render_mode not in (None, "ansi"):
             raise ConfigError(f"render_mode={render_mode!r} is not supported; use 'ansi'")
         self.world = world
-        self.illegal_action = illegal_action
-        self.illegal_penalty = float(illegal_penalty)
-        self.max_illegal_actions = int(max_illegal_actions)
         self.render_mode = render_mode
         model, budget = world.model, world.params.budget
         space = model.design_space
@@ -116,7 +120,6 @@ class DesignEnv(gymnasium.Env):
             obs["context"] = spaces.Box(-np.inf, np.inf, (self._context_size,), np.float32)
         self.observation_space = spaces.Dict(obs)
         self.state_: DesignState | None = None
-        self.invalid_designs = 0
         self._eval_seed = 0
         self._seeder = Seeder()
         self._experiments = np.random.default_rng(0)
@@ -129,8 +132,8 @@ class DesignEnv(gymnasium.Env):
         streams = self.world.streams(rules)
         self._eval_seed, self._experiments = streams.eval_seed, streams.experiments
         self.state_ = self.world.initial_state(streams.truth)
-        self.invalid_designs = 0
-        info: dict[str, Any] = {"invalid_designs": 0, "seed": self._seeder.seed}
+        self.invalid.reset()
+        info: dict[str, Any] = {**self.invalid.info(), "seed": self._seeder.seed}
         if 0 in self.world.params.eval_points:
             info.update(self._checkpoint(self.state_))
         return self._obs(self.state_), info
@@ -138,25 +141,22 @@ class DesignEnv(gymnasium.Env):
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool,
                                          dict[str, Any]]:
         state, p = self.state_, self.world.params
-        if state is None or state.step >= p.budget or (
-                self.invalid_designs >= self.max_illegal_actions):
+        if state is None or state.step >= p.budget or self.invalid.exhausted:
             raise GameOverError("step() called after the episode ended; call reset()")
         try:
             design = to_design(self.world, action, state.model)
         except IllegalActionError:
-            if self.illegal_action == "raise":
+            if self.invalid.raises:
                 raise
-            self.invalid_designs += 1
-            capped = self.invalid_designs >= self.max_illegal_actions
-            return (self._obs(state), self.illegal_penalty, False, capped,
-                    {"illegal_action": True, "invalid_designs": self.invalid_designs})
+            penalty, capped, info = self.invalid.penalise()
+            return self._obs(state), penalty, False, capped, info
         state, y, report = self.world.experiment(state, design, self._experiments)
         self.state_ = state
         reward = report.eig.value if p.reward in ("eig", "both") else 0.0
         info: dict[str, Any] = {
             "eig": report.eig.value, "eig_stderr": report.eig.stderr,
             "best_eig": report.best_eig.value, "regret": report.regret,
-            "invalid_designs": self.invalid_designs}
+            **self.invalid.info()}
         done = state.step >= p.budget
         if state.step in p.eval_points:
             info.update(self._checkpoint(state))

@@ -11,28 +11,32 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from agora.envs.kg.family import FAMILY_RELATIONS, FAMILY_RULES
 from agora.envs.kg.graph import KnowledgeGraph, Rule
 from agora.envs.kg.names import anonymise
 from agora.envs.kg.params import SourceParams
-from agora.envs.kg.sources import load_source
+from agora.envs.kg.sources import as_graph, load_source
 
 
 class GraphDraw:
     """Draws the hidden graph of an episode.
 
     ``fixed`` is the graph shared by every episode (real KGs, networkx graphs, a given
-    graph, or a rule world drawn from ``instance_seed``), before renaming; ``None`` when
-    each episode draws its own rule world. Names are anonymised per episode unless
+    graph: a KnowledgeGraph, a networkx graph or a triples file, see
+    :func:`~agora.envs.kg.sources.as_graph`; or a rule world drawn from
+    ``instance_seed``), before renaming; ``None`` when each episode draws its own rule
+    world. Names are anonymised per episode unless
     ``instance_seed >= 0`` fixes them too.
     """
 
-    def __init__(self, params: SourceParams, graph: KnowledgeGraph | None = None) -> None:
+    def __init__(self, params: SourceParams, graph: Any = None) -> None:
         self.params = params
         seed = np.random.default_rng(max(params.instance_seed, 0))
-        self.fixed = graph
+        self.fixed = None if graph is None else as_graph(graph)
         if graph is None and (params.source != "rule_world" or params.instance_seed >= 0):
             self.fixed = load_source(params.source, seed, params.num_entities, params.typed)
         self._named = (anonymise(self.fixed, seed, params.anonymise)

@@ -12,7 +12,9 @@ reads the last component as ``other`` and ``query`` reads only the head.
 then ``stay``, then ``stop``.
 
 Both apply the world's declared invalid-action policy (``world.invalid_step``) to an
-illegal action (a masked edge, an invisible entity, ...) and count it in ``info``.
+illegal action (a masked edge, an invisible entity, ...) and count it in ``info``; so is
+an action outside ``action_space`` (a negative or too large index, a wrong length, a
+non-integer), which is never wrapped around or cast.
 
 Example:
     >>> from agora.envs.kg.world import CompletionWorld
@@ -30,7 +32,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from agora.envs.errors import IllegalActionError
+from agora.envs.core import is_int, is_real
+from agora.envs.errors import ConfigError, IllegalActionError
+from agora.envs.invalid import InvalidPolicy
 from agora.envs.kg.types import ACTION_KINDS, KGAction, WalkAction, episode_rngs
 from agora.envs.seeding import Seeder, as_generator
 
@@ -47,6 +51,29 @@ def _scalar(high: float, dtype: Any = _I64) -> spaces.Box:
     return spaces.Box(0, high, shape=(1,), dtype=dtype)
 
 
+def _indices(action: Any, high: list[int]) -> list[int]:
+    """The integers of an action in ``0 <= a[i] < high[i]`` (the ``action_space``), else
+    :class:`IllegalActionError` (never wrapped around or cast from a fraction).
+
+    Example:
+        >>> _indices(np.array([5, 0]), [6, 3])
+        [5, 0]
+    """
+    try:
+        values = np.ravel(np.asarray(action, dtype=object)).tolist()
+    except ValueError:  # ragged nesting
+        values = []
+    if len(values) != len(high) or np.ndim(action) > 1:
+        raise IllegalActionError(f"an action is {len(high)} integer(s), got {action!r}")
+    out = []
+    for i, (v, top) in enumerate(zip(values, high)):
+        if not (is_int(v) or (is_real(v) and float(v).is_integer())) or not 0 <= v < top:
+            raise IllegalActionError(f"action component {i} = {v!r} is not an integer in "
+                                     f"0..{top - 1}")
+        out.append(int(v))
+    return out
+
+
 def _padded(rows: np.ndarray, cap: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     out = np.zeros((cap, width), dtype=_I64)
     mask = np.zeros(cap, dtype=np.int8)
@@ -59,23 +86,30 @@ def _padded(rows: np.ndarray, cap: int, width: int) -> tuple[np.ndarray, np.ndar
 class _WorldEnv(gym.Env):  # type: ignore[type-arg]
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
 
-    def __init__(self, world: Any, render_mode: str | None = None) -> None:
+    def __init__(self, world: Any, render_mode: str | None = None,
+                 on_invalid_action: str = "penalty") -> None:
         self.world = world
         self.render_mode = render_mode
         self.state: Any = None
-        self.invalid = 0
+        self.invalid = InvalidPolicy(on_invalid_action)
         self._seeder = Seeder()
         self._step_rng = np.random.default_rng(0)
 
+    def to_action(self, action: Any) -> Any:
+        raise NotImplementedError
+
     def _act(self, action: Any) -> tuple[float, dict[str, Any]]:
         try:
-            self.state, reward, info = self.world.step(self.state, action, self._step_rng)
+            move = self.to_action(action)
+            self.state, reward, info = self.world.step(self.state, move, self._step_rng)
         except IllegalActionError as exc:
+            if self.invalid.raises:
+                raise
             self.state, reward, info = self.world.invalid_step(self.state)
-            self.invalid += 1
-            info = {**info, "invalid_reason": str(exc)}
+            self.invalid.count += 1
+            info = {**info, "invalid_action": True, "invalid_reason": str(exc)}
         done = self.world.done(self.state)
-        info = {**info, "invalid_actions": self.invalid}
+        info = {**info, **self.invalid.info()}
         if done:
             info["metrics"] = self.world.metrics(self.state)
         return float(reward), info
@@ -89,7 +123,7 @@ class _WorldEnv(gym.Env):  # type: ignore[type-arg]
         self._np_random, self._np_random_seed = as_generator(rules), self._seeder.seed
         init_rng, self._step_rng = episode_rngs(rules)
         self.state = self.world.initial_state(init_rng)
-        self.invalid = 0
+        self.invalid.reset()
         return self._obs(), {"seed": self._seeder.seed}
 
     def render(self) -> str | None:  # type: ignore[override]
@@ -102,8 +136,8 @@ class KGCompletionEnv(_WorldEnv):
     """The completion world as a Gymnasium env (see the module docstring)."""
 
     def __init__(self, world: Any, max_triples: int | None = None,
-                 render_mode: str | None = None) -> None:
-        super().__init__(world, render_mode)
+                 render_mode: str | None = None, on_invalid_action: str = "penalty") -> None:
+        super().__init__(world, render_mode, on_invalid_action)
         E, R = world.num_entities, world.num_relations
         fixed = world.draw.fixed
         self.max_triples = int(max_triples or (2 * len(fixed.triples) + 64 if fixed is not None
@@ -122,10 +156,10 @@ class KGCompletionEnv(_WorldEnv):
         })
         self.action_space = spaces.MultiDiscrete([len(ACTION_KINDS), E, R, E])
 
-    @staticmethod
-    def to_action(vec: Any) -> KGAction:
-        """The world action of an ``action_space`` vector."""
-        kind, h, r, t = (int(v) for v in vec)
+    def to_action(self, vec: Any) -> KGAction:
+        """The world action of an ``action_space`` vector (:class:`IllegalActionError`
+        for a vector outside it)."""
+        kind, h, r, t = _indices(vec, self.action_space.nvec.tolist())
         name = ACTION_KINDS[kind]
         if name == "merge":
             return KGAction.merge(h, t)
@@ -162,7 +196,7 @@ class KGCompletionEnv(_WorldEnv):
                 "budget_left": np.array([s.budget_left], dtype=np.float32)}
 
     def step(self, action: Any) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
-        reward, info = self._act(self.to_action(action))
+        reward, info = self._act(action)
         s = self.state
         truncated = (not s.stopped and s.steps >= self.world.params.max_steps)
         terminated = self.world.done(s) and not truncated
@@ -173,10 +207,13 @@ class KGQueryEnv(_WorldEnv):
     """The query world as a Gymnasium env (see the module docstring)."""
 
     def __init__(self, world: Any, max_edges: int | None = None,
-                 render_mode: str | None = None) -> None:
-        super().__init__(world, render_mode)
+                 render_mode: str | None = None, on_invalid_action: str = "penalty") -> None:
+        super().__init__(world, render_mode, on_invalid_action)
         E, R = world.num_entities, world.num_relations
-        self.max_edges = int(max_edges or world.max_degree)
+        self.max_edges = world.max_degree if max_edges is None else max_edges
+        if not is_int(self.max_edges) or self.max_edges < world.max_degree:
+            raise ConfigError(f"max_edges={max_edges!r} is invalid: a node may have "
+                              f"{world.max_degree} walkable edges, and each needs an index")
         self.observation_space = spaces.Dict({
             "query": _rows((1, 2), [E - 1, R - 1]),
             "current": _scalar(E - 1),
@@ -187,14 +224,18 @@ class KGQueryEnv(_WorldEnv):
         self.action_space = spaces.Discrete(self.max_edges + 2)
 
     def to_action(self, index: Any) -> WalkAction:
-        """The world action of a ``Discrete`` index (a masked edge index is illegal)."""
-        i = int(index)
+        """The world action of a ``Discrete`` index (a masked edge index or an index
+        outside ``action_space`` is an :class:`IllegalActionError`)."""
+        i, = _indices(index, [self.max_edges + 2])
         if i == self.max_edges:
             return WalkAction.stay()
         if i == self.max_edges + 1:
             return WalkAction.stop()
         rows = self.world.edges(self.state)
-        return WalkAction.move(*rows[i].tolist()) if i < len(rows) else WalkAction("move")
+        if i >= len(rows):
+            raise IllegalActionError(f"edge index {i} is masked: node {self.state.current} "
+                                     f"has {len(rows)} walkable edges")
+        return WalkAction.move(*rows[i].tolist())
 
     def from_action(self, action: WalkAction) -> int:
         """The ``Discrete`` index of a world action now (the inverse of :meth:`to_action`).
@@ -221,5 +262,5 @@ class KGQueryEnv(_WorldEnv):
                 "steps_left": np.array([self.world.params.max_steps - len(s.path)], dtype=_I64)}
 
     def step(self, action: Any) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
-        reward, info = self._act(self.to_action(action))
+        reward, info = self._act(action)
         return self._obs(), reward, self.world.done(self.state), False, info

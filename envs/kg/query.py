@@ -116,7 +116,7 @@ class QueryWorld:
     num_players = 1
 
     def __init__(self, params: Mapping[str, Any] | QueryParams | None = None,
-                 graph: KnowledgeGraph | None = None) -> None:
+                 graph: KnowledgeGraph | Any = None) -> None:
         self.params = params if isinstance(params, QueryParams) else QueryParams.from_dict(
             params)
         self.draw = GraphDraw(self.params, graph)
@@ -125,7 +125,11 @@ class QueryWorld:
         self.num_relations = base * (2 if self.params.inverse else 1)
         self._fixed = (WalkGraph.build(self.draw.fixed, self.params.inverse)
                        if self.draw.fixed is not None else None)
-        self.max_degree = (max(len(o) for o in self._fixed.out) if self._fixed else 128)
+        # The most walkable edges a node can have: the fixed graph's largest out-degree,
+        # else one per (relation, tail) pair, since a graph drawn per episode has no
+        # smaller known bound (a rule world's town links every resident, twice).
+        self.max_degree = (max(len(o) for o in self._fixed.out) if self._fixed
+                           else self.num_relations * self.num_entities)
         self.text = WalkText(self)
 
     @property

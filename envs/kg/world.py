@@ -75,7 +75,7 @@ class CompletionWorld:
     num_players = 1
 
     def __init__(self, params: Mapping[str, Any] | KGParams | None = None,
-                 graph: KnowledgeGraph | None = None) -> None:
+                 graph: KnowledgeGraph | Any = None) -> None:
         self.params = params if isinstance(params, KGParams) else KGParams.from_dict(params)
         self.draw = GraphDraw(self.params, graph)
         self.corruption = self.params.corruption_params()

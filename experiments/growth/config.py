@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from agora.agents.llm.factory import ModelSpec
-from agora.experiments.config import read_yaml, validate_model
+from agora.experiments.config import STRICT, read_yaml, validate_model
 
 Strategy = Literal["frontier", "novelty", "leap", "bridge"]
 
@@ -34,7 +34,7 @@ Strategy = Literal["frontier", "novelty", "leap", "bridge"]
 class ModelOptions(BaseModel):
     """The fields of :class:`~agora.agents.llm.factory.ModelSpec` (a bare string is the id)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     model: str = Field(default="local/gemma-3-270m", min_length=1)
     api_base: str | None = None
     api_key_env: str | None = None
@@ -54,7 +54,7 @@ class ModelOptions(BaseModel):
 class EmbeddingOptions(BaseModel):
     """An embedding model (any litellm id) for merging labels and scoring surprise."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     model: str = Field(min_length=1)
     threshold: float = Field(default=0.9, gt=0, le=1)
     """Nodes whose label embeddings have cosine >= threshold are merged."""
@@ -67,7 +67,7 @@ class EmbeddingOptions(BaseModel):
 class GrowthConfig(BaseModel):
     """A validated graph-growth config (see the module docstring for the YAML form)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     seed_question: str = Field(min_length=1)
     model: ModelOptions = Field(default_factory=ModelOptions)
