@@ -299,9 +299,12 @@ class Game(ABC, Generic[P, S, V]):
     def step(self, state: S, actions: tuple[int, ...], rng: np.random.Generator) -> StepResult:
         """Apply one action per mover (in ``to_move`` order). Inputs are assumed legal."""
 
-    @abstractmethod
     def status(self, state: S) -> Status:
-        """RUNNING, TERMINATED (the game's own end) or TRUNCATED (a cap was hit)."""
+        """RUNNING, TERMINATED (the game's own end) or TRUNCATED (a cap was hit).
+
+        The default reads the state's ``status`` field, which most games keep.
+        """
+        return state.status  # type: ignore[attr-defined, no-any-return]
 
     def legal_mask(self, state: S, player: int) -> np.ndarray:
         """Boolean mask of legal actions for ``player`` (read-only array)."""
@@ -342,3 +345,39 @@ class Game(ABC, Generic[P, S, V]):
             return False
         a = int(action)
         return 0 <= a < self.num_actions and bool(self.legal_mask(state, player)[a])
+
+
+def last_moves(last: tuple[int, ...], player: int) -> tuple[int, tuple[int, ...]]:
+    """``(my_last, others_last)`` of a repeated simultaneous game from last round's joint
+    action: ``(-1, ())`` before the first round.
+
+    Example:
+        >>> last_moves((3, 5, 7), 1), last_moves((), 0)
+        ((5, (3, 7)), (-1, ()))
+    """
+    if not last:
+        return -1, ()
+    return last[player], last[:player] + last[player + 1:]
+
+
+def add_up(totals: tuple[float, ...], rewards: tuple[float, ...]) -> tuple[float, ...]:
+    """Running totals plus one round's rewards (player by player)."""
+    return tuple([t + r for t, r in zip(totals, rewards, strict=True)])
+
+
+class RepeatedGame(Game[P, S, V]):
+    """Base of repeated simultaneous games played for ``params.rounds`` rounds.
+
+    Their states keep ``round`` (rounds played), ``last`` (last round's joint action, ``()``
+    before the first), ``totals`` (each player's payoff so far) and ``status``; the base
+    reads them, so a game writes only its stage rules, view, encoding and benchmark.
+    """
+
+    def returns(self, state: S) -> tuple[float, ...]:
+        return tuple(state.totals)  # type: ignore[attr-defined]
+
+    def next_round(self, state: S) -> tuple[int, Status]:
+        """The round count after this round and whether the game ends with it."""
+        played = state.round + 1  # type: ignore[attr-defined]
+        over = played >= self.params.rounds  # type: ignore[attr-defined]
+        return played, Status.TERMINATED if over else Status.RUNNING

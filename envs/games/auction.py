@@ -49,15 +49,17 @@ import numpy as np
 
 from agora.envs.core import (
     Benchmark,
-    Game,
     GameInfo,
     Params,
+    RepeatedGame,
     Status,
     StepResult,
     Timing,
+    add_up,
     fairness,
     is_int,
     is_real,
+    last_moves,
     require,
 )
 from agora.envs.spec import EnvSpec
@@ -215,7 +217,7 @@ def tie_gap_steps(rule: str, n: int, granularity: int) -> int:
     return gap
 
 
-class AuctionGame(Game[AuctionParams, AuctionState, AuctionView]):
+class AuctionGame(RepeatedGame[AuctionParams, AuctionState, AuctionView]):
     """Pure rules of sealed-bid auctions. See the module docstring."""
 
     info = GameInfo(
@@ -253,7 +255,6 @@ class AuctionGame(Game[AuctionParams, AuctionState, AuctionView]):
         return AuctionState(0, self._draw(rng), (), -1, (0.0,) * n, 0, 0, 0, 0, 0.0,
                             Status.RUNNING)
 
-
     def step(self, state: AuctionState, actions: tuple[int, ...],
              rng: np.random.Generator) -> StepResult:
         p, values = self.params, state.values
@@ -262,33 +263,27 @@ class AuctionGame(Game[AuctionParams, AuctionState, AuctionView]):
         tied = [i for i, b in enumerate(bids) if b == top]
         winner = tied[0] if len(tied) == 1 else tied[int(rng.integers(len(tied)))]
         rewards = tuple(u * self._step for u in settle(p.rule, values, bids, winner))
-        played = state.round + 1
-        done = played >= p.rounds
+        played, status = self.next_round(state)
+        done = status is Status.TERMINATED
         miss = sum(abs(b - self._bne[v]) for b, v in zip(bids, values)) / p.n_players
         new = AuctionState(
             round=played,
             values=values if done else self._draw(rng),
             last=bids,
             last_winner=winner,
-            totals=tuple(t + r for t, r in zip(state.totals, rewards)),
+            totals=add_up(state.totals, rewards),
             revenue=state.revenue + sum(payments(p.rule, bids, winner)),
             winner_value=state.winner_value + values[winner],
             top_value=state.top_value + max(values),
             highest_wins=state.highest_wins + (values[winner] == max(values)),
             distance=state.distance + miss * self._step,
-            status=Status.TERMINATED if done else Status.RUNNING,
+            status=status,
         )
         return StepResult(new, rewards)
 
-    def status(self, state: AuctionState) -> Status:
-        return state.status
-
     def view(self, state: AuctionState, player: int) -> AuctionView:
         p = self.params
-        if state.last:
-            mine, others = state.last[player], state.last[:player] + state.last[player + 1:]
-        else:
-            mine, others = -1, ()
+        mine, others = last_moves(state.last, player)
         return AuctionView(state.round, p.rounds, p.rule, p.n_players, p.granularity,
                            p.value_max, state.values[player], mine, others,
                            state.last_winner == player)
@@ -302,8 +297,6 @@ class AuctionGame(Game[AuctionParams, AuctionState, AuctionView]):
         return np.array([state.round / self.params.rounds, state.values[player] / g, mine,
                          others], dtype=np.float32)
 
-    def returns(self, state: AuctionState) -> tuple[float, ...]:
-        return state.totals
 
     def metrics(self, state: AuctionState) -> dict[str, float]:
         """Per-player total gains; revenue and distance per round (money); efficiency is

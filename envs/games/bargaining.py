@@ -216,9 +216,6 @@ class BargainingGame(AlternatingOffers, Game[BargainParams, BargainState, Bargai
             units[i] / p.granularity * p.pie * p.discounts[i] ** (round_ - 1) for i in (0, 1)
         )
 
-    def status(self, state: BargainState) -> Status:
-        return state.status
-
     def view(self, state: BargainState, player: int) -> BargainView:
         p = self.params
         proposing = state.status is Status.RUNNING and proposer(state.round) == player

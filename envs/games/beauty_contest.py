@@ -36,16 +36,18 @@ import numpy as np
 
 from agora.envs.core import (
     Benchmark,
-    Game,
     GameInfo,
     Params,
+    RepeatedGame,
     Status,
     StepResult,
     Timing,
+    add_up,
     fairness,
     gains,
     is_int,
     is_real,
+    last_moves,
     require,
 )
 from agora.envs.spec import EnvSpec
@@ -139,7 +141,7 @@ def level_k_guess(k: int, p: float, max_guess: int, anchor: float | None = None)
     return min(max_guess, max(0, int(np.floor(level0 * p**k + 0.5))))
 
 
-class BeautyContestGame(Game[BeautyParams, BeautyState, BeautyView]):
+class BeautyContestGame(RepeatedGame[BeautyParams, BeautyState, BeautyView]):
     """Pure rules of the repeated beauty contest. See the module docstring."""
 
     info = GameInfo(
@@ -169,7 +171,6 @@ class BeautyContestGame(Game[BeautyParams, BeautyState, BeautyView]):
         n = self.params.n_players
         return BeautyState(0, (), (), -1.0, (0.0,) * n, 0, 0.0, 0, Status.RUNNING)
 
-
     def outcome(self, actions: tuple[int, ...]) -> tuple[tuple[float, ...], float, int]:
         """Payoffs, target and number of closest players of one round."""
         p = self.params
@@ -193,24 +194,17 @@ class BeautyContestGame(Game[BeautyParams, BeautyState, BeautyView]):
     def step(self, state: BeautyState, actions: tuple[int, ...],
              rng: np.random.Generator) -> StepResult:
         pay, target, k = self.outcome(actions)
-        played = state.round + 1
-        status = Status.TERMINATED if played >= self.params.rounds else Status.RUNNING
-        totals = tuple(t + r for t, r in zip(state.totals, pay, strict=True))
+        played, status = self.next_round(state)
+        totals = add_up(state.totals, pay)
         new = BeautyState(played, tuple(actions), pay, target, totals,
                           state.guess_sum + sum(actions), state.target_sum + target,
                           state.winner_sum + k, status)
         return StepResult(new, pay)
 
-    def status(self, state: BeautyState) -> Status:
-        return state.status
-
     def view(self, state: BeautyState, player: int) -> BeautyView:
         p = self.params
-        if state.last:
-            mine, others = state.last[player], state.last[:player] + state.last[player + 1:]
-            paid = state.last_payoffs[player]
-        else:
-            mine, others, paid = -1, (), 0.0
+        mine, others = last_moves(state.last, player)
+        paid = state.last_payoffs[player] if state.last else 0.0
         return BeautyView(state.round, p.rounds, p.n_players, p.max_guess, p.p, p.prize,
                           p.payoff, mine, others, state.last_target, paid,
                           state.totals[player])
@@ -225,8 +219,6 @@ class BeautyContestGame(Game[BeautyParams, BeautyState, BeautyView]):
         return np.array([state.round / p.rounds, 1.0, mine / m, others / m,
                          state.last_target / m], dtype=np.float32)
 
-    def returns(self, state: BeautyState) -> tuple[float, ...]:
-        return state.totals
 
     def metrics(self, state: BeautyState) -> dict[str, float]:
         p = self.params

@@ -48,6 +48,7 @@ from agora.envs.core import (
     gains,
     is_int,
     is_real,
+    last_moves,
     require,
 )
 from agora.envs.spec import EnvSpec
@@ -214,7 +215,6 @@ class CommonsGame(Game[CommonsParams, CommonsState, CommonsView]):
         n = self.params.n_players
         return CommonsState(0, self.params.capacity, (), (0,) * n, False, Status.RUNNING)
 
-
     def step(self, state: CommonsState, actions: tuple[int, ...],
              rng: np.random.Generator) -> StepResult:
         p = self.params
@@ -234,15 +234,9 @@ class CommonsGame(Game[CommonsParams, CommonsState, CommonsView]):
         """Payoffs of the first round (stock at capacity) for a joint request."""
         return tuple(float(g) for g in allocate(tuple(actions), self.params.capacity))
 
-    def status(self, state: CommonsState) -> Status:
-        return state.status
-
     def view(self, state: CommonsState, player: int) -> CommonsView:
         p = self.params
-        if state.last:
-            mine, others = state.last[player], state.last[:player] + state.last[player + 1:]
-        else:
-            mine, others = -1, ()
+        mine, others = last_moves(state.last, player)
         return CommonsView(state.round, p.rounds, state.stock, p.capacity, p.growth, p.floor,
                            p.max_harvest, p.n_players, mine, others, state.totals[player])
 

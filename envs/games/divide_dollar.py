@@ -34,16 +34,18 @@ import numpy as np
 
 from agora.envs.core import (
     Benchmark,
-    Game,
     GameInfo,
     Params,
+    RepeatedGame,
     Status,
     StepResult,
     Timing,
+    add_up,
     fairness,
     gains,
     is_int,
     is_real,
+    last_moves,
     require,
 )
 from agora.envs.spec import EnvSpec
@@ -106,7 +108,7 @@ class DivideView(NamedTuple):
     my_score: float
 
 
-class DivideDollarGame(Game[DivideParams, DivideState, DivideView]):
+class DivideDollarGame(RepeatedGame[DivideParams, DivideState, DivideView]):
     """Pure rules of repeated divide-the-dollar. See the module docstring."""
 
     info = GameInfo(
@@ -136,7 +138,6 @@ class DivideDollarGame(Game[DivideParams, DivideState, DivideView]):
     def initial_state(self, rng: np.random.Generator) -> DivideState:
         return DivideState(0, (), (0.0,) * self.params.n_players, 0.0, 0, 0, Status.RUNNING)
 
-
     def stage_payoffs(self, actions: tuple[int, ...]) -> tuple[float, ...]:
         """Every player's payment of one round for the joint claim."""
         if sum(actions) > self.params.granularity:
@@ -148,23 +149,16 @@ class DivideDollarGame(Game[DivideParams, DivideState, DivideView]):
         p = self.params
         pay = self.stage_payoffs(actions)
         claimed = sum(actions)
-        played = state.round + 1
-        status = Status.TERMINATED if played >= p.rounds else Status.RUNNING
-        totals = tuple(t + r for t, r in zip(state.totals, pay, strict=True))
+        played, status = self.next_round(state)
+        totals = add_up(state.totals, pay)
         new = DivideState(played, tuple(actions), totals, state.paid + sum(pay),
                           state.overclaims + (claimed > p.granularity),
                           state.gap + abs(claimed - p.granularity), status)
         return StepResult(new, pay)
 
-    def status(self, state: DivideState) -> Status:
-        return state.status
-
     def view(self, state: DivideState, player: int) -> DivideView:
         p = self.params
-        if state.last:
-            mine, others = state.last[player], state.last[:player] + state.last[player + 1:]
-        else:
-            mine, others = -1, ()
+        mine, others = last_moves(state.last, player)
         return DivideView(state.round, p.rounds, p.n_players, p.granularity, p.total, mine,
                           others, state.totals[player])
 
@@ -179,8 +173,6 @@ class DivideDollarGame(Game[DivideParams, DivideState, DivideView]):
                          others / ((p.n_players - 1) * g), float(mine + others > g)],
                         dtype=np.float32)
 
-    def returns(self, state: DivideState) -> tuple[float, ...]:
-        return state.totals
 
     def metrics(self, state: DivideState) -> dict[str, float]:
         p = self.params

@@ -365,8 +365,6 @@ class DonorGame(Game[DonorParams, DonorState, DonorView]):
                          status)
         return StepResult(new, tuple(rewards))
 
-    def status(self, state: DonorState) -> Status:
-        return state.status
 
     # ----- faces -----------------------------------------------------------------
     def view(self, state: DonorState, player: int) -> DonorView:

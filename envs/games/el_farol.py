@@ -40,16 +40,18 @@ import numpy as np
 
 from agora.envs.core import (
     Benchmark,
-    Game,
     GameInfo,
     Params,
+    RepeatedGame,
     Status,
     StepResult,
     Timing,
+    add_up,
     fairness,
     gains,
     is_int,
     is_real,
+    last_moves,
     require,
 )
 from agora.envs.spec import EnvSpec
@@ -181,7 +183,7 @@ class ElFarolView(NamedTuple):
     my_score: float
 
 
-class ElFarolGame(Game[ElFarolParams, ElFarolState, ElFarolView]):
+class ElFarolGame(RepeatedGame[ElFarolParams, ElFarolState, ElFarolView]):
     """Pure rules of the El Farol bar / minority game. See the module docstring."""
 
     info = GameInfo(
@@ -210,7 +212,6 @@ class ElFarolGame(Game[ElFarolParams, ElFarolState, ElFarolView]):
     def initial_state(self, rng: np.random.Generator) -> ElFarolState:
         return ElFarolState(0, (), (), (0.0,) * self.params.n_players, 0, Status.RUNNING)
 
-
     def payoff(self, action: int, attendance: int) -> float:
         """One player's payment for ``action`` when ``attendance`` players go (self included)."""
         p = self.params
@@ -235,23 +236,16 @@ class ElFarolGame(Game[ElFarolParams, ElFarolState, ElFarolView]):
     def step(self, state: ElFarolState, actions: tuple[int, ...],
              rng: np.random.Generator) -> StepResult:
         pay = self.stage_payoffs(actions)
-        played = state.round + 1
-        status = Status.TERMINATED if played >= self.params.rounds else Status.RUNNING
-        totals = tuple(t + r for t, r in zip(state.totals, pay, strict=True))
+        played, status = self.next_round(state)
+        totals = add_up(state.totals, pay)
         good = self.params.good
         new = ElFarolState(played, tuple(actions), state.history + (sum(actions),), totals,
                            state.good_count + sum(1 for r in pay if r == good), status)
         return StepResult(new, pay)
 
-    def status(self, state: ElFarolState) -> Status:
-        return state.status
-
     def view(self, state: ElFarolState, player: int) -> ElFarolView:
         p = self.params
-        if state.last:
-            mine, others = state.last[player], state.last[:player] + state.last[player + 1:]
-        else:
-            mine, others = -1, ()
+        mine, others = last_moves(state.last, player)
         return ElFarolView(state.round, p.rounds, p.n_players, self.seats, p.good, p.bad,
                            p.mode, mine, others, state.history, state.totals[player])
 
@@ -263,8 +257,6 @@ class ElFarolGame(Game[ElFarolParams, ElFarolState, ElFarolView]):
         return np.array([state.round / p.rounds, 1.0, float(state.last[player]),
                          state.history[-1] / n, self.seats / n], dtype=np.float32)
 
-    def returns(self, state: ElFarolState) -> tuple[float, ...]:
-        return state.totals
 
     def metrics(self, state: ElFarolState) -> dict[str, float]:
         n, r, c = self.params.n_players, state.round, self.seats

@@ -208,9 +208,6 @@ class GleeBargainingGame(AlternatingOffers,
         return StepResult(state._replace(round=state.round + 1, offer=-1, history=history),
                           (0.0, 0.0))
 
-    def status(self, state: GleeBargainState) -> Status:
-        return state.status
-
     def view(self, state: GleeBargainState, player: int) -> GleeBargainView:
         p = self.params
         proposing = (state.status is Status.RUNNING and state.offer < 0

@@ -257,9 +257,6 @@ class GleeNegotiationGame(Game[GleeNegotiationParams, GleeNegotiationState,
         return StepResult(state._replace(round=state.round + 1, offer=-1, history=history),
                           (0.0, 0.0))
 
-    def status(self, state: GleeNegotiationState) -> Status:
-        return state.status
-
     def view(self, state: GleeNegotiationState, player: int) -> GleeNegotiationView:
         p = self.params
         running = state.status is Status.RUNNING

@@ -266,9 +266,6 @@ class GleePersuasionGame(Game[GleePersuasionParams, GleePersuasionState, GleePer
         worth = p.value_high if quality else p.value_low
         return (p.price, (worth - 1) * p.price)
 
-    def status(self, state: GleePersuasionState) -> Status:
-        return state.status
-
     def view(self, state: GleePersuasionState, player: int) -> GleePersuasionView:
         p = self.params
         text = p.message_mode == "text"

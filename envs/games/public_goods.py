@@ -26,16 +26,18 @@ import numpy as np
 
 from agora.envs.core import (
     Benchmark,
-    Game,
     GameInfo,
     Params,
+    RepeatedGame,
     Status,
     StepResult,
     Timing,
+    add_up,
     fairness,
     gains,
     is_int,
     is_real,
+    last_moves,
     require,
 )
 from agora.envs.spec import EnvSpec
@@ -94,7 +96,7 @@ class PublicGoodsView(NamedTuple):
     others_last: tuple[int, ...]
 
 
-class PublicGoodsGame(Game[PublicGoodsParams, PublicGoodsState, PublicGoodsView]):
+class PublicGoodsGame(RepeatedGame[PublicGoodsParams, PublicGoodsState, PublicGoodsView]):
     """Pure rules of the linear public goods game. See the module docstring."""
 
     info = GameInfo(
@@ -120,29 +122,20 @@ class PublicGoodsGame(Game[PublicGoodsParams, PublicGoodsState, PublicGoodsView]
         n = self.params.n_players
         return PublicGoodsState(0, (), (0.0,) * n, 0, Status.RUNNING)
 
-
     def step(self, state: PublicGoodsState, actions: tuple[int, ...],
              rng: np.random.Generator) -> StepResult:
         p = self.params
         pot = sum(actions)
         share = p.multiplier * pot / p.n_players
         rewards = tuple(p.endowment - c + share for c in actions)
-        played = state.round + 1
-        status = Status.TERMINATED if played >= p.rounds else Status.RUNNING
-        totals = tuple(t + r for t, r in zip(state.totals, rewards, strict=True))
+        played, status = self.next_round(state)
+        totals = add_up(state.totals, rewards)
         new = PublicGoodsState(played, tuple(actions), totals, state.contributed + pot, status)
         return StepResult(new, rewards)
 
-    def status(self, state: PublicGoodsState) -> Status:
-        return state.status
-
     def view(self, state: PublicGoodsState, player: int) -> PublicGoodsView:
         p = self.params
-        if state.last:
-            mine = state.last[player]
-            others = state.last[:player] + state.last[player + 1:]
-        else:
-            mine, others = -1, ()
+        mine, others = last_moves(state.last, player)
         return PublicGoodsView(state.round, p.rounds, p.endowment, p.multiplier, p.n_players,
                                mine, others)
 
@@ -155,8 +148,6 @@ class PublicGoodsGame(Game[PublicGoodsParams, PublicGoodsState, PublicGoodsView]
             mine = others = 0.0
         return np.array([state.round / p.rounds, mine, others], dtype=np.float32)
 
-    def returns(self, state: PublicGoodsState) -> tuple[float, ...]:
-        return state.totals
 
     def metrics(self, state: PublicGoodsState) -> dict[str, float]:
         p = self.params

@@ -206,7 +206,6 @@ class PublicGoodsPunishGame(Game[PunishParams, PunishState, PunishView]):
         n = self.params.n_players
         return PunishState(0, False, (), (), (0.0,) * n, (0.0,) * n, 0, 0, Status.RUNNING)
 
-
     def legal_mask(self, state: PunishState, player: int) -> np.ndarray:
         if state.status is not Status.RUNNING:
             return self._none_legal
@@ -251,9 +250,6 @@ class PublicGoodsPunishGame(Game[PunishParams, PunishState, PunishView]):
                              totals=_add(state.totals, rewards), spent=state.spent + sum(acts),
                              status=Status.TERMINATED if over else Status.RUNNING)
         return StepResult(new, rewards)
-
-    def status(self, state: PunishState) -> Status:
-        return state.status
 
     def view(self, state: PunishState, player: int) -> PunishView:
         p = self.params

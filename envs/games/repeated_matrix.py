@@ -183,7 +183,6 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
     def initial_state(self, rng: np.random.Generator) -> MatrixState:
         return MatrixState(0, (-1, -1), (0.0, 0.0), (0, 0), 0, Status.RUNNING)
 
-
     def step(self, state: MatrixState, actions: tuple[int, ...], rng: np.random.Generator
              ) -> StepResult:
         a0, a1 = actions
@@ -204,9 +203,6 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
             state.mutual_zero + (a0 == 0 and a1 == 0), status,
         )
         return StepResult(new, (u0, u1))
-
-    def status(self, state: MatrixState) -> Status:
-        return state.status
 
     def view(self, state: MatrixState, player: int) -> MatrixView:
         other = 1 - player

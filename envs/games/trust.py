@@ -174,9 +174,6 @@ class TrustGame(Game[TrustParams, TrustState, TrustView]):
         rewards = trust_payoffs(p.endowment, p.multiplier, state.sent, int(action))
         return StepResult(TrustState(state.sent, int(action), Status.TERMINATED), rewards)
 
-    def status(self, state: TrustState) -> Status:
-        return state.status
-
     def view(self, state: TrustState, player: int) -> TrustView:
         p = self.params
         movers = self.to_move(state)

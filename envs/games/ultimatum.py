@@ -209,9 +209,6 @@ class UltimatumGame(Game[UltimatumParams, UltimatumState, UltimatumView]):
                              state.accepted + (accepted,), totals, status)
         return StepResult(new, (rewards[0], rewards[1]))
 
-    def status(self, state: UltimatumState) -> Status:
-        return state.status
-
     def view(self, state: UltimatumState, player: int) -> UltimatumView:
         p = self.params
         round_ = min(state.played + 1, p.rounds)

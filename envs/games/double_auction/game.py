@@ -10,7 +10,6 @@ from agora.envs.core import (
     Benchmark,
     Game,
     GameInfo,
-    Status,
     StepResult,
     Timing,
     fairness,
@@ -195,8 +194,6 @@ class DoubleAuctionGame(Game[DoubleAuctionParams, AuctionState, TraderView]):
                 return state._replace(period=period - 1, status=_TERMINATED)
             order, pos = self._turn_order(rng), 0
 
-    def status(self, state: AuctionState) -> Status:
-        return state.status
 
     # ----- faces -----------------------------------------------------------------
     def _top(self, state: AuctionState, player: int) -> tuple[int, int, int]:

@@ -11,14 +11,16 @@ import numpy as np
 
 from agora.envs.core import (
     Benchmark,
-    Game,
     Params,
+    RepeatedGame,
     Status,
     StepResult,
+    add_up,
     fairness,
     gains,
     is_int,
     is_real,
+    last_moves,
     require,
 )
 
@@ -181,7 +183,7 @@ class OligopolyView(NamedTuple):
 PT = TypeVar("PT", bound=OligopolyParams)
 
 
-class OligopolyGame(Game[PT, OligopolyState, OligopolyView]):
+class OligopolyGame(RepeatedGame[PT, OligopolyState, OligopolyView]):
     """Shared rules of the repeated oligopolies; subclasses give the stage game."""
 
     always_legal = True
@@ -231,7 +233,6 @@ class OligopolyGame(Game[PT, OligopolyState, OligopolyView]):
         n = self.params.n_firms
         return OligopolyState(0, (), (0.0,) * n, 0, 0.0, 0.0, 0.0, 0, Status.RUNNING)
 
-
     def step(self, state: OligopolyState, actions: tuple[int, ...],
              rng: np.random.Generator) -> StepResult:
         acts = tuple(int(a) for a in actions)
@@ -240,7 +241,7 @@ class OligopolyGame(Game[PT, OligopolyState, OligopolyView]):
         defined = not math.isnan(cs)
         played = state.round + 1
         new = OligopolyState(
-            played, acts, tuple(t + r for t, r in zip(state.totals, out.profits)),
+            played, acts, add_up(state.totals, out.profits),
             state.action_sum + sum(acts), state.quantity_sum + sum(out.quantities),
             state.price_sum + out.price, state.surplus_sum + (cs if defined else 0.0),
             state.surplus_undefined + (not defined),
@@ -248,17 +249,13 @@ class OligopolyGame(Game[PT, OligopolyState, OligopolyView]):
         )
         return StepResult(new, out.profits)
 
-    def status(self, state: OligopolyState) -> Status:
-        return state.status
-
     def view(self, state: OligopolyState, player: int) -> OligopolyView:
         p = self.params
+        mine, others = last_moves(state.last, player)
+        price = qty = profit = 0.0
         if state.last:
             out = self.outcome(state.last)
-            mine, others = state.last[player], state.last[:player] + state.last[player + 1:]
             price, qty, profit = out.price, out.quantities[player], out.profits[player]
-        else:
-            mine, others, price, qty, profit = -1, (), 0.0, 0.0, 0.0
         return OligopolyView(state.round, p.rounds, p.n_firms, p.granularity, mine, others,
                              price, qty, profit, state.totals[player])
 
@@ -271,8 +268,6 @@ class OligopolyGame(Game[PT, OligopolyState, OligopolyView]):
                          sum(others) / (len(others) * top), min(others) / top,
                          max(others) / top], dtype=np.float32)
 
-    def returns(self, state: OligopolyState) -> tuple[float, ...]:
-        return state.totals
 
     def metrics(self, state: OligopolyState) -> dict[str, float]:
         p = self.params
