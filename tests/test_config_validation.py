@@ -159,3 +159,20 @@ def test_cli_out_that_is_a_file_is_one_line(tmp_path, capsys):
                      "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "is a file, not a run directory" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("model", "match"), [
+    ({"model": "openai/x", "temprature": 0.2}, "temprature"),
+    ({"api_base": "http://127.0.0.1:1"}, "needs the key 'model'"),
+    (3, "model id or a mapping"),
+    ({"model": "openai/x", "max_retries": -1}, "max_retries"),
+])
+def test_a_model_has_one_shape_in_every_config(model, match):
+    """A growth config's model is a ModelSpec (an id, or a mapping of its fields), checked
+    like the llm agent's flat keys; a misspelt field is named, not ignored."""
+    base = {"name": "g", "seed_question": "why?", "iterations": 1}
+    with pytest.raises(ConfigError, match=match):
+        parse_growth_config({**base, "model": model})
+    assert parse_growth_config({**base, "model": "openai/x"}).model == ModelSpec("openai/x")
+    spec = parse_growth_config({**base, "model": {"model": "openai/x", "cache": "off"}}).model
+    assert spec == ModelSpec.parse({"model": "openai/x", "cache": "off"})

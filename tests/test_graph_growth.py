@@ -544,7 +544,7 @@ def test_config_errors_name_the_key_and_value(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_growth_config(tmp_path / "nope.yaml")
     cfg = parse_growth_config(_cfg(model="openai/gpt-4o-mini"))
-    assert cfg.model.spec().model == "openai/gpt-4o-mini"
+    assert cfg.model.model == "openai/gpt-4o-mini"
     base = parse_growth_config(_cfg())
     assert base.fingerprint() == parse_growth_config(_cfg(iterations=9)).fingerprint()
     assert base.fingerprint() != parse_growth_config(_cfg(seed=1)).fingerprint()

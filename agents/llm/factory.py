@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,34 @@ class ModelSpec:
             _check(value is None or (_is_int(value) and value >= 1), name, value,
                    "an int >= 1 or null")
 
+
+    @classmethod
+    def parse(cls, value: Any) -> ModelSpec:
+        """The one shape of a model in every config: a bare model id, or a mapping of
+        these fields (the ``llm`` agent takes the same keys flat among its own).
+
+        Example:
+            >>> ModelSpec.parse("openai/gpt-4o-mini").max_retries
+            4
+            >>> ModelSpec.parse({"model": "local/gemma-3-270m", "cache": "off"}).cache
+            'off'
+        """
+        if isinstance(value, ModelSpec):
+            return value
+        if isinstance(value, str):
+            return cls(model=value)
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"a model is a model id or a mapping of {list(_FIELDS)}, "
+                              f"got {value!r}")
+        unknown = sorted(set(value) - set(_FIELDS))
+        if unknown:
+            raise ConfigError(f"unknown model field(s) {unknown}; known: {list(_FIELDS)}")
+        if "model" not in value:
+            raise ConfigError("a model mapping needs the key 'model' (a litellm model id)")
+        return cls(**value)
+
+
+_FIELDS = tuple(f.name for f in fields(ModelSpec))
 
 CACHE_MODES = ("auto", "always", "off")
 """Values of :attr:`ModelSpec.cache`."""

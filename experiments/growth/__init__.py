@@ -21,7 +21,6 @@ Example:
 from agora.experiments.growth.config import (
     EmbeddingOptions,
     GrowthConfig,
-    ModelOptions,
     load_growth_config,
     parse_growth_config,
 )
@@ -53,7 +52,7 @@ from agora.experiments.growth.triples import (
 
 __all__ = ["STRATEGIES", "EmbeddingOptions", "Embedder", "Focus", "GrowthConfig",
            "GrowthSummary", "IntrinsicRewards", "IterationResult", "LiteLLMEmbedder",
-           "ModelOptions", "NodeMerge", "ParsedTriples", "Step", "Triple", "TripleOutcome",
+           "NodeMerge", "ParsedTriples", "Step", "Triple", "TripleOutcome",
            "TripleParseError", "choose_focus", "communities", "contract", "empty_graph",
            "grow_once", "intrinsic_rewards", "load_growth_config", "merge_similar",
            "merge_triples", "normalize_label", "normalize_relation", "parse_growth_config",

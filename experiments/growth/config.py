@@ -17,13 +17,14 @@ Example YAML::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
 from agora.agents.llm.factory import ModelSpec
 from agora.experiments.config import STRICT, read_yaml, validate_model
@@ -31,24 +32,13 @@ from agora.experiments.config import STRICT, read_yaml, validate_model
 Strategy = Literal["frontier", "novelty", "leap", "bridge"]
 
 
-class ModelOptions(BaseModel):
-    """The fields of :class:`~agora.agents.llm.factory.ModelSpec` (a bare string is the id)."""
+def _model(value: Any) -> ModelSpec:
+    return ModelSpec.parse(value)
 
-    model_config = STRICT
-    model: str = Field(default="local/gemma-3-270m", min_length=1)
-    api_base: str | None = None
-    api_key_env: str | None = None
-    structured: Literal["auto", "always", "never"] = "auto"
-    max_retries: int = Field(default=4, ge=0)
-    max_concurrency: int = Field(default=8, ge=1)
-    max_calls: int | None = Field(default=None, ge=1)
-    max_tokens_budget: int | None = Field(default=None, ge=1)
-    cache: Literal["auto", "always", "off"] = "auto"
-    cache_dir: str | None = None
 
-    def spec(self) -> ModelSpec:
-        """The model spec that :func:`~agora.agents.llm.factory.build_model` takes."""
-        return ModelSpec(**self.model_dump())
+Model = Annotated[ModelSpec, BeforeValidator(_model),
+                  PlainSerializer(lambda spec: dataclasses.asdict(spec))]
+"""A model in the one shape every config uses (:meth:`ModelSpec.parse`)."""
 
 
 class EmbeddingOptions(BaseModel):
@@ -67,10 +57,10 @@ class EmbeddingOptions(BaseModel):
 class GrowthConfig(BaseModel):
     """A validated graph-growth config (see the module docstring for the YAML form)."""
 
-    model_config = STRICT
+    model_config = ConfigDict(**STRICT, arbitrary_types_allowed=True)
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     seed_question: str = Field(min_length=1)
-    model: ModelOptions = Field(default_factory=ModelOptions)
+    model: Model = Field(default_factory=lambda: ModelSpec("local/gemma-3-270m"))
     iterations: int = Field(ge=1)
     strategy: Strategy = "frontier"
     temperature: float = Field(default=0.0, ge=0, le=2)

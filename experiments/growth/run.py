@@ -125,14 +125,14 @@ def run_growth(cfg: GrowthConfig, out: str | Path, *, model: LanguageModel | Non
     Args:
         cfg: the validated config.
         out: the run directory (created; with ``resume``, the run to continue).
-        model: the language model (default: ``build_model(cfg.model.spec())``).
+        model: the language model (default: ``build_model(cfg.model)``).
         embedder: the label embedder (default: from ``cfg.embedding``, or none).
         resume: continue the run in ``out`` after its last committed iteration.
         progress: print one line per iteration to stderr.
     """
     store = GrowthStore(out)
     last, step = _start(store, cfg, resume)
-    model = model if model is not None else build_model(cfg.model.spec())
+    model = model if model is not None else build_model(cfg.model)
     embedder = embedder if embedder is not None else make_embedder(cfg)
     vectors: dict[str, np.ndarray] = {}
     try:
