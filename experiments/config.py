@@ -43,10 +43,7 @@ from agora.envs import (
     EnvSpec,
     TaskSpec,
     UnknownIdError,
-    is_task,
-    spec,
-    task_spec,
-    task_specs,
+    lookup,
 )
 
 _ROLE = re.compile(r"^player_(\d+)$")
@@ -144,14 +141,13 @@ class Cell:
 
 
 def _env_spec(env: str) -> EnvSpec | TaskSpec:
-    """The spec of a game or task id; an unknown id lists both kinds."""
-    if is_task(env):
-        return task_spec(env)
+    """The spec of a game or task id (one registry: an unknown id lists every id, and a
+    stale version names the current one)."""
     try:
-        return spec(env)
+        found: EnvSpec | TaskSpec = lookup(env)
     except UnknownIdError as exc:
-        tasks = ", ".join(t.id for t in task_specs())
-        raise ConfigError(f"env: {exc}; tasks: {tasks}") from None
+        raise ConfigError(f"env: {exc.args[0]}") from None
+    return found
 
 
 def _check_roles(roles: Mapping[str, Any], n: int, env: str) -> None:

@@ -80,8 +80,8 @@ def test_agent_roles_are_never_silently_ignored_and_errors_name_the_role(agents,
         parse_config({**BASE, "agents": agents})
 
 
-def test_an_unknown_env_id_lists_the_task_ids_too():
-    with pytest.raises(ConfigError, match="tasks: .*KGQuery-v0"):
+def test_an_unknown_env_id_lists_every_id_games_and_tasks():
+    with pytest.raises(ConfigError, match="registered: .*Coin-v0.*KGQuery-v0.*RepeatedPD-v0"):
         parse_config({**BASE, "env": "kgquery-v0"})
 
 
