@@ -183,7 +183,10 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
     store = RunStore(out)
     planned = len(cells) * cfg.episodes
     done: set[tuple[int, int]] = set()
-    if resume and (store.root / "manifest.json").exists():
+    if resume and not (store.root / "manifest.json").exists():
+        raise ConfigError(f"--resume: {store.root} holds no run to finish (no manifest.json); "
+                          "drop --resume to start one there")
+    if resume:
         store.open_for_resume(cfg)
         prior, _ = store.read_parts(with_events=False)
         if len(prior):

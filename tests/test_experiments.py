@@ -272,3 +272,10 @@ def test_cli_output_into_a_closed_pipe_is_not_an_error():
                           shell=True, capture_output=True, text=True, timeout=120)
     assert proc.stdout.startswith("Environments")
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_resume_of_a_directory_without_a_run_is_an_error(tmp_path):
+    """A mistyped --out with --resume must not silently start a new run."""
+    with pytest.raises(ConfigError, match="holds no run"):
+        run_experiment(parse_config(BASE), tmp_path / "typo", resume=True, progress=False)
+    assert not (tmp_path / "typo" / "manifest.json").exists()
