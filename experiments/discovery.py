@@ -183,13 +183,16 @@ class _Episode:
 async def verbalise(lm: LanguageModel, model: Model, design: np.ndarray, y: np.ndarray,
                     story: bool, max_tokens: int = 96) -> str:
     """An outcome in words by ``lm`` from ``model.verbalise_prompt(design, y)`` (a string or
-    chat messages); the templated ``format_outcome`` when the call fails or is empty."""
+    chat messages); the templated ``format_outcome`` when the call fails or is empty, unless
+    the failure is fatal (a rejected key or model), which stops the run like any agent's."""
     prompt = model.verbalise_prompt(design, y)  # type: ignore[attr-defined]
     messages = ([{"role": "user", "content": prompt}] if isinstance(prompt, str)
                 else list(prompt))
     try:
         completion = await lm.acomplete(messages, Sampling(0.0, max_tokens, 0, None))
-    except ModelError:
+    except ModelError as exc:
+        if exc.fatal:
+            raise
         return model.format_outcome(design, y, story)
     text = completion.text.strip()
     return text or model.format_outcome(design, y, story)

@@ -262,6 +262,13 @@ def test_templated_outcomes_by_default_and_llm_verbaliser_when_configured(monkey
     text = asyncio.run(verbalise(Broken(), state.model, design, y, True))
     assert text == state.model.format_outcome(design, y, True)
 
+    class Refused(Scripted):  # a rejected key is never hidden behind the template
+        def complete(self, messages: Any, sampling: Sampling) -> Completion:
+            raise ModelError("auth", "401 invalid api key", False)
+
+    with pytest.raises(ModelError, match="auth"):
+        asyncio.run(verbalise(Refused(), state.model, design, y, True))
+
 
 # ----- agora run and the constants command ----------------------------------------------
 def test_agora_run_plays_a_design_config_end_to_end(tmp_path: Path):
