@@ -429,6 +429,15 @@ def test_a_model_error_is_recorded_and_a_spent_budget_stops_the_run(tmp_path):
     assert hard.iterations_done == 1  # iteration 2 failed on its second call
 
 
+@pytest.mark.parametrize("kind", ["auth", "bad_request"])
+def test_a_rejected_key_or_model_stops_growth(tmp_path, kind):
+    """Every fatal kind stops the run (bad_request used to be retried on every call)."""
+    summary = _run(tmp_path, kind, model=ScriptedModel(fail=kind))
+    manifest = json.loads((summary.run_dir / "manifest.json").read_text())
+    assert summary.status == "stopped" and kind in manifest["error"]
+    assert summary.iterations_done == 1
+
+
 def summary_nodes(run: Path) -> set[str]:
     return set(read_graph(run / "graphs" / "iter_0004.graphml"))
 

@@ -53,8 +53,9 @@ from agora.experiments.growth.triples import (
 )
 
 PURPOSES = ("answer", "extract", "question")
-FATAL = ("budget", "auth")
-"""Model error kinds that end the run: every later call would fail the same way."""
+STOPS_GROWTH = ("budget",)
+"""Model error kinds that end a growth run besides the fatal ones (a rejected key or
+model, :attr:`ModelError.fatal`): every later call would fail the same way."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class _Caller:
             c = self.model.complete(messages, s)
         except ModelError as exc:
             self._record(purpose, messages, s, exc)
-            if exc.kind in FATAL:
+            if exc.fatal or exc.kind in STOPS_GROWTH:
                 raise
             return None
         self._record(purpose, messages, s, c)
