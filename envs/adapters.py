@@ -476,3 +476,86 @@ class SinglePlayerEnv(gymnasium.Env):
             gymnasium.logger.warn("render() called without a render_mode")
             return None
         return self._faces.ansi(self.state_)
+
+
+class WorldEnv(gymnasium.Env):  # type: ignore[type-arg]
+    """The Gymnasium shell of a single-agent world (the design and graph families).
+
+    It owns what every such shell shares, written once: the one seeding rule
+    (``reset(seed=S)`` replays ``agora run``'s episode of seed ``S``; ``info["seed"]``), the
+    one invalid-action policy (:mod:`agora.envs.invalid`), the end of the episode
+    (:class:`GameOverError` after it) and ``render``. A family's env declares its spaces and
+    fills in five hooks: :meth:`_start` (deal the episode from the rules stream, split the
+    way the family's episode player splits it), :meth:`_decode` (an action-space element
+    as a world action, or :class:`IllegalActionError`), :meth:`_play` (apply a world
+    action), :meth:`_obs` and :meth:`_over`; :meth:`_refuse` decides what an invalid
+    action costs under ``penalty`` (by default the declared ``invalid_penalty``).
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(self, world: Any, render_mode: str | None = None,
+                 on_invalid_action: str = "penalty", invalid_penalty: float = -1.0,
+                 max_invalid_actions: int = 100) -> None:
+        if render_mode not in (None, "ansi"):
+            raise ConfigError(f"render_mode={render_mode!r} is not supported; use 'ansi'")
+        self.world = world
+        self.render_mode = render_mode
+        self.invalid = InvalidPolicy(on_invalid_action, invalid_penalty, max_invalid_actions)
+        self.state_: Any = None
+        self._seeder = Seeder()
+
+    # ----- the family's hooks -----------------------------------------------------------
+    def _start(self, rules: np.random.Generator) -> dict[str, Any]:
+        """Set ``state_`` to a fresh episode dealt from ``rules``; extra reset info."""
+        raise NotImplementedError
+
+    def _decode(self, action: Any) -> Any:
+        """The world action of an action-space element (raise IllegalActionError)."""
+        raise NotImplementedError
+
+    def _play(self, move: Any) -> tuple[float, bool, bool, dict[str, Any]]:
+        """Apply a world action: (reward, terminated, truncated, info)."""
+        raise NotImplementedError
+
+    def _obs(self) -> Any:
+        raise NotImplementedError
+
+    def _over(self) -> bool:
+        """Whether the episode has ended."""
+        raise NotImplementedError
+
+    def _refuse(self, exc: IllegalActionError) -> tuple[float, bool, bool, dict[str, Any]]:
+        """An invalid action under ``penalty``: nothing happens; the declared penalty."""
+        penalty, capped, info = self.invalid.penalise()
+        return penalty, False, capped, info
+
+    def _ansi(self) -> str:
+        return repr(self.state_)
+
+    # ----- Gymnasium API ----------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[Any, dict[str, Any]]:
+        rules = self._seeder.reset(seed, 1).rules
+        self._np_random, self._np_random_seed = as_generator(rules), self._seeder.seed
+        self.invalid.reset()
+        info = self._start(rules)
+        return self._obs(), {**self.invalid.info(), "seed": self._seeder.seed, **info}
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        if self.state_ is None or self._over() or self.invalid.exhausted:
+            raise GameOverError("step() called after the episode ended; call reset()")
+        try:
+            reward, terminated, truncated, info = self._play(self._decode(action))
+        except IllegalActionError as exc:
+            if self.invalid.raises:
+                raise
+            reward, terminated, truncated, info = self._refuse(exc)
+        return (self._obs(), float(reward), terminated, truncated,
+                {**info, **self.invalid.info()})
+
+    def render(self) -> str | None:  # type: ignore[override]
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode")
+            return None
+        return "(not reset)" if self.state_ is None else self._ansi()

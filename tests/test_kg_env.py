@@ -512,10 +512,10 @@ def test_graph_envs_take_the_one_invalid_action_policy(task_id: str) -> None:
     bad = {"KGCompletion-v0": [0, 10_000, 0, 0], "KGQuery-v0": -1}[task_id]
     strict = gymnasium.make(f"agora/{task_id}", on_invalid_action="raise").unwrapped
     strict.reset(seed=0)
-    before = strict.state
+    before = strict.state_
     with pytest.raises(IllegalActionError):
         strict.step(bad)
-    assert strict.state is before
+    assert strict.state_ is before
     lenient = gymnasium.make(f"agora/{task_id}").unwrapped
     lenient.reset(seed=0)
     _, _, _, _, info = lenient.step(bad)

@@ -176,7 +176,7 @@ def test_gym_env_follows_edge_indices() -> None:
     world, s = path_world()
     env = KGQueryEnv(world)
     env.reset(seed=0)
-    env.state = s
+    env.state_ = s
     obs, reward, term, _, _ = env.step(0)
     assert obs["current"].tolist() == [B] and not term and reward == 0.0
     c_index = next(i for i, (r, t) in enumerate(obs["edges"].tolist()) if (r, t) == (1, C))
@@ -184,7 +184,7 @@ def test_gym_env_follows_edge_indices() -> None:
     _, reward, term, _, info = env.step(env.max_edges + 1)  # stop
     assert term and reward == 1.0 and info["metrics"]["success"] == 1.0
     env.reset(seed=0)
-    env.state = s
+    env.state_ = s
     _, _, _, _, info = env.step(env.max_edges - 1)  # a masked edge index
     assert info["invalid_actions"] == 1
 
@@ -194,7 +194,7 @@ def test_indices_outside_the_action_space_are_invalid_not_wrapped(index: object)
     world, s = path_world()
     env = KGQueryEnv(world)
     env.reset(seed=0)
-    env.state = s
+    env.state_ = s
     index = env.max_edges + 2 if index == "max+2" else index
     obs, _, term, _, info = env.step(index)
     assert info["kind"] == "invalid" and info["invalid_actions"] == 1 and not term
@@ -205,7 +205,7 @@ def test_indices_outside_the_action_space_are_invalid_not_wrapped(index: object)
 def test_every_edge_of_the_max_degree_node_can_be_taken(task: str) -> None:
     env = gymnasium.make(f"agora/{task}").unwrapped
     env.reset(seed=3)
-    start = env.state
+    start = env.state_
     degrees = [len(env.world.edges(start, u)) for u in range(env.world.num_entities)]
     node = int(np.argmax(degrees))
     assert degrees[node] > 128 if task == "KGQuery-v0" else True  # the old cap
@@ -213,10 +213,10 @@ def test_every_edge_of_the_max_degree_node_can_be_taken(task: str) -> None:
     rows = env.world.edges(at_node)
     assert len(rows) == degrees[node] <= env.max_edges
     for i, (r, t) in enumerate(rows.tolist()):
-        env.state = at_node
+        env.state_ = at_node
         assert env.action_space.contains(i)
         _, _, _, _, info = env.step(i)
-        assert info["kind"] == "move" and env.state.path[-1] == (r, t)
+        assert info["kind"] == "move" and env.state_.path[-1] == (r, t)
 
 
 def test_a_cap_smaller_than_the_max_degree_is_refused() -> None:

@@ -25,14 +25,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium
 import numpy as np
 from gymnasium import spaces
 
+from agora.envs.adapters import WorldEnv
 from agora.envs.design.world import DesignState, DesignWorld, Evaluation, checkpoint_rng
-from agora.envs.errors import ConfigError, GameOverError, IllegalActionError
-from agora.envs.invalid import InvalidPolicy
-from agora.envs.seeding import Seeder, as_generator
+from agora.envs.errors import IllegalActionError
 
 SNAP = 1e-6
 
@@ -75,7 +73,7 @@ def to_design(world: DesignWorld, action: Any, model: Any = None) -> np.ndarray:
     return model.validate_design(x)
 
 
-class DesignEnv(gymnasium.Env):
+class DesignEnv(WorldEnv):
     """Gymnasium env over a :class:`DesignWorld` (see the module doc).
 
     Example:
@@ -96,11 +94,8 @@ class DesignEnv(gymnasium.Env):
     def __init__(self, world: DesignWorld, on_invalid_action: str = "penalty",
                  invalid_penalty: float = -1.0, max_invalid_actions: int = 100,
                  render_mode: str | None = None) -> None:
-        self.invalid = InvalidPolicy(on_invalid_action, invalid_penalty, max_invalid_actions)
-        if render_mode not in (None, "ansi"):
-            raise ConfigError(f"render_mode={render_mode!r} is not supported; use 'ansi'")
-        self.world = world
-        self.render_mode = render_mode
+        super().__init__(world, render_mode, on_invalid_action, invalid_penalty,
+                         max_invalid_actions)
         model, budget = world.model, world.params.budget
         space = model.design_space
         self.action_space = spaces.Box(space.low.astype(np.float32),
@@ -119,58 +114,39 @@ class DesignEnv(gymnasium.Env):
         if self._context_size:
             obs["context"] = spaces.Box(-np.inf, np.inf, (self._context_size,), np.float32)
         self.observation_space = spaces.Dict(obs)
-        self.state_: DesignState | None = None
         self._eval_seed = 0
-        self._seeder = Seeder()
         self._experiments = np.random.default_rng(0)
 
-    # ----- Gymnasium API ------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
-              ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        rules = self._seeder.reset(seed, 1).rules
-        self._np_random, self._np_random_seed = as_generator(rules), self._seeder.seed
-        streams = self.world.streams(rules)
+    # ----- the shell's hooks (WorldEnv) ---------------------------------------------
+    def _start(self, rules: np.random.Generator) -> dict[str, Any]:
+        streams = self.world.streams(rules)  # the same split as the episode player's
         self._eval_seed, self._experiments = streams.eval_seed, streams.experiments
         self.state_ = self.world.initial_state(streams.truth)
-        self.invalid.reset()
-        info: dict[str, Any] = {**self.invalid.info(), "seed": self._seeder.seed}
-        if 0 in self.world.params.eval_points:
-            info.update(self._checkpoint(self.state_))
-        return self._obs(self.state_), info
+        return self._checkpoint(self.state_) if 0 in self.world.params.eval_points else {}
 
-    def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool,
-                                         dict[str, Any]]:
-        state, p = self.state_, self.world.params
-        if state is None or state.step >= p.budget or self.invalid.exhausted:
-            raise GameOverError("step() called after the episode ended; call reset()")
-        try:
-            design = to_design(self.world, action, state.model)
-        except IllegalActionError:
-            if self.invalid.raises:
-                raise
-            penalty, capped, info = self.invalid.penalise()
-            return self._obs(state), penalty, False, capped, info
-        state, y, report = self.world.experiment(state, design, self._experiments)
+    def _decode(self, action: Any) -> np.ndarray:
+        return to_design(self.world, action, self.state_.model)
+
+    def _play(self, design: np.ndarray) -> tuple[float, bool, bool, dict[str, Any]]:
+        p = self.world.params
+        state, y, report = self.world.experiment(self.state_, design, self._experiments)
         self.state_ = state
         reward = report.eig.value if p.reward in ("eig", "both") else 0.0
         info: dict[str, Any] = {
             "eig": report.eig.value, "eig_stderr": report.eig.stderr,
-            "best_eig": report.best_eig.value, "regret": report.regret,
-            **self.invalid.info()}
+            "best_eig": report.best_eig.value, "regret": report.regret}
         done = state.step >= p.budget
         if state.step in p.eval_points:
             info.update(self._checkpoint(state))
             if done and p.reward in ("prediction", "both"):
                 reward -= float(np.mean(list(info["z"].values())))
-        return self._obs(state), float(reward), done, False, info
+        return reward, done, False, info
 
-    def render(self) -> str | None:
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode")
-            return None
+    def _over(self) -> bool:
+        return bool(self.state_.step >= self.world.params.budget)
+
+    def _ansi(self) -> str:
         state = self.state_
-        if state is None:
-            return "(not reset)"
         lines = [f"{self.world.params.model}: {state.step}/{self.world.params.budget} "
                  "experiments"]
         lines += [f"  {i + 1}. design {d.tolist()} -> {np.asarray(y).tolist()}"
@@ -182,7 +158,8 @@ class DesignEnv(gymnasium.Env):
         ev: Evaluation = self.world.evaluate(state, checkpoint_rng(self._eval_seed, state.step))
         return {"checkpoint": state.step, "z": ev.z, "errors": ev.errors}
 
-    def _obs(self, state: DesignState) -> dict[str, np.ndarray]:
+    def _obs(self) -> dict[str, np.ndarray]:
+        state = self.state_
         p, model = self.world.params, state.model
         designs = np.tile(model.design_space.low, (p.budget, 1)).astype(np.float32)
         outcomes = np.zeros((p.budget, *model.outcome_shape), np.float32)

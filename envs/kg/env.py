@@ -28,15 +28,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from agora.envs.adapters import WorldEnv
 from agora.envs.core import is_int, is_real
 from agora.envs.errors import ConfigError, IllegalActionError
-from agora.envs.invalid import InvalidPolicy
 from agora.envs.kg.types import ACTION_KINDS, KGAction, WalkAction, episode_rngs
-from agora.envs.seeding import Seeder, as_generator
 
 _I64 = np.int64
 Obs = dict[str, np.ndarray]
@@ -83,56 +81,57 @@ def _padded(rows: np.ndarray, cap: int, width: int) -> tuple[np.ndarray, np.ndar
     return out, mask
 
 
-class _WorldEnv(gym.Env):  # type: ignore[type-arg]
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+class _GraphEnv(WorldEnv):
+    """What the two graph envs share on top of :class:`~agora.envs.adapters.WorldEnv`: the
+    graph family's split of the rules stream, and an invalid action under ``penalty``
+    playing the world's own invalid step (its ``invalid_cost`` is the penalty)."""
 
     def __init__(self, world: Any, render_mode: str | None = None,
-                 on_invalid_action: str = "penalty") -> None:
-        self.world = world
-        self.render_mode = render_mode
-        self.state: Any = None
-        self.invalid = InvalidPolicy(on_invalid_action)
-        self._seeder = Seeder()
+                 on_invalid_action: str = "penalty", max_invalid_actions: int = 100) -> None:
+        super().__init__(world, render_mode, on_invalid_action,
+                         max_invalid_actions=max_invalid_actions)
         self._step_rng = np.random.default_rng(0)
 
     def to_action(self, action: Any) -> Any:
         raise NotImplementedError
 
-    def _act(self, action: Any) -> tuple[float, dict[str, Any]]:
-        try:
-            move = self.to_action(action)
-            self.state, reward, info = self.world.step(self.state, move, self._step_rng)
-        except IllegalActionError as exc:
-            if self.invalid.raises:
-                raise
-            self.state, reward, info = self.world.invalid_step(self.state)
-            self.invalid.count += 1
-            info = {**info, "invalid_action": True, "invalid_reason": str(exc)}
-        done = self.world.done(self.state)
-        info = {**info, **self.invalid.info()}
-        if done:
-            info["metrics"] = self.world.metrics(self.state)
-        return float(reward), info
+    def _ends(self) -> tuple[bool, bool]:
+        """(terminated, truncated) now."""
+        return self.world.done(self.state_), False
 
-    def _obs(self) -> Obs:
-        raise NotImplementedError
+    def _start(self, rules: np.random.Generator) -> dict[str, Any]:
+        init_rng, self._step_rng = episode_rngs(rules)  # as the episode player splits it
+        self.state_ = self.world.initial_state(init_rng)
+        return {}
 
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[Obs, dict[str, Any]]:
-        rules = self._seeder.reset(seed, 1).rules
-        self._np_random, self._np_random_seed = as_generator(rules), self._seeder.seed
-        init_rng, self._step_rng = episode_rngs(rules)
-        self.state = self.world.initial_state(init_rng)
-        self.invalid.reset()
-        return self._obs(), {"seed": self._seeder.seed}
+    def _decode(self, action: Any) -> Any:
+        return self.to_action(action)
 
-    def render(self) -> str | None:  # type: ignore[override]
-        if self.render_mode == "ansi" and self.state is not None:
-            return str(self.world.text.render(self.state))
-        return None
+    def _play(self, move: Any) -> tuple[float, bool, bool, dict[str, Any]]:
+        self.state_, reward, info = self.world.step(self.state_, move, self._step_rng)
+        return self._outcome(reward, info)
+
+    def _refuse(self, exc: IllegalActionError) -> tuple[float, bool, bool, dict[str, Any]]:
+        _, capped, _ = self.invalid.penalise()
+        self.state_, reward, info = self.world.invalid_step(self.state_)
+        reward, terminated, truncated, info = self._outcome(
+            reward, {**info, "invalid_action": True, "invalid_reason": str(exc)})
+        return reward, terminated, truncated or capped, info
+
+    def _outcome(self, reward: float, info: dict[str, Any]
+                 ) -> tuple[float, bool, bool, dict[str, Any]]:
+        if self.world.done(self.state_):
+            info = {**info, "metrics": self.world.metrics(self.state_)}
+        return (float(reward), *self._ends(), info)
+
+    def _over(self) -> bool:
+        return bool(self.world.done(self.state_))
+
+    def _ansi(self) -> str:
+        return str(self.world.text.render(self.state_))
 
 
-class KGCompletionEnv(_WorldEnv):
+class KGCompletionEnv(_GraphEnv):
     """The completion world as a Gymnasium env (see the module docstring)."""
 
     def __init__(self, world: Any, max_triples: int | None = None,
@@ -185,7 +184,7 @@ class KGCompletionEnv(_WorldEnv):
         return np.array([kind, *action.triple], dtype=_I64)
 
     def _obs(self) -> Obs:
-        s, g, E = self.state, self.state.graph, self.world.num_entities
+        s, g, E = self.state_, self.state_.graph, self.world.num_entities
         known, known_mask = _padded(g.rows[:g.n], self.max_triples, 3)
         revealed, revealed_mask = _padded(s.revealed, self.world.params.reveal_k, 3)
         return {"known": known, "known_mask": known_mask,
@@ -195,15 +194,13 @@ class KGCompletionEnv(_WorldEnv):
                 "revealed": revealed, "revealed_mask": revealed_mask,
                 "budget_left": np.array([s.budget_left], dtype=np.float32)}
 
-    def step(self, action: Any) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
-        reward, info = self._act(action)
-        s = self.state
+    def _ends(self) -> tuple[bool, bool]:
+        s = self.state_
         truncated = (not s.stopped and s.steps >= self.world.params.max_steps)
-        terminated = self.world.done(s) and not truncated
-        return self._obs(), reward, terminated, truncated, info
+        return self.world.done(s) and not truncated, truncated
 
 
-class KGQueryEnv(_WorldEnv):
+class KGQueryEnv(_GraphEnv):
     """The query world as a Gymnasium env (see the module docstring)."""
 
     def __init__(self, world: Any, max_edges: int | None = None,
@@ -231,9 +228,9 @@ class KGQueryEnv(_WorldEnv):
             return WalkAction.stay()
         if i == self.max_edges + 1:
             return WalkAction.stop()
-        rows = self.world.edges(self.state)
+        rows = self.world.edges(self.state_)
         if i >= len(rows):
-            raise IllegalActionError(f"edge index {i} is masked: node {self.state.current} "
+            raise IllegalActionError(f"edge index {i} is masked: node {self.state_.current} "
                                      f"has {len(rows)} walkable edges")
         return WalkAction.move(*rows[i].tolist())
 
@@ -247,20 +244,16 @@ class KGQueryEnv(_WorldEnv):
             return self.max_edges
         if action.kind == "stop":
             return self.max_edges + 1
-        rows = self.world.edges(self.state)[: self.max_edges]
+        rows = self.world.edges(self.state_)[: self.max_edges]
         hits = np.flatnonzero((rows[:, 0] == action.relation) & (rows[:, 1] == action.tail))
         if not len(hits):
             raise IllegalActionError(f"{action} is not an edge of the current node")
         return int(hits[0])
 
     def _obs(self) -> Obs:
-        s = self.state
+        s = self.state_
         edges, mask = _padded(self.world.edges(s), self.max_edges, 2)
         return {"query": np.array([[s.head, s.relation]], dtype=_I64),
                 "current": np.array([s.current], dtype=_I64), "edges": edges,
                 "edge_mask": mask,
                 "steps_left": np.array([self.world.params.max_steps - len(s.path)], dtype=_I64)}
-
-    def step(self, action: Any) -> tuple[Obs, float, bool, bool, dict[str, Any]]:
-        reward, info = self._act(action)
-        return self._obs(), reward, self.world.done(self.state), False, info
