@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import betaln, gammaln, roots_jacobi
 
-from agora.envs.design.eig import EIGEstimate, eig, eig_many
+from agora.envs.design.eig import EIGEstimate, eig, eig_many, nmc_terms
 from agora.envs.design.inference import Posterior, fit, prior_posterior
+from agora.envs.design.world import DesignWorld
 from agora.envs.design.worlds import model_class
 from agora.envs.design.worlds.coin import Coins, DialCoin, beta_binomial_mi
 from agora.envs.design.worlds.linear_gaussian import LinearGaussian, features
@@ -55,12 +56,17 @@ def test_nmc_and_pce_bracket_closed_form_at_1000x1000() -> None:
 
 
 def test_small_inner_count_shows_the_bias_in_both_directions() -> None:
-    """At M = 10 the NMC bias (up) and the PCE bias (down) exceed the outer noise."""
+    """At M = 10 the raw NMC bias (up) and the PCE bias (down) exceed the outer noise; the
+    reported estimate is clipped to the Gaussian-channel limit, which for a linear-Gaussian
+    model is the EIG itself."""
     m = LinearGaussian()
     post = gaussian_posterior(np.zeros(3), np.eye(3), 20_000, 2)
     truth = m.exact_eig(X1, np.eye(3))
+    nmc, pce, limit = nmc_terms(m, post, X1, np.random.default_rng(3), 20_000, 10)
+    se = nmc.std(ddof=1) / np.sqrt(len(nmc))
+    assert pce.mean() + 3 * se < truth < nmc.mean() - 3 * se
     est = eig(m, post, X1, np.random.default_rng(3), n_outer=20_000, n_inner=10)
-    assert est.lower + 3 * est.stderr < truth < est.upper - 3 * est.stderr
+    assert est.capped and est.value == est.upper == est.limit == pytest.approx(truth, abs=0.02)
     assert est.lower <= np.log(11)  # PCE never exceeds log(M + 1)
     tiny = eig(m, post, X1, np.random.default_rng(3), n_outer=500, n_inner=3, method="pce")
     assert tiny.method == "pce" and tiny.value == tiny.lower <= np.log(4)
@@ -70,13 +76,17 @@ def test_nmc_converges_to_closed_form_as_inner_samples_grow() -> None:
     m = LinearGaussian()
     post = gaussian_posterior(np.zeros(3), np.eye(3), 20_000, 4)
     truth = m.exact_eig(X1, np.eye(3))
-    ests = [eig(m, post, X1, np.random.default_rng(5), n_outer=2000, n_inner=k)
-            for k in (1, 10, 100, 1000)]
-    gaps = [e.value - truth for e in ests]  # same outer draws: the gaps share their noise
+    raw = [nmc_terms(m, post, X1, np.random.default_rng(5), 2000, k) for k in (1, 10, 100, 1000)]
+    gaps = [nmc.mean() - truth for nmc, _, _ in raw]  # same outer draws: shared noise
     assert gaps[0] > gaps[1] > gaps[2] and gaps[0] > 1.0
-    assert abs(gaps[3]) < 3 * ests[3].stderr + 0.01
-    widths = [e.upper - e.lower for e in ests]
+    se = raw[3][0].std(ddof=1) / np.sqrt(2000)
+    assert abs(gaps[3]) < 3 * se + 0.01
+    widths = [nmc.mean() - pce.mean() for nmc, pce, _ in raw]
     assert all(w1 > w2 >= 0 for w1, w2 in zip(widths, widths[1:]))
+    ests = [eig(m, post, X1, np.random.default_rng(5), n_outer=2000, n_inner=k)
+            for k in (1, 10, 100, 1000)]  # what is reported never passes the limit
+    assert all(0 <= e.lower <= e.value == e.upper <= e.limit for e in ests)
+    assert abs(ests[3].value - truth) < 3 * se + 0.01
 
 
 def test_eig_under_inferred_posterior_matches_closed_form() -> None:
@@ -237,3 +247,73 @@ def test_errors_are_typed() -> None:
         eig(m, post, X1, np.random.default_rng(0), method="bald")
     with pytest.raises(ConfigError, match="n_outer"):
         eig(m, post, X1, np.random.default_rng(0), n_outer=1)
+
+
+# ----- never an impossible number ----------------------------------------------------
+def _lf_states(log_intensity: bool, seeds: range):
+    w = DesignWorld({"model": "location_finding", "log_intensity": log_intensity})
+    for s in seeds:
+        rng = np.random.default_rng(s)
+        state = w.initial_state(rng)
+        near = [state.theta[2 * k:2 * k + 2] + 0.01 for k in range(w.model.params.sources)]
+        yield state, [*w.model.sample_designs(rng, 3), *near], rng
+
+
+@pytest.mark.parametrize("log_intensity", [True, False])
+def test_location_finding_eig_stays_inside_its_bounds(log_intensity: bool) -> None:
+    """BoxingGym's raw form put NMC estimates up to 1e5 nats next to a source, where the
+    Gaussian-channel limit is a few nats; every reported number now lies in [0, limit]
+    and inside its own bracket, on both forms, next to the sources too."""
+    for state, designs, rng in _lf_states(log_intensity, range(4)):
+        for d in designs:
+            e = eig(state.model, state.posterior, np.asarray(d), rng, n_outer=500, n_inner=500)
+            assert 0.0 <= e.lower <= e.value <= e.upper <= e.limit < 12.0
+        screened = eig_many(state.model, state.posterior, np.asarray(designs), rng, 300, 300)
+        assert np.all((screened >= 0) & (screened < 12.0))
+
+
+def test_location_finding_default_eig_agrees_with_twenty_times_the_samples() -> None:
+    for state, designs, rng in _lf_states(True, range(2)):
+        for d in designs[:3]:
+            small = eig(state.model, state.posterior, d, rng, n_outer=500, n_inner=500)
+            big = eig(state.model, state.posterior, d, rng, n_outer=2000, n_inner=5000)
+            assert abs(small.value - big.value) < 4 * small.stderr + 0.03
+
+
+def test_greedy_designs_beat_random_designs_on_default_location_finding() -> None:
+    gains = []
+    for state, _, rng in _lf_states(True, range(4)):
+        pool = state.model.sample_designs(rng, 16)
+        scores = eig_many(state.model, state.posterior, pool, rng, 300, 300)
+        best = eig(state.model, state.posterior, pool[int(np.argmax(scores))], rng, 1000, 1000)
+        rand = np.mean([eig(state.model, state.posterior, d, rng, 1000, 1000).value
+                        for d in pool[:4]])
+        gains.append(best.value - rand)
+    assert np.mean(gains) > 0.05 and min(gains) > -0.05
+
+
+@pytest.mark.parametrize("key", ["linear_gaussian", "dugongs", "lotka_volterra",
+                                 "location_finding"])
+def test_worlds_with_gaussian_noise_report_no_eig_above_their_limit(key: str) -> None:
+    w = DesignWorld({"model": key})
+    for s in range(3):
+        rng = np.random.default_rng(s)
+        state = w.initial_state(rng)
+        for d in w.model.sample_designs(rng, 4):
+            e = eig(state.model, state.posterior, d, rng, n_outer=400, n_inner=400)
+            assert np.isfinite(e.limit) and 0.0 <= e.value <= e.limit
+
+
+@pytest.mark.parametrize("key", ["hyperbolic_discounting", "death_process", "item_response",
+                                 "survival", "moral_machine", "emotion", "coin"])
+def test_discrete_worlds_eig_is_at_most_the_outcome_entropy(key: str) -> None:
+    """Worlds with a small outcome support get the exact sum: never above log |support|."""
+    w = DesignWorld({"model": key})
+    rng = np.random.default_rng(0)
+    state = w.initial_state(rng)
+    for d in w.model.sample_designs(rng, 4):
+        support = state.model.outcome_support(d)
+        if support is None:
+            continue
+        e = eig(state.model, state.posterior, d, rng)
+        assert e.method == "exact" and 0.0 <= e.value <= np.log(len(support)) + 1e-9

@@ -146,7 +146,7 @@ def _integrate_1d(model: Model, th: np.ndarray, d: np.ndarray, lo: float, hi: fl
 
 
 @pytest.mark.parametrize(("key", "params"), [
-    ("location_finding", {}), ("location_finding", {"log_intensity": True}),
+    ("location_finding", {}), ("location_finding", {"log_intensity": False}),
     ("dugongs", {}), ("dugongs", {"noise": 1.0}),
 ])
 def test_continuous_density_normalises_and_matches_draws(key: str, params: dict) -> None:
@@ -568,7 +568,7 @@ def test_discounting_estimates_k_not_log_k() -> None:
 
 # ----- world-specific facts -----------------------------------------------------------
 def test_location_intensity_sums_over_sources() -> None:
-    model = make("location_finding", sources=3)
+    model = make("location_finding", sources=3, log_intensity=False)
     theta = np.array([0.0, 0.0, 1.0, 0.0, 0.0, 2.0])
     xi = np.array([0.0, 1.0])
     expected = 0.1 + 1 / (1e-4 + 1) + 1 / (1e-4 + 2) + 1 / (1e-4 + 1)

@@ -15,7 +15,17 @@
   ``log(M + 1)``.
 
 ``"auto"`` is exact when possible and otherwise NMC, reporting the PCE value as
-``lower`` and NMC as ``upper``. The ``(N, M)`` log-likelihood matrix is one
+``lower`` and NMC as ``upper``.
+
+**Never an impossible number.** NMC's bias is ``O(1/M)`` only once ``M`` inner draws
+cover the posterior predictive; where one reading pins ``theta`` down (BoxingGym's raw
+location-finding signal, up to ``1e4`` with noise ``0.5``) a finite ``M`` puts it orders
+of magnitude above what the outcome can carry. Every estimate is therefore clipped to
+``[0, limit]``, with ``limit`` the model's :meth:`~agora.envs.design.model.Model.information_limit`
+(for additive Gaussian noise the channel bound ``0.5 log(1 + Var[mean]/sigma^2)`` over the
+outer draws), and the reported bracket ``[lower, upper]`` is clipped the same way;
+``capped`` says the raw NMC value lay above the limit (then the bracket, not the value,
+is the honest answer: ``value`` is its upper end). The ``(N, M)`` log-likelihood matrix is one
 broadcasting :meth:`~agora.envs.design.model.Model.log_lik` call per chunk of rows.
 
 Example:
@@ -31,6 +41,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +66,8 @@ class EIGEstimate:
         lower, upper: PCE lower and NMC upper bound (both ``value`` for ``exact``).
         method: ``"exact"``, ``"nmc"`` or ``"pce"``.
         n_outer, n_inner: outer and inner samples (``exact``: particles and outcomes).
+        limit: the information limit every number here was clipped to (``inf``: none).
+        capped: the raw Monte Carlo value lay above ``limit``.
     """
 
     value: float
@@ -64,6 +77,8 @@ class EIGEstimate:
     method: str
     n_outer: int
     n_inner: int
+    limit: float = math.inf
+    capped: bool = False
 
 
 def eig(model: Model, post: Posterior, design: np.ndarray, rng: np.random.Generator,
@@ -81,11 +96,18 @@ def eig(model: Model, post: Posterior, design: np.ndarray, rng: np.random.Genera
         return EIGEstimate(value, 0.0, value, value, "exact", post.n, len(support))
     if n_outer < 2 or n_inner < 1:
         raise ConfigError(f"NMC needs n_outer >= 2 and n_inner >= 1, got {n_outer}, {n_inner}")
-    nmc, pce = nmc_terms(model, post, x, rng, n_outer, n_inner)
+    nmc, pce, limit = nmc_terms(model, post, x, rng, n_outer, n_inner)
     terms = pce if method == "pce" else nmc
-    return EIGEstimate(float(terms.mean()), float(terms.std(ddof=1) / np.sqrt(n_outer)),
-                       float(pce.mean()), float(nmc.mean()),
-                       "pce" if method == "pce" else "nmc", n_outer, n_inner)
+    raw = float(terms.mean())
+    return EIGEstimate(_clip(raw, limit), float(terms.std(ddof=1) / np.sqrt(n_outer)),
+                       _clip(float(pce.mean()), limit), _clip(float(nmc.mean()), limit),
+                       "pce" if method == "pce" else "nmc", n_outer, n_inner, limit,
+                       raw > limit)
+
+
+def _clip(value: float, limit: float) -> float:
+    """An information estimate inside what is possible: ``[0, limit]``."""
+    return min(max(value, 0.0), limit)
 
 
 def exact_eig(model: Model, post: Posterior, design: np.ndarray,
@@ -115,12 +137,13 @@ def exact_eig(model: Model, post: Posterior, design: np.ndarray,
 
 
 def nmc_terms(model: Model, post: Posterior, design: np.ndarray, rng: np.random.Generator,
-              n_outer: int, n_inner: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-outer-sample NMC and PCE terms, each ``(n_outer,)``."""
+              n_outer: int, n_inner: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-outer-sample NMC and PCE terms, each ``(n_outer,)``, and the model's
+    information limit over the outer draws."""
     theta = post.sample(rng, n_outer)
     y = np.asarray(model.simulate(theta, design, rng), dtype=float)
     inner = post.sample(rng, n_inner)
-    return _terms(model, design, theta, y, inner)
+    return (*_terms(model, design, theta, y, inner), model.information_limit(theta, design))
 
 
 def _terms(model: Model, design: np.ndarray, theta: np.ndarray, y: np.ndarray,
@@ -173,5 +196,6 @@ def eig_many(model: Model, post: Posterior, designs: np.ndarray, rng: np.random.
             out[i] = exact_eig(model, post, x, support)
             continue
         y = np.asarray(model.simulate(theta, x, np.random.default_rng(seed)), dtype=float)
-        out[i] = float(_terms(model, x, theta, y, inner)[0].mean())
+        out[i] = _clip(float(_terms(model, x, theta, y, inner)[0].mean()),
+                       model.information_limit(theta, x))
     return out

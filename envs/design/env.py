@@ -17,7 +17,9 @@ Rewards: the EIG (nats) of each experiment under the posterior before it (``rewa
 given the history (``prediction``/``both``): the env scores the agent's data, not its
 predictions (language agents answer queries themselves in ``agora run``).
 Episode end: terminated after ``budget`` experiments.
-Info: ``eig``, ``eig_stderr``, ``best_eig``, ``regret`` per experiment; ``z`` and ``errors``
+Info: ``eig``, ``eig_stderr``, its bracket ``eig_lower``/``eig_upper`` (clipped to the
+world's information limit, :mod:`agora.envs.design.eig`), ``best_eig``, ``regret`` per
+experiment; ``z`` and ``errors``
 (per goal) at the checkpoints (at reset for checkpoint 0).
 """
 
@@ -134,6 +136,7 @@ class DesignEnv(WorldEnv):
         reward = report.eig.value if p.reward in ("eig", "both") else 0.0
         info: dict[str, Any] = {
             "eig": report.eig.value, "eig_stderr": report.eig.stderr,
+            "eig_lower": report.eig.lower, "eig_upper": report.eig.upper,
             "best_eig": report.best_eig.value, "regret": report.regret}
         done = state.step >= p.budget
         if state.step in p.eval_points:

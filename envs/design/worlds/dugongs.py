@@ -24,7 +24,7 @@ import numpy as np
 from scipy import special
 
 from agora.envs.core import GameInfo, Params, Timing, is_real, require
-from agora.envs.design.model import DesignField, DesignSpace, Goal
+from agora.envs.design.model import DesignField, DesignSpace, Goal, gaussian_limit
 from agora.envs.design.worlds._boxing_common import LOG_SQRT_2PI, BoxingModel, Marginal, Normal
 
 
@@ -93,6 +93,10 @@ class Dugongs(BoxingModel):
                  rng: np.random.Generator) -> np.ndarray:
         mu = self.curve(theta, design)
         return np.abs(mu + self.params.noise * rng.standard_normal(mu.shape))
+
+    def information_limit(self, theta: np.ndarray, design: np.ndarray) -> float:
+        """The bound of the unfolded reading (folding it can only lose information)."""
+        return gaussian_limit(self.curve(theta, design), self.params.noise)
 
     def log_lik(self, y: np.ndarray, theta: np.ndarray, design: np.ndarray) -> np.ndarray:
         """``log(phi((y - mu)/s) + phi((y + mu)/s)) - log s``. With ``q = y mu / s^2`` the

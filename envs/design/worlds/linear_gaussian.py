@@ -27,7 +27,7 @@ from typing import ClassVar
 import numpy as np
 
 from agora.envs.core import GameInfo, Params, Timing, is_real, require
-from agora.envs.design.model import DesignField, DesignSpace, Goal, Model
+from agora.envs.design.model import DesignField, DesignSpace, Goal, Model, gaussian_limit
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -134,6 +134,14 @@ class LinearGaussian(Model):
                  rng: np.random.Generator) -> np.ndarray:
         mu = self.mean_output(theta, design)
         return mu + self.lg.noise_sd * rng.standard_normal(np.shape(mu))
+
+    def information_limit(self, theta: np.ndarray, design: np.ndarray) -> float:
+        """The Gaussian-channel bound, per reading of the outcome (a subclass with several
+        readings of one mean gets a bound that adds them up)."""
+        mean = np.asarray(self.mean_output(theta, design), dtype=float).reshape(-1)
+        shape = (len(mean), *self.outcome_shape)
+        means = np.broadcast_to(mean.reshape(len(mean), *(1,) * len(self.outcome_shape)), shape)
+        return gaussian_limit(means, self.lg.noise_sd)
 
     def log_lik(self, y: np.ndarray, theta: np.ndarray, design: np.ndarray) -> np.ndarray:
         s = self.lg.noise_sd

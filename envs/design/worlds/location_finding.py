@@ -5,9 +5,15 @@ Description: ``K`` sources sit at unknown points ``theta_k`` of the plane. A rea
 source contributes; BoxingGym's likelihood looped over dimensions instead of sources).
 Two observation forms:
 
-* raw (BoxingGym, default): ``y ~ N(mu, noise^2)``: heavy-tailed on the raw scale (a
-  reading next to a source reaches ``alpha / m = 1e4``);
-* ``log_intensity=True`` (the DAD paper's form): ``y ~ N(log mu, noise^2)``.
+* ``log_intensity=True`` (the default since v1; the DAD paper's form):
+  ``y ~ N(log mu, noise^2)``;
+* ``log_intensity=False`` (BoxingGym's raw form): ``y ~ N(mu, noise^2)``. Kept for
+  comparison, but its numbers mean little: a reading next to a source reaches
+  ``alpha / m = 1e4`` against noise ``0.5``, so one reading can pin a source down, nested
+  Monte Carlo EIG estimates ran to ``1e5`` nats where the Gaussian-channel limit is ~5-11,
+  and the prior-predictive error of ``predict_signal`` has a standard deviation of
+  ``1e5``. On the log scale the limit is about 1 nat per reading, the estimates stay
+  well inside it, and the z-normalisers are finite and stable.
 
 Latent parameters: ``theta = (x_1, y_1, ..., x_K, y_K)``, every coordinate ``N(0, 1)``.
 Designs: ``[x, y]`` in ``[-extent, extent]^2``.
@@ -16,7 +22,8 @@ Goals: ``predict_signal`` (squared error of the reading at a query point drawn f
 ``K!`` matchings of predicted to true sources, as BoxingGym scores it).
 Reference: BoxingGym (Gandhi et al. 2025) ``location_finding``; Foster et al. (2021),
 Deep Adaptive Design (DAD).
-Version history: v0, first release.
+Version history: v0, first release (raw form by default); v1, the log-intensity form by
+default and EIG clipped to the Gaussian-channel limit (see :mod:`agora.envs.design.eig`).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agora.envs.core import GameInfo, Params, Timing, is_int, is_real, require
-from agora.envs.design.model import DesignField, DesignSpace, Goal
+from agora.envs.design.model import DesignField, DesignSpace, Goal, gaussian_limit
 from agora.envs.design.worlds._boxing_common import (
     LOG_SQRT_2PI,
     BoxingModel,
@@ -48,7 +55,8 @@ class LocationParams(Params):
         b: the background intensity.
         m: the saturation constant (the peak of one source is ``alpha / m``).
         alpha: the strength of every source.
-        log_intensity: observe ``log mu`` plus noise (DAD) instead of ``mu`` plus noise.
+        log_intensity: observe ``log mu`` plus noise (DAD; the default) instead of ``mu``
+            plus noise (BoxingGym).
         extent: designs lie in ``[-extent, extent]^2``.
     """
 
@@ -57,7 +65,7 @@ class LocationParams(Params):
     b: float = 0.1
     m: float = 1e-4
     alpha: float = 1.0
-    log_intensity: bool = False
+    log_intensity: bool = True
     extent: float = 4.0
 
     def validate(self) -> None:
@@ -172,6 +180,9 @@ class LocationFinding(BoxingModel):
 
     def mean_outcome(self, theta: np.ndarray, design: np.ndarray) -> np.ndarray:
         return self._location(theta, design)
+
+    def information_limit(self, theta: np.ndarray, design: np.ndarray) -> float:
+        return gaussian_limit(self._location(theta, design), self.params.noise)
 
     def eval_queries(self, goal: Goal, rng: np.random.Generator, n: int) -> np.ndarray:
         """Query points from ``N(0, I)`` as in BoxingGym (clipped to the design box)."""
