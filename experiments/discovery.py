@@ -104,8 +104,7 @@ class _Episode:
         self.metrics.update(eig_total=float(np.sum(self.eigs)),
                             regret_mean=float(np.mean(self.regrets)) if self.regrets else 0.0,
                             z_final=ev.z_mean)
-        if self.p.reward in ("prediction", "both"):
-            self.total -= ev.z_mean
+        self.total += self.world.prediction_reward(ev)
         if self.p.explanation:
             await self.explanation_test(state, questions)
 
@@ -113,7 +112,7 @@ class _Episode:
         design, reply, invalid = await self.turns.design(self.agent, state, self.outcome_texts)
         state, y, info = self.world.experiment(state, design, self.exp_rng)
         self.outcome_texts.append(await self.outcome_text(state.model, design, y))
-        reward = info.eig.value if self.p.reward in ("eig", "both") else 0.0
+        reward = self.world.design_reward(info)
         self.total += reward
         self.eigs.append(info.eig.value)
         self.regrets.append(info.regret)

@@ -133,16 +133,17 @@ class DesignEnv(WorldEnv):
         p = self.world.params
         state, y, report = self.world.experiment(self.state_, design, self._experiments)
         self.state_ = state
-        reward = report.eig.value if p.reward in ("eig", "both") else 0.0
+        reward = self.world.design_reward(report)
         info: dict[str, Any] = {
             "eig": report.eig.value, "eig_stderr": report.eig.stderr,
             "eig_lower": report.eig.lower, "eig_upper": report.eig.upper,
             "best_eig": report.best_eig.value, "regret": report.regret}
         done = state.step >= p.budget
         if state.step in p.eval_points:
-            info.update(self._checkpoint(state))
-            if done and p.reward in ("prediction", "both"):
-                reward -= float(np.mean(list(info["z"].values())))
+            ev = self._evaluation(state)
+            info.update(checkpoint=state.step, z=ev.z, errors=ev.errors)
+            if done:
+                reward += self.world.prediction_reward(ev)
         return reward, done, False, info
 
     def _over(self) -> bool:
@@ -157,8 +158,12 @@ class DesignEnv(WorldEnv):
         return "\n".join(lines)
 
     # ----- helpers --------------------------------------------------------------------
+    def _evaluation(self, state: DesignState) -> Evaluation:
+        """The Bayes-optimal answers' scores at this checkpoint (its own question stream)."""
+        return self.world.evaluate(state, checkpoint_rng(self._eval_seed, state.step))
+
     def _checkpoint(self, state: DesignState) -> dict[str, Any]:
-        ev: Evaluation = self.world.evaluate(state, checkpoint_rng(self._eval_seed, state.step))
+        ev = self._evaluation(state)
         return {"checkpoint": state.step, "z": ev.z, "errors": ev.errors}
 
     def _obs(self) -> dict[str, np.ndarray]:

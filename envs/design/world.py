@@ -255,6 +255,15 @@ class DesignWorld:
                           (*state.outcomes, y))
         return new, y, info
 
+    def design_reward(self, info: ExperimentInfo) -> float:
+        """An experiment's reward under the ``reward`` param: its EIG (``eig``/``both``)."""
+        return info.eig.value if self.params.reward in ("eig", "both") else 0.0
+
+    def prediction_reward(self, ev: Evaluation) -> float:
+        """The final checkpoint's reward (``prediction``/``both``): ``-mean z``, lower
+        errors than the prior's earning more."""
+        return -ev.z_mean if self.params.reward in ("prediction", "both") else 0.0
+
     def eig_report(self, state: DesignState, design: np.ndarray,
                    rng: np.random.Generator) -> ExperimentInfo:
         """EIG of ``design`` and of the best of ``n_candidates`` random designs (screened
