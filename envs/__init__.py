@@ -34,7 +34,7 @@ from agora.envs.registry import (
     specs,
 )
 from agora.envs.tasks import TaskSpec, discover_families, is_task, task_spec, task_specs
-from agora.envs.text import TextFace
+from agora.envs.text import TextFace, TextProtocol
 
 try:
     __version__ = version("agora-sim")
@@ -48,7 +48,7 @@ __all__ = [
     "AECGameEnv", "ActionParseError", "AgoraError", "Benchmark", "ConfigError", "EnvSpec",
     "Game", "GameInfo", "GameOverError", "IllegalActionError", "Observation", "ParallelGameEnv",
     "Params", "Policy", "RunAbortedError", "SinglePlayerEnv", "Status", "TaskSpec", "TextFace",
-    "Timing",
+    "TextProtocol", "Timing",
     "UnknownIdError", "discover_families", "is_task", "task_spec", "task_specs",
     "all_specs", "discover", "lookup", "make", "make_game", "make_gym", "register", "spec",
     "specs", "__version__",

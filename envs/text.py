@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from agora.envs.core import Game, Observation
 from agora.envs.errors import ActionParseError, IllegalActionError
@@ -85,6 +85,28 @@ def get_choice(obj: dict[str, Any], key: str, text: str, choices: dict[str, int]
         return choices[raw.strip().lower()]
     options = ", ".join(f'"{c}"' for c in choices)
     raise ActionParseError(f'"{key}" must be one of {options}, got {raw!r}', text)
+
+
+@runtime_checkable
+class TextProtocol(Protocol):
+    """The one text-face protocol every family implements (games' :class:`TextFace`, the
+    design and graph worlds' faces), so a language agent plays any world the same way.
+
+    ``obs`` is what the face renders: a game's typed observation, a task world's state.
+    ``parse`` raises :class:`~agora.envs.errors.ActionParseError` for text it cannot read
+    and :class:`~agora.envs.errors.IllegalActionError` for an action that is not allowed
+    now; ``format_action`` is its inverse (the canonical answer).
+    """
+
+    def rules(self, player: int = 0) -> str: ...
+
+    def render(self, obs: Any) -> str: ...
+
+    def action_schema(self, obs: Any) -> dict[str, Any]: ...
+
+    def parse(self, text: str, obs: Any) -> Any: ...
+
+    def format_action(self, action: Any, obs: Any) -> str: ...
 
 
 class TextFace(ABC, Generic[V]):

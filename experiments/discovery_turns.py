@@ -117,7 +117,7 @@ class Turns:
             prose, schema = self.face.design_turn(state, outcome_texts)
             parse = lambda reply: self.face.parse_design(reply, model)  # noqa: E731
             fallback = self._random_design(model)
-            turn = TextTurn(0, self.face.rules(model), prose, schema, check=_checker(parse),
+            turn = TextTurn(0, self.face.rules(model=model), prose, schema, check=_checker(parse),
                             fallback=fallback)
             return await ask_text(agent, turn, parse, fallback, self.design_rng)
         reply = await agent.aact(self.world.view(state))
@@ -148,7 +148,7 @@ class Turns:
             prose, schema = self.face.query_turn(goal, query, model)
             parse = lambda reply: self.face.parse_answer(goal, reply)  # noqa: E731
             fallback = self._prior_answer(state, question, query)
-            turn = TextTurn(0, rules or self.face.rules(model), prose, schema,
+            turn = TextTurn(0, rules or self.face.rules(model=model), prose, schema,
                             check=_checker(parse), fallback=fallback)
             with isolated(agent):
                 value, reply, invalid = await ask_text(agent, turn, parse, fallback,
@@ -191,6 +191,6 @@ class Turns:
         def fallback(rng: np.random.Generator) -> str:
             return json.dumps({"explanation": truncate_words(last[-1] if last else "", limit)})
 
-        turn = TextTurn(0, self.face.rules(state.model), prose, schema, check=_checker(parse),
+        turn = TextTurn(0, self.face.rules(model=state.model), prose, schema, check=_checker(parse),
                         fallback=fallback)
         return await ask_text(agent, turn, parse, fallback, self.answer_rng)

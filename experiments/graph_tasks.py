@@ -54,9 +54,9 @@ def _turn(world: Any, state: Any, rules: str) -> TextTurn:
         return None
 
     def fallback(rng: np.random.Generator) -> str:
-        return str(text.format(text.random_action(state, rng), state))
+        return str(text.format_action(text.random_action(state, rng), state))
 
-    return TextTurn(0, rules, text.render(state), text.schema(state), obs=world.view(state),
+    return TextTurn(0, rules, text.render(state), text.action_schema(state), obs=world.view(state),
                     check=check, fallback=fallback)
 
 
@@ -90,7 +90,7 @@ async def aplay_graph_task(world: Any, agents: Sequence[Agent], seed: int,
         rules = world.text.rules()
         while not world.done(state):
             action, reply, problem = await _choose(world, agent, state, rules)
-            shown = world.text.format(action, state) if problem is None else (reply or "")
+            shown = world.text.format_action(action, state) if problem is None else (reply or "")
             kind = action.kind if problem is None else "invalid"
             if problem is None:
                 try:

@@ -334,7 +334,7 @@ WORLD, STATE = ready_state()
 def test_text_round_trip_of_random_legal_actions(seed: int) -> None:
     action = WORLD.text.random_action(STATE, np.random.default_rng(seed))
     WORLD.check(STATE, action)
-    assert WORLD.text.parse(WORLD.text.format(action, STATE), STATE) == action
+    assert WORLD.text.parse(WORLD.text.format_action(action, STATE), STATE) == action
 
 
 @given(st.text(max_size=80) | st.builds(lambda k, v: f'{{"action": "{k}", "head": "{v}"}}',
@@ -362,8 +362,8 @@ def test_text_parse_errors_say_why() -> None:
         with pytest.raises(error, match=why):
             t.parse(reply, s)
     assert t.parse(f'{{"action": "QUERY", "node": " {name.upper()} "}}', s) == KGAction.query(0)
-    assert t.format(KGAction.query(3)) == '{"action": "query", "node": "#3"}'
-    props = t.schema(s)["properties"]
+    assert t.format_action(KGAction.query(3)) == '{"action": "query", "node": "#3"}'
+    props = t.action_schema(s)["properties"]
     assert props["relation"]["enum"] == list(FAMILY_RELATIONS)
     assert props["node"]["enum"] == [s.start.entity_names[i] for i in np.flatnonzero(s.visible)]
     prose = t.render(s)

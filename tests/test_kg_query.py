@@ -146,9 +146,9 @@ def test_view_and_text_face() -> None:
         text.parse('{"action": "move", "relation": "r2", "tail": "c"}', s)
     with pytest.raises(ActionParseError, match='"tail"'):
         text.parse('{"action": "move", "relation": "r0"}', s)
-    props = text.schema(s)["properties"]
+    props = text.action_schema(s)["properties"]
     assert props["relation"]["enum"] == ["r0"] and props["tail"]["enum"] == ["b"]
-    assert text.format(WalkAction.move(0, B), s) == \
+    assert text.format_action(WalkAction.move(0, B), s) == \
         '{"action": "move", "relation": "r0", "tail": "b"}'
 
 
@@ -160,7 +160,7 @@ RSTATE = RULE.initial_state(np.random.default_rng(2))
 @settings(max_examples=50, deadline=None)
 def test_text_round_trip_of_random_walk_actions(seed: int) -> None:
     action = RULE.text.random_action(RSTATE, np.random.default_rng(seed))
-    assert RULE.text.parse(RULE.text.format(action, RSTATE), RSTATE) == action
+    assert RULE.text.parse(RULE.text.format_action(action, RSTATE), RSTATE) == action
 
 
 @given(st.text(max_size=60))

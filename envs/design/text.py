@@ -77,8 +77,9 @@ class DesignText:
         self.story = world.params.story if story is None else bool(story)
 
     # ----- rules --------------------------------------------------------------------
-    def rules(self, model: Model | None = None) -> str:
-        """The system prompt: the world, the design fields, the budget and the goals."""
+    def rules(self, player: int = 0, model: Model | None = None) -> str:
+        """The system prompt: the world, the design fields, the budget and the goals
+        (``model``: this episode's instance, with its covariates)."""
         model = model or self.world.model
         p = self.world.params
         intro = model.story if self.story else model.abstract
@@ -159,6 +160,20 @@ class DesignText:
         obj = extract_json_object(reply)
         x = [_number(obj, name, reply) for name in model.design_space.names]
         return model.validate_design(x)
+
+    # ----- the text-face protocol (agora.envs.text.TextProtocol), on a design turn -----
+    def render(self, state: DesignState) -> str:
+        """This experiment's prose (the outcomes in the world's own words)."""
+        return self.design_turn(state)[0]
+
+    def action_schema(self, state: DesignState) -> Schema:
+        return self.design_schema(state.model)
+
+    def parse(self, text: str, state: DesignState) -> np.ndarray:
+        return self.parse_design(text, state.model)
+
+    def format_action(self, design: np.ndarray, state: DesignState) -> str:
+        return self.format_design(design, state.model)
 
     # ----- queries ------------------------------------------------------------------
     def answer_schema(self, goal: Goal) -> Schema:

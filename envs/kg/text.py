@@ -20,7 +20,7 @@ Example:
     >>> action = world.text.parse('{"action": "query", "node": "e0003"}', state)
     >>> action
     KGAction(kind='query', head=3, relation=-1, tail=-1, other=-1)
-    >>> world.text.format(action, state)
+    >>> world.text.format_action(action, state)
     '{"action": "query", "node": "e0003"}'
     >>> world.text.parse('{"action": "query", "node": "zz"}', state)
     Traceback (most recent call last):
@@ -110,7 +110,7 @@ class CompletionText:
         self.world = world
         self._entities, self._relations = _Names(), _Names()
 
-    def rules(self) -> str:
+    def rules(self, player: int = 0) -> str:
         c = self.world.costs
         return (
             "You are rebuilding a hidden knowledge graph of (head, relation, tail) facts. "
@@ -153,7 +153,7 @@ class CompletionText:
         lines.append("Answer with one JSON action.")
         return "\n".join(lines)
 
-    def schema(self, state: Any = None) -> dict[str, Any]:
+    def action_schema(self, state: Any = None) -> dict[str, Any]:
         """Entity fields list the visible names, ``relation`` the relation names."""
         if state is None:
             return _schema(ACTION_KINDS, dict.fromkeys(("node", "head", "relation", "tail",
@@ -184,7 +184,7 @@ class CompletionText:
         self.world.check(state, action)
         return action
 
-    def format(self, action: KGAction, state: Any = None) -> str:
+    def format_action(self, action: KGAction, state: Any = None) -> str:
         ents = state.start.entity_names if state is not None else None
         rels = state.kg.relation_names if state is not None else None
         out: dict[str, str] = {"action": action.kind}
@@ -235,7 +235,7 @@ class WalkText:
         self.world = world
         self._entities, self._relations = _Names(), _Names()
 
-    def rules(self) -> str:
+    def rules(self, player: int = 0) -> str:
         p = self.world.params
         return (
             "Answer a query (head, relation, ?) about a knowledge graph by walking it. You "
@@ -264,7 +264,7 @@ class WalkText:
         lines.append("Answer with one JSON action.")
         return "\n".join(lines)
 
-    def schema(self, state: Any = None) -> dict[str, Any]:
+    def action_schema(self, state: Any = None) -> dict[str, Any]:
         """``relation`` and ``tail`` list those of the current node's edges."""
         if state is None:
             return _schema(WALK_KINDS, dict.fromkeys(("relation", "tail")))
@@ -288,7 +288,7 @@ class WalkText:
         self.world.check(state, action)
         return action
 
-    def format(self, action: WalkAction, state: Any = None) -> str:
+    def format_action(self, action: WalkAction, state: Any = None) -> str:
         if action.kind != "move":
             return json.dumps({"action": action.kind})
         g = state.graph if state is not None else None
