@@ -85,7 +85,7 @@ def time_gym(world: CompletionWorld, actions: list[KGAction], n: int) -> float:
 
 def time_text(world: CompletionWorld, actions: list[KGAction], n: int) -> float:
     state = world.initial_state(np.random.default_rng(0))
-    answers = [world.text.format(a, state) for a in actions[:n]]
+    answers = [world.text.format_action(a, state) for a in actions[:n]]
     t0 = time.perf_counter()
     for s in answers:
         world.text.render(state)
