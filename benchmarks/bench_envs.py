@@ -221,21 +221,52 @@ def text_runner(env_id: str, seed: int, length: int = POOL) -> tuple[Runner, flo
 
 
 # ----- PettingZoo yardstick ----------------------------------------------------------------
-def pettingzoo_rps() -> Any:
-    """PettingZoo's classic rock-paper-scissors parallel env.
+_MISSING = object()
 
-    ``rps.py`` imports pygame at module level (only its renderer uses it); without pygame
-    installed a stub module stands in, which does not change ``step``.
+
+class _InertSurface:
+    """Stands in for ``pygame.Surface``: accepts any arguments and is never drawn on."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def _pygame_stand_in() -> types.ModuleType:
+    """The part of pygame that PettingZoo's ``rps`` touches when nothing is rendered.
+
+    ``rps.py`` imports pygame at module level, and its ``reset`` builds an off-screen
+    ``pygame.Surface`` even with ``render_mode=None``; nothing else outside its renderer
+    uses pygame, so an inert ``Surface`` leaves ``reset`` and ``step`` as they are.
+    """
+    module = types.ModuleType("pygame")
+    module.Surface = _InertSurface  # type: ignore[attr-defined]
+    return module
+
+
+def pettingzoo_rps() -> Any:
+    """PettingZoo's classic rock-paper-scissors parallel env, with or without pygame.
+
+    Without pygame installed, ``rps`` is imported against :func:`_pygame_stand_in`; the
+    stand-in is bound in the ``rps`` module only and taken out of ``sys.modules`` again, so
+    nothing else in the process mistakes it for pygame.
     """
     try:
         with warnings.catch_warnings():  # pygame's pkg_resources import warns
             warnings.simplefilter("ignore")
             import pygame  # noqa: F401
     except ImportError:
-        sys.modules["pygame"] = types.ModuleType("pygame")
-    from pettingzoo.classic import rps_v2
-
-    return rps_v2.parallel_env()
+        saved = sys.modules.get("pygame", _MISSING)  # None there also blocks an import
+        sys.modules["pygame"] = _pygame_stand_in()
+        try:
+            from pettingzoo.classic.rps import rps
+        finally:
+            if saved is _MISSING:
+                del sys.modules["pygame"]
+            else:
+                sys.modules["pygame"] = saved  # type: ignore[assignment]
+    else:
+        from pettingzoo.classic.rps import rps
+    return rps.parallel_env()
 
 
 # ----- main ------------------------------------------------------------------------------

@@ -177,8 +177,9 @@ def test_bad_corruptions_are_config_errors(bad: str) -> None:
 # ----- rewards and scores on the hand-built world -------------------------------------
 def test_rewards_of_true_false_duplicate_and_retracted_triples() -> None:
     world, s = toy()
-    assert act(world, s, KGAction.propose(ID["a"], R, ID["b"])) == pytest.approx(
-        (1.0 - 0.5 * 0.2, {"kind": "propose", "new_true": 1, "new_false": 0, "cost": 0.2}))
+    reward, info = act(world, s, KGAction.propose(ID["a"], R, ID["b"]))
+    assert reward == pytest.approx(1.0 - 0.5 * 0.2)
+    assert info == pytest.approx({"kind": "propose", "new_true": 1, "new_false": 0, "cost": 0.2})
     assert act(world, s, KGAction.propose(ID["a"], R, ID["c"]))[0] == pytest.approx(-1.1)
     assert act(world, s, KGAction.propose(ID["a"], R, ID["b"]))[0] == pytest.approx(-0.1)
     assert act(world, s, KGAction.retract(ID["a"], R, ID["c"]))[0] == pytest.approx(1 - 0.05)
