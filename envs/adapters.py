@@ -140,18 +140,21 @@ class _PettingZooShell:
         self.state_: Any = None
         self.metadata = {**self.metadata, "name": game.info.name}
 
-    def _new_episode(self, seed: int | None) -> EpisodeStreams:
-        """Seed the episode by the one rule (:mod:`agora.envs.seeding`) and deal it."""
+    def _new_episode(self, seed: int | None) -> None:
+        """Seed the episode by the one rule (:mod:`agora.envs.seeding`; ``seed=None``
+        continues the last episode's stream) and deal it."""
         streams = self._seeder.reset(seed, self.game.num_players)
-        self._rng = streams.rules
+        if streams is not None:
+            self._rng = streams.rules
         self.state_ = self.game.initial_state(self._rng)
         self.invalid.reset()
-        self.mail = Mailbox(self.game.num_players)
-        return streams
+        if self.mail.log:
+            self.mail = Mailbox(self.game.num_players)
 
     @property
     def episode_seed(self) -> int | None:
-        """The seed of the current episode (drawn afresh by ``reset(seed=None)``)."""
+        """The seed of the current episode (``None`` when it continues the last one's
+        streams, after ``reset()`` without a seed)."""
         return self._seeder.seed
 
     def _post(self, player: int, reply: Any, state: Any) -> None:
@@ -420,21 +423,28 @@ class SinglePlayerEnv(gymnasium.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None
               ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         streams = self._seeder.reset(seed, self.game.num_players)
-        self._np_random = as_generator(streams.rules)
-        self._np_random_seed = self._seeder.seed
-        self._opponents = {}
-        for j in range(self.game.num_players):
-            if j == self.player:
-                continue
-            opp = self._given.get(j) or _UniformOpponent()
-            if hasattr(opp, "reset"):
-                opp.reset(seed=streams.agent_seeds[j], player=j)
-            self._opponents[j] = opp
+        if streams is not None:  # else the last episode's streams go on (Gymnasium's way)
+            self._np_random = as_generator(streams.rules)
+            self._np_random_seed = self._seeder.seed
+        self._reset_opponents(streams)
         self.invalid.reset()
         self.state_ = self.game.initial_state(self.np_random)
         self.state_, reward = self._advance(self.state_)
         return (self._faces.fresh_obs(self.state_, self.player),
                 {"skipped_reward": reward, "seed": self._seeder.seed})
+
+    def _reset_opponents(self, streams: EpisodeStreams | None) -> None:
+        """Each seat's opponent gets its seat's seed; in continued streams the default
+        random opponent goes on with its own stream and others get a seed drawn from the
+        sequence."""
+        if streams is not None or not self._opponents:
+            self._opponents = {j: self._given.get(j) or _UniformOpponent()
+                               for j in range(self.game.num_players) if j != self.player}
+        for j, opp in self._opponents.items():
+            if streams is not None and hasattr(opp, "reset"):
+                opp.reset(seed=streams.agent_seeds[j], player=j)
+            elif hasattr(opp, "reset") and not isinstance(opp, _UniformOpponent):
+                opp.reset(seed=self._seeder.next_seed(), player=j)
 
     def _advance(self, state: Any) -> tuple[Any, float]:
         """Let opponents move until it is our turn or the game ends (sequential games)."""
@@ -536,10 +546,12 @@ class WorldEnv(gymnasium.Env):  # type: ignore[type-arg]
     # ----- Gymnasium API ----------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[Any, dict[str, Any]]:
-        rules = self._seeder.reset(seed, 1).rules
-        self._np_random, self._np_random_seed = as_generator(rules), self._seeder.seed
+        streams = self._seeder.reset(seed, 1)
+        if streams is not None:  # else the last episode's stream goes on (Gymnasium's way)
+            self._np_random = as_generator(streams.rules)
+            self._np_random_seed = self._seeder.seed
         self.invalid.reset()
-        info = self._start(rules)
+        info = self._start(self.np_random)
         return self._obs(), {**self.invalid.info(), "seed": self._seeder.seed, **info}
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:

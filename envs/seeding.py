@@ -138,16 +138,21 @@ def fresh_seed(rng: np.random.Generator) -> int:
 class Seeder:
     """``reset(seed=...)`` under the one rule, for the API shells.
 
-    A given seed is the episode's seed. ``reset(seed=None)`` after a seeded reset draws the
-    next episode's seed from a stream of that seed (so a seeded sequence of resets is
-    reproducible); before any seed, from fresh entropy. The episode's seed is kept in
-    :attr:`seed` (the shells report it in ``info["seed"]``).
+    * ``reset(seed=S)``: the episode of seed ``S``, exactly as ``agora run`` plays it.
+    * ``reset()`` after that: Gymnasium's convention, the next episode *continues* the
+      streams of the last one (so a seeded sequence of resets is reproducible and costs no
+      new generator); :meth:`reset` returns ``None`` and :attr:`seed` is ``None``, since no
+      single seed names such an episode.
+    * ``reset()`` before any seed: a fresh seed from entropy, then as ``reset(seed=S)``, so
+      even the first unseeded episode is named by its ``info["seed"]``.
 
     Example:
-        >>> a, b = Seeder(), Seeder()
+        >>> a = Seeder()
         >>> a.reset(5, 2).agent_seeds == episode_streams(5, 2).agent_seeds
         True
-        >>> _ = b.reset(5, 2); a.reset(None, 2).agent_seeds == b.reset(None, 2).agent_seeds
+        >>> a.reset(None, 2) is None and a.seed is None
+        True
+        >>> b = Seeder(); _ = b.reset(None, 2); b.seed is not None
         True
     """
 
@@ -157,16 +162,23 @@ class Seeder:
         self._source: np.random.Generator | None = None
         self.seed: int | None = None
 
-    def reset(self, seed: int | None, n_players: int) -> EpisodeStreams:
-        """The streams of the next episode (see the class doc)."""
+    def reset(self, seed: int | None, n_players: int) -> EpisodeStreams | None:
+        """The streams of the next episode, or ``None``: continue the current ones (see
+        the class doc)."""
+        if seed is None and self._source is not None:
+            self.seed = None
+            return None
         if seed is None:
-            if self._source is None:
-                self._source = np.random.default_rng()
-            seed = fresh_seed(self._source)
-            streams = episode_streams(seed, n_players)
-        else:
-            streams = episode_streams(seed, n_players)  # validates the seed first
-            self._source = np.random.default_rng(
-                np.random.SeedSequence(int(seed), spawn_key=(self._NEXT,)))
+            seed = fresh_seed(np.random.default_rng())
+        streams = episode_streams(seed, n_players)  # validates the seed first
+        self._source = np.random.default_rng(
+            np.random.SeedSequence(int(seed), spawn_key=(self._NEXT,)))
         self.seed = int(seed)
         return streams
+
+    def next_seed(self) -> int:
+        """A seed for an agent that must be reset within continued streams (drawn from a
+        stream of the last episode seed, so it repeats with the sequence)."""
+        if self._source is None:
+            raise RuntimeError("next_seed() before the first reset")
+        return fresh_seed(self._source)
