@@ -19,7 +19,10 @@ the best rate of each is kept (these machines are noisy).
 
 Run::
 
-    python benchmarks/bench_envs.py [--seconds 1.5] [--repeats 3] [--json out.json]
+    python benchmarks/bench_envs.py [--seconds 1.5] [--repeats 3] [--text-steps 4096]
+        [--json out.json] [--quick]
+
+``--quick`` (a few seconds) runs every face of every env at tiny sizes.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import gymnasium  # noqa: E402
 import numpy as np  # noqa: E402
+from _cli import parse_args  # noqa: E402
 
 import agora.envs  # noqa: E402
 from agora.envs import Status, Timing, make, make_game, specs  # noqa: E402
@@ -49,6 +53,7 @@ TARGET_TEXT = 15_000
 """Text face target, per render + parse of one turn (the issue's definition: "render an
 observation and parse an action"); the table also shows whole game steps."""
 POOL = 4096  # pre-drawn actions / random numbers, cycled (a power of two)
+QUICK = {"seconds": 0.01, "repeats": 1, "text_steps": 64}
 
 Runner = Callable[[int], None]  # performs n steps
 
@@ -75,10 +80,11 @@ def measure(run: Runner, seconds: float) -> float:
     """Steps per second of ``run`` over about ``seconds`` (chunked to keep clock reads rare)."""
     run(64)  # warm up (caches, first reset)
     chunk = 64
-    while True:  # calibrate a chunk of about 20 ms
+    target = min(0.02, seconds)
+    while True:  # calibrate a chunk of about 20 ms (or the whole measurement, if shorter)
         start = time.perf_counter()
         run(chunk)
-        if time.perf_counter() - start > 0.02 or chunk >= 1 << 20:
+        if time.perf_counter() - start > target or chunk >= 1 << 20:
             break
         chunk *= 2
     steps = 0
@@ -270,8 +276,13 @@ def pettingzoo_rps() -> Any:
 
 
 # ----- main ------------------------------------------------------------------------------
-def build(seed: int) -> tuple[list[dict[str, Any]], dict[str, Runner]]:
-    """Rows of metadata and a runner per measurement key ``"<id>|<face>"``."""
+def build(seed: int, text_steps: int = POOL) -> tuple[list[dict[str, Any]], dict[str, Runner]]:
+    """Rows of metadata and a runner per measurement key ``"<id>|<face>"``.
+
+    Args:
+        seed: Seeds every runner.
+        text_steps: Game steps each text runner records (untimed) and then replays.
+    """
     rows: list[dict[str, Any]] = []
     runners: dict[str, Runner] = {}
     for s in specs():
@@ -280,7 +291,7 @@ def build(seed: int) -> tuple[list[dict[str, Any]], dict[str, Runner]]:
         env = make(s.id)
         runners[f"{s.id}|structured"] = (aec_runner(env, seed) if sequential
                                          else parallel_runner(env, seed))
-        text_run, turns_per_step = text_runner(s.id, seed)
+        text_run, turns_per_step = text_runner(s.id, seed, text_steps)
         runners[f"{s.id}|text"] = text_run
         runners[f"{s.id}|gym"] = gym_runner(gymnasium.make(s.gym_id).unwrapped, seed)
         rows.append({"id": s.id, "api": "AEC" if sequential else "Parallel",
@@ -304,10 +315,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=1.5, help="seconds per measurement")
     ap.add_argument("--repeats", type=int, default=3, help="rounds; the best rate is kept")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--text-steps", type=int, default=POOL,
+                    help="game steps recorded (untimed) for each text-face replay")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    args = ap.parse_args(argv)
+    args = parse_args(ap, QUICK, argv)
 
-    rows, runners = build(args.seed)
+    rows, runners = build(args.seed, args.text_steps)
     best: dict[str, float] = {}
     all_rates: dict[str, list[float]] = {k: [] for k in runners}
     total = len(runners) * args.repeats

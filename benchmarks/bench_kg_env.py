@@ -15,6 +15,9 @@ face (render + parse of a canonical JSON answer). Measurements are interleaved o
 Run::
 
     python benchmarks/bench_kg_env.py [--entities 1000] [--steps 20000] [--repeats 3]
+        [--json PATH] [--quick]
+
+``--quick`` (a few seconds): a 100-entity world, 400 steps per row, once.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from _cli import parse_args
 
 from agora.envs.kg.env import KGCompletionEnv
 from agora.envs.kg.types import ACTION_KINDS, KGAction
 from agora.envs.kg.world import CompletionWorld
 
 TARGET = 10_000
+QUICK = {"entities": 100, "steps": 400, "repeats": 1}
 
 
 def make_world(entities: int) -> CompletionWorld:
@@ -99,7 +104,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", default=None)
-    args = ap.parse_args()
+    args = parse_args(ap, QUICK)
     world = make_world(args.entities)
     kinds = ("query", "propose", "mixed")
     actions = {k: draw_actions(world, k, args.steps, i) for i, k in enumerate(kinds)}

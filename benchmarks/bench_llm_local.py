@@ -26,7 +26,11 @@ second. A default run takes 3-5 minutes.
 
 Run::
 
-    python benchmarks/bench_llm_local.py [--repeats 5] [--max-tokens 64] [--json out.json]
+    python benchmarks/bench_llm_local.py [--repeats 5] [--max-tokens 64] [--games 10]
+        [--json out.json] [--quick]
+
+``--quick`` (tens of seconds): the first two games, 16 tokens, one repeat. Without the
+``local`` extra the script prints why it skips and exits 0.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from _cli import parse_args, skip
 
 from agora.agents import llm_local
 from agora.envs import make_game
@@ -50,14 +55,16 @@ GAMES = ("RepeatedPD-v0", "PublicGoods-v0", "Ultimatum-v0", "Cournot-v0",
          "FirstPriceAuction-v0", "BeautyContest-v0", "Trust-v0", "Commons-v0", "ElFarol-v0",
          "DonorGame-v0")
 
+QUICK = {"repeats": 1, "max_tokens": 16, "games": 2}
+
 Prompt = tuple[str, list[dict[str, str]], dict[str, Any]]  # game id, messages, schema
 Decoder = Callable[[Prompt], tuple[str, int, int]]  # -> text, prompt and completion tokens
 
 
-def text_face_prompts() -> list[Prompt]:
-    """First turn of player 0 in each game, as the messages a text agent sends."""
+def text_face_prompts(games: int = len(GAMES)) -> list[Prompt]:
+    """First turn of player 0 in the first ``games`` games, as a text agent sends them."""
     prompts = []
-    for game_id in GAMES:
+    for game_id in GAMES[:games]:
         game, text = make_game(game_id)
         state = game.initial_state(np.random.default_rng(0))
         player = game.to_move(state)[0]
@@ -140,14 +147,19 @@ def run_pass(decode: Decoder, prompts: list[Prompt]) -> Pass:
     return Pass(time.perf_counter() - t0, n_in, n_out, tuple(texts))
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--games", type=int, default=len(GAMES), choices=range(1, len(GAMES) + 1),
+                    metavar=f"1..{len(GAMES)}", help="prompts: the first N games")
     ap.add_argument("--json", default=None, help="save the results here")
-    args = ap.parse_args()
+    args = parse_args(ap, QUICK)
+    missing = llm_local.missing_packages()
+    if missing:
+        return skip(f"the embedded model needs {', '.join(missing)} (the 'local' extra)")
 
-    prompts = text_face_prompts()
+    prompts = text_face_prompts(args.games)
     decoders: dict[str, Decoder] = {"raw llama-cpp-python": raw_decoder(args.max_tokens, prompts),
                                     "litellm.completion": litellm_decoder(args.max_tokens)}
     model = model_decoder(args.max_tokens)
@@ -163,6 +175,7 @@ def main() -> None:
                 raise AssertionError(f"{n} decoded different text than {names[0]}")
             passes[n].append(run)
     report(names, passes, prompts, args)
+    return 0
 
 
 def report(names: list[str], passes: dict[str, list[Pass]], prompts: list[Prompt],
@@ -198,4 +211,4 @@ def report(names: list[str], passes: dict[str, list[Pass]], prompts: list[Prompt
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

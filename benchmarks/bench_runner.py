@@ -25,7 +25,10 @@ It also checks the determinism guarantee: the two runs' episodes tables (without
 Run::
 
     python benchmarks/bench_runner.py [--rounds 100] [--repeats 3] [--batch-size N]
-        [--no-events] [--json PATH]
+        [--no-events] [--json PATH] [--quick]
+
+``--quick`` (Ray's start-up plus a few seconds): 4 cells x 5 episodes of 10 rounds, once.
+The exit status is 1 when the 1-worker and 2-worker results differ (in every mode).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
 import pandas as pd  # noqa: E402
 import ray  # noqa: E402
+from _cli import parse_args  # noqa: E402
 
 import agora.experiments.runner as runner_mod  # noqa: E402
 from agora.experiments import parse_config, run_experiment  # noqa: E402
@@ -57,6 +61,7 @@ from agora.experiments.store import TIMING_COLUMNS, RunStore  # noqa: E402
 
 TARGET_SPEEDUP = 1.7
 OPPONENTS = ["always_defect", "grim_trigger", "win_stay_lose_shift", "random"]
+QUICK = {"rounds": 10, "episodes": 5, "repeats": 1}
 
 
 def make_config(episodes: int, rounds: int, batch_size: int | None, events: bool,
@@ -294,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="config batch_size (default: the runner's own choice)")
     ap.add_argument("--no-events", action="store_true", help="record_events: false")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
-    args = ap.parse_args(argv)
+    args = parse_args(ap, QUICK, argv)
 
     cfg = make_config(args.episodes, args.rounds, args.batch_size, not args.no_events)
     warm_cfg = make_config(8, args.rounds, None, not args.no_events, name="bench-warmup")
@@ -426,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as fh:
             json.dump(result, fh, indent=2, default=str)
         print(f"wrote {args.json}")
-    return 0
+    return 0 if all(identical.values()) else 1
 
 
 if __name__ == "__main__":
