@@ -47,7 +47,7 @@ _PACKAGES = ("agora-sim", "numpy", "gymnasium", "pettingzoo", "ray", "litellm", 
              "pyarrow", "networkx")
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Write ``path`` through a temporary file, so readers never see half a file."""
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)

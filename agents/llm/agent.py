@@ -88,9 +88,9 @@ class LLMAgent(Agent):
                             ("max_attempts", max_attempts)):
             _positive(name, value, integer=True)
         _positive("timeout", timeout)
-        for name, value in (("persona", persona), ("fallback", fallback)):
-            if not isinstance(value, str):
-                raise ConfigError(f"parameter {name}={value!r} must be a string")
+        for label, text in (("persona", persona), ("fallback", fallback)):
+            if not isinstance(text, str):
+                raise ConfigError(f"parameter {label}={text!r} must be a string")
         if not isinstance(reasoning, bool):
             raise ConfigError(f"parameter reasoning={reasoning!r} must be true or false")
         if api_key_env is not None and not os.environ.get(api_key_env):

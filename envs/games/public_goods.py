@@ -179,7 +179,8 @@ class PublicGoodsGame(RepeatedGame[PublicGoodsParams, PublicGoodsState, PublicGo
         nash = (0.0, 0.0) if m < n else (e, e) if m > n else (0.0, e)
         best = (0.0, 0.0) if m < 1 else (e, e) if m > 1 else (0.0, e)
         values = {**range_values("nash_contribution", nash),
-                  **range_values("nash_payoff_per_round", tuple(e + (m - 1) * c for c in nash)),
+                  **range_values("nash_payoff_per_round",
+                                 (e + (m - 1) * nash[0], e + (m - 1) * nash[1])),
                   **range_values("optimum_contribution", best),
                   "optimum_payoff_per_round": e * max(1.0, m),
                   "nash_unique": float(nash[0] == nash[1]),
