@@ -7,7 +7,7 @@ Example:
     >>> import numpy as np
     >>> from agora.agents import make_agent
     >>> from agora.envs import make_game
-    >>> game, _ = make_game("FirstPriceAuction-v0")
+    >>> game, _ = make_game("FirstPriceAuction-v1")
     >>> bne = make_agent("auction_bne", game)
     >>> bne.reset(seed=0, player=0)
     >>> bne.act(game.observe(game.initial_state(np.random.default_rng(0)), 0))

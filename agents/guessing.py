@@ -9,7 +9,7 @@ Example:
     >>> import numpy as np
     >>> from agora.agents import make_agent
     >>> from agora.envs import make_game
-    >>> game, _ = make_game("BeautyContest-v0")
+    >>> game, _ = make_game("BeautyContest-v1")
     >>> agent = make_agent({"name": "beauty_level_k", "k": 2}, game)
     >>> agent.reset(seed=0, player=0)
     >>> agent.act(game.observe(game.initial_state(np.random.default_rng(0)), 0))

@@ -1,4 +1,4 @@
-"""Trading agents for the continuous double auction (``DoubleAuction-v0``).
+"""Trading agents for the continuous double auction (``DoubleAuction-v1``).
 
 * ``trader_zic``: Gode and Sunder's zero-intelligence-constrained trader, the documented
   default opponent: a uniformly random price in its no-loss range, never a pass.
@@ -14,7 +14,7 @@ Example:
     >>> from agora.agents import make_agent
     >>> from agora.envs import make_game
     >>> from agora.experiments import play_episode
-    >>> game, text = make_game("DoubleAuction-v0", {"values": ((90,), (70,)),
+    >>> game, text = make_game("DoubleAuction-v1", {"values": ((90,), (70,)),
     ...     "costs": ((20,), (60,)), "n_buyers": 2, "n_sellers": 2,
     ...     "price_max": 100, "turn_order": "round_robin"})
     >>> agents = [make_agent("trader_truthful", game) for _ in range(4)]

@@ -361,15 +361,15 @@ def main(argv: list[str] | None = None) -> int:
     print("  structured = PettingZoo API steps (Parallel step(dict) / AEC last()+step(a)); "
           "text = game steps with\n  render + parse for every player to move; text turns = "
           "render + parse pairs; gym = player 0 vs random opponents")
-    pd_rate = best.get("RepeatedPD-v0|structured")
+    pd_rate = best.get("RepeatedPD-v1|structured")
     rps_rate = best["pettingzoo rps_v2|structured"]
     print()
     ratio = None
     if pd_rate is not None:
         ratio = pd_rate / rps_rate
-        print(f"ratio agora RepeatedPD-v0 Parallel / pettingzoo rps_v2 parallel: {ratio:.1f}x "
+        print(f"ratio agora RepeatedPD-v1 Parallel / pettingzoo rps_v2 parallel: {ratio:.1f}x "
               f"({fmt(pd_rate)} vs {fmt(rps_rate)} steps/s, same run)")
-        checks.insert(0, (f"RepeatedPD-v0 Parallel API >= {TARGET_PD_PARALLEL:,} steps/s",
+        checks.insert(0, (f"RepeatedPD-v1 Parallel API >= {TARGET_PD_PARALLEL:,} steps/s",
                           pd_rate >= TARGET_PD_PARALLEL))
     print("targets:")
     for name, ok in checks:

@@ -51,9 +51,9 @@ from agora.agents import llm_local
 from agora.envs import make_game
 
 TARGET_RATIO = 0.90
-GAMES = ("RepeatedPD-v0", "PublicGoods-v0", "Ultimatum-v0", "Cournot-v0",
-         "FirstPriceAuction-v0", "BeautyContest-v0", "Trust-v0", "Commons-v0", "ElFarol-v0",
-         "DonorGame-v0")
+GAMES = ("RepeatedPD-v1", "PublicGoods-v1", "Ultimatum-v1", "Cournot-v1",
+         "FirstPriceAuction-v1", "BeautyContest-v1", "Trust-v1", "Commons-v1", "ElFarol-v1",
+         "DonorGame-v1")
 
 QUICK = {"repeats": 1, "max_tokens": 16, "games": 2}
 

@@ -1,6 +1,6 @@
 """Episodes per second through the real runner, in-process (1 worker) and on Ray (2 workers).
 
-The workload is a 2,000-episode sweep: ``RepeatedPD-v0`` with ``tit_for_tat`` as
+The workload is a 2,000-episode sweep: ``RepeatedPD-v1`` with ``tit_for_tat`` as
 player_0 against 4 heuristics as player_1 (``agents.player_1`` swept), 500 episodes each,
 ``--rounds`` rounds per episode. It runs through ``agora.experiments.run_experiment``
 exactly as the CLI does (Parquet parts, consolidation, manifest), into temporary
@@ -68,7 +68,7 @@ def make_config(episodes: int, rounds: int, batch_size: int | None, events: bool
                 name: str = "bench-runner") -> Any:
     data: dict[str, Any] = {
         "name": name,
-        "env": "RepeatedPD-v0",
+        "env": "RepeatedPD-v1",
         "params": {"rounds": rounds},
         "agents": {"player_0": "tit_for_tat", "player_1": OPPONENTS[0]},
         "sweep": {"agents.player_1": OPPONENTS},

@@ -2,7 +2,7 @@
 
 Example:
     >>> from agora.envs import make
-    >>> env = make("RepeatedPD-v0", rounds=2)
+    >>> env = make("RepeatedPD-v1", rounds=2)
     >>> obs, infos = env.reset(seed=0)
     >>> sorted(obs)
     ['player_0', 'player_1']

@@ -191,7 +191,7 @@ class ParallelGameEnv(_PettingZooShell, ParallelEnv):
 
     Example:
         >>> from agora.envs import make
-        >>> env = make("RepeatedPD-v0", rounds=3)
+        >>> env = make("RepeatedPD-v1", rounds=3)
         >>> obs, infos = env.reset(seed=0)
         >>> obs, rewards, terms, truncs, infos = env.step({"player_0": 0, "player_1": 1})
         >>> rewards
@@ -285,7 +285,7 @@ class AECGameEnv(_PettingZooShell, AECEnv):
 
     Example:
         >>> from agora.envs import make
-        >>> env = make("Bargaining-v0")
+        >>> env = make("Bargaining-v1")
         >>> env.reset(seed=0)
         >>> env.agent_selection
         'player_0'
@@ -391,7 +391,7 @@ class SinglePlayerEnv(gymnasium.Env):
 
     Example:
         >>> import gymnasium, agora.envs
-        >>> env = gymnasium.make("agora/RepeatedPD-v0")
+        >>> env = gymnasium.make("agora/RepeatedPD-v1")
         >>> obs, info = env.reset(seed=1)
         >>> obs["action_mask"].tolist()
         [1, 1]

@@ -156,7 +156,7 @@ def merge_params(params: Mapping[str, Any] | None, keywords: Mapping[str, Any],
     """Parameters given as ``params={...}``, as keywords, or both (one key once only).
 
     Example:
-        >>> merge_params({"rounds": 3}, {"delta": 0.5}, "RepeatedPD-v0")
+        >>> merge_params({"rounds": 3}, {"delta": 0.5}, "RepeatedPD-v1")
         {'rounds': 3, 'delta': 0.5}
     """
     if params is None:

@@ -1,6 +1,6 @@
 """The registry of versioned environment ids.
 
-Every id (``"RepeatedPD-v0"``) names a game class, its text face and default parameters.
+Every id (``"RepeatedPD-v1"``) names a game class, its text face and default parameters.
 ``make`` returns the PettingZoo env that fits the game (Parallel for simultaneous moves,
 AEC for turns); ``make_gym`` returns the Gymnasium single-player view, also reachable as
 ``gymnasium.make("agora/<id>")``. Behaviour changes bump the version suffix.
@@ -94,7 +94,7 @@ def make_game(env_id: str, params: Mapping[str, Any] | None = None
     """The pure game and its text face for an id.
 
     Example:
-        >>> game, text = make_game("PublicGoods-v0", {"n_players": 3})
+        >>> game, text = make_game("PublicGoods-v1", {"n_players": 3})
         >>> game.num_players
         3
     """
@@ -114,7 +114,7 @@ def make(env_id: str, render_mode: str | None = None, api: str | None = None,
     parameters.
 
     Example:
-        >>> env = make("PublicGoods-v0", n_players=3, rounds=2)
+        >>> env = make("PublicGoods-v1", n_players=3, rounds=2)
         >>> env.possible_agents
         ['player_0', 'player_1', 'player_2']
     """

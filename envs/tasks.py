@@ -133,7 +133,7 @@ def make_task_env(task_id: str, params: Mapping[str, Any] | None = None,
     parameters as keywords or ``params={...}``, like a game id.
 
     Example:
-        >>> env = make_task_env("LinearGaussian-v0", budget=2, n_particles=64)
+        >>> env = make_task_env("LinearGaussian-v1", budget=2, n_particles=64)
         >>> env.world.params.budget
         2
     """

@@ -161,7 +161,7 @@ class Mailbox:
 
     Example:
         >>> from agora.envs import make_game
-        >>> game, text = make_game("Ultimatum-v0", {"messages": True})
+        >>> game, text = make_game("Ultimatum-v1", {"messages": True})
         >>> box = Mailbox(2)
         >>> obs = game.observe(game.initial_state(None), 0)
         >>> box.post(0, '{"offer": 4, "message": "fair?"}', obs, text)

@@ -35,7 +35,7 @@ class WinLoss(BaseParallelWrapper):
 
     Example:
         >>> from agora.envs import make
-        >>> env = WinLoss(make("RepeatedPD-v0", rounds=1))
+        >>> env = WinLoss(make("RepeatedPD-v1", rounds=1))
         >>> _ = env.reset(seed=0)
         >>> _, rewards, _, _, infos = env.step({"player_0": 0, "player_1": 1})
         >>> rewards, infos["player_1"]["payoff"]

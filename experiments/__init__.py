@@ -2,7 +2,7 @@
 
 Example:
     >>> from agora.experiments import parse_config
-    >>> cfg = parse_config({"name": "demo", "env": "PublicGoods-v0",
+    >>> cfg = parse_config({"name": "demo", "env": "PublicGoods-v1",
     ...                     "agents": {"default": "conditional_cooperator"}, "episodes": 2})
     >>> len(cfg.cells())
     1

@@ -9,7 +9,7 @@ the grid (Cartesian product) of all sweep lists. Sweep keys are ``params.<name>`
 Example YAML::
 
     name: pd-tournament
-    env: RepeatedPD-v0
+    env: RepeatedPD-v1
     params: {rounds: 20}
     agents:
       player_0: tit_for_tat
@@ -192,7 +192,7 @@ def parse_config(data: Mapping[str, Any]) -> ExperimentConfig:
     """Validate a config mapping; errors name each bad key and value.
 
     Example:
-        >>> parse_config({"name": "x", "env": "RepeatedPD-v0", "agents": {"default": "random"},
+        >>> parse_config({"name": "x", "env": "RepeatedPD-v1", "agents": {"default": "random"},
         ...               "episodes": 0})
         Traceback (most recent call last):
         ...

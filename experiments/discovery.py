@@ -57,7 +57,7 @@ async def aplay_discovery(world: DesignWorld, agents: Sequence[Agent], seed: int
         >>> import asyncio
         >>> from agora.agents import make_agent
         >>> from agora.envs import task_spec
-        >>> w = task_spec("Discovery-v0").make_world({
+        >>> w = task_spec("Discovery-v1").make_world({
         ...     "budget": 2, "checkpoints": [0], "n_particles": 256, "eig_outer": 64,
         ...     "eig_inner": 64, "n_candidates": 8})
         >>> r = asyncio.run(aplay_discovery(w, [make_agent("greedy_eig", w)], 0, True))

@@ -88,7 +88,7 @@ def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequenc
     Example:
         >>> from agora.envs import make_game
         >>> from agora.agents import make_agent
-        >>> game, text = make_game("RepeatedPD-v0", {"rounds": 3})
+        >>> game, text = make_game("RepeatedPD-v1", {"rounds": 3})
         >>> agents = [make_agent("tit_for_tat"), make_agent("always_defect")]
         >>> play_episode(game, text, agents, seed=1).returns
         [2.0, 7.0]

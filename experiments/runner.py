@@ -2,7 +2,7 @@
 
 Example:
     >>> from agora.experiments import parse_config, run_experiment
-    >>> cfg = parse_config({"name": "demo", "env": "RepeatedPD-v0",
+    >>> cfg = parse_config({"name": "demo", "env": "RepeatedPD-v1",
     ...                     "agents": {"default": "tit_for_tat"}, "episodes": 4})
     >>> import tempfile; out = tempfile.mkdtemp()
     >>> summary = run_experiment(cfg, out, progress=False)

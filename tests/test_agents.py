@@ -62,25 +62,25 @@ def _actions(
 # ----- repeated 2x2 -------------------------------------------------------------------
 def test_tit_for_tat_cooperates_first_then_copies() -> None:
     other = [D, C, C, D, D, C, D, C]
-    (tft, _), _ = _actions("RepeatedPD-v0", {"rounds": 9}, ["tit_for_tat", Scripted(other)])
+    (tft, _), _ = _actions("RepeatedPD-v1", {"rounds": 9}, ["tit_for_tat", Scripted(other)])
     assert tft == [C, *other]
 
 
 def test_tit_for_tat_copies_from_either_seat() -> None:
     other = [D, D, C, D]
-    (_, tft), _ = _actions("RepeatedPD-v0", {"rounds": 5}, [Scripted(other), "tit_for_tat"])
+    (_, tft), _ = _actions("RepeatedPD-v1", {"rounds": 5}, [Scripted(other), "tit_for_tat"])
     assert tft == [C, *other]
 
 
 def test_grim_trigger_never_forgives() -> None:
     other = [C, C, D] + [C] * 7
-    (grim, _), result = _actions("RepeatedPD-v0", {"rounds": 10}, ["grim_trigger", Scripted(other)])
+    (grim, _), result = _actions("RepeatedPD-v1", {"rounds": 10}, ["grim_trigger", Scripted(other)])
     assert grim == [C, C, C] + [D] * 7
     assert result.returns[0] == 2 * 3 + 0 + 7 * 5  # R, R, S, then T for ever after
 
 
 def test_grim_trigger_is_reset_between_episodes() -> None:
-    game, text = make_game("RepeatedPD-v0", {"rounds": 3})
+    game, text = make_game("RepeatedPD-v1", {"rounds": 3})
     grim = make_agent("grim_trigger", game)
     play_episode(game, text, [grim, make_agent("always_defect")], seed=0)
     result = play_episode(game, text, [grim, make_agent("always_cooperate")], seed=1)
@@ -89,7 +89,7 @@ def test_grim_trigger_is_reset_between_episodes() -> None:
 
 def test_win_stay_lose_shift_alternates_against_always_defect() -> None:
     (wsls, _), _ = _actions(
-        "RepeatedPD-v0", {"rounds": 8}, ["win_stay_lose_shift", "always_defect"]
+        "RepeatedPD-v1", {"rounds": 8}, ["win_stay_lose_shift", "always_defect"]
     )
     assert wsls == [C, D] * 4
 
@@ -97,7 +97,7 @@ def test_win_stay_lose_shift_alternates_against_always_defect() -> None:
 def test_win_stay_lose_shift_stays_after_a_win_and_shifts_after_a_loss() -> None:
     other = [C, C, D, D, C, C]
     (wsls, _), _ = _actions(
-        "RepeatedPD-v0", {"rounds": 7}, ["win_stay_lose_shift", Scripted(other)]
+        "RepeatedPD-v1", {"rounds": 7}, ["win_stay_lose_shift", Scripted(other)]
     )
     # C (first) -> they C: stay C -> they C: stay C -> they D: shift D -> they D: shift C
     # -> they C: stay C -> they C: stay C
@@ -106,7 +106,7 @@ def test_win_stay_lose_shift_stays_after_a_win_and_shifts_after_a_loss() -> None
 
 def test_constant_strategies() -> None:
     (coop, dfct), _ = _actions(
-        "RepeatedPD-v0", {"rounds": 4}, ["always_cooperate", "always_defect"]
+        "RepeatedPD-v1", {"rounds": 4}, ["always_cooperate", "always_defect"]
     )
     assert (coop, dfct) == ([C] * 4, [D] * 4)
 
@@ -124,7 +124,7 @@ def _responder_obs(game: Any, offer_to_responder: int) -> Any:
 
 @pytest.mark.parametrize("granularity", [10, 100, 1000])
 def test_fixed_share_threshold_boundary(granularity: int) -> None:
-    game, _ = make_game("Bargaining-v0", {"granularity": granularity})
+    game, _ = make_game("Bargaining-v1", {"granularity": granularity})
     step = max(1, granularity // 20)
     for k in range(step, granularity + 1, step):
         agent = make_agent({"name": "fixed_share", "threshold": k / granularity}, game)
@@ -145,7 +145,7 @@ def test_fixed_share_threshold_boundary(granularity: int) -> None:
     ],
 )
 def test_fixed_share_proposes_its_share(share: float, granularity: int, keep: int) -> None:
-    game, _ = make_game("Bargaining-v0", {"granularity": granularity})
+    game, _ = make_game("Bargaining-v1", {"granularity": granularity})
     agent = make_agent({"name": "fixed_share", "share": share}, game)
     agent.reset(seed=0, player=0)
     obs = game.observe(game.initial_state(np.random.default_rng(0)), 0)
@@ -155,18 +155,18 @@ def test_fixed_share_proposes_its_share(share: float, granularity: int, keep: in
 
 def test_fixed_share_pair_agrees_when_shares_are_compatible() -> None:
     agents = [{"name": "fixed_share", "share": 0.6}, {"name": "fixed_share", "threshold": 0.4}]
-    (p0, p1), result = _actions("Bargaining-v0", {}, agents)
+    (p0, p1), result = _actions("Bargaining-v1", {}, agents)
     assert (p0, p1) == ([60], [ACCEPT])
     assert result.returns == pytest.approx([0.6, 0.4])
     greedy = [{"name": "fixed_share", "share": 0.7}, {"name": "fixed_share", "share": 0.7}]
-    (p0, p1), result = _actions("Bargaining-v0", {"horizon": 4}, greedy)
+    (p0, p1), result = _actions("Bargaining-v1", {"horizon": 4}, greedy)
     assert p1[0] == REJECT  # 30 units < threshold 50
     assert result.metrics["agreed"] == 0.0
 
 
 def test_spe_bargainer_accepts_exactly_what_it_could_get_by_waiting() -> None:
     params = {"granularity": 100, "horizon": 4, "discounts": (0.9, 0.8)}
-    game, _ = make_game("Bargaining-v0", params)
+    game, _ = make_game("Bargaining-v1", params)
     # In round 2 player 1 proposes and would keep spe_keep_units(round 2): need = ceil(0.8 k).
     next_keep = spe_keep_units((0.9, 0.8), 4, 100, round_=2)
     need = -(-8 * next_keep // 10)  # ceil(0.8 * next_keep) in integers
@@ -179,7 +179,7 @@ def test_spe_bargainer_accepts_exactly_what_it_could_get_by_waiting() -> None:
 # ----- public goods -------------------------------------------------------------------
 def test_fixed_contributor_contributes_its_fraction() -> None:
     agents = [{"name": "fixed_contributor", "fraction": f} for f in (0.0, 0.25, 0.5, 1.0)]
-    per_player, _ = _actions("PublicGoods-v0", {"rounds": 3}, agents)
+    per_player, _ = _actions("PublicGoods-v1", {"rounds": 3}, agents)
     assert per_player == [[0] * 3, [5] * 3, [10] * 3, [20] * 3]
 
 
@@ -191,14 +191,14 @@ def test_conditional_cooperator_follows_the_others_mean(slope: float, expected: 
         Scripted([8]),
         Scripted([12]),
     ]
-    (cc, *_), _ = _actions("PublicGoods-v0", {"rounds": 4}, agents)
+    (cc, *_), _ = _actions("PublicGoods-v1", {"rounds": 4}, agents)
     assert cc == [5, expected, expected, expected]  # 0.25 * 20 first, then slope * mean(4, 8, 12)
 
 
 def test_conditional_cooperator_tracks_changing_contributions() -> None:
     others = [Scripted([0, 20, 10, 6]), Scripted([20, 20, 2, 6])]
     agents = [{"name": "conditional_cooperator", "initial": 1.0}, *others]
-    (cc, *_), _ = _actions("PublicGoods-v0", {"n_players": 3, "rounds": 5}, agents)
+    (cc, *_), _ = _actions("PublicGoods-v1", {"n_players": 3, "rounds": 5}, agents)
     assert cc == [20, 10, 20, 6, 6]
 
 
@@ -262,7 +262,7 @@ def test_same_seed_same_random_actions(cls: type[Agent]) -> None:
         agent = cls()
         agent.reset(seed=seed, player=0)
         out = []
-        for _, obs, turn in _text_turns("PublicGoods-v0"):
+        for _, obs, turn in _text_turns("PublicGoods-v1"):
             out.append(agent.act(turn if agent.face is Face.TEXT else obs))
         return out
 
@@ -271,7 +271,7 @@ def test_same_seed_same_random_actions(cls: type[Agent]) -> None:
 
 
 def test_reset_restarts_the_random_stream() -> None:
-    game, text = make_game("Bargaining-v0")
+    game, text = make_game("Bargaining-v1")
     obs = game.observe(game.initial_state(np.random.default_rng(0)), 0)
     agent = make_agent("random", game)
     agent.reset(seed=9, player=0)
@@ -281,7 +281,7 @@ def test_reset_restarts_the_random_stream() -> None:
 
 
 def test_play_episode_with_same_seed_gives_agents_the_same_draws() -> None:
-    game, text = make_game("PublicGoods-v0")
+    game, text = make_game("PublicGoods-v1")
     runs = [
         play_episode(game, text, [make_agent("random") for _ in range(4)], seed=3) for _ in range(2)
     ]
@@ -337,10 +337,10 @@ def test_make_agent_mistyped_value_names_the_parameter(spec: dict, name: str) ->
 @pytest.mark.parametrize(
     ("agent", "env_id"),
     [
-        ("tit_for_tat", "Bargaining-v0"),
-        ("spe_bargainer", "RepeatedPD-v0"),
-        ("fixed_contributor", "Bargaining-v0"),
-        ("fixed_share", "PublicGoods-v0"),
+        ("tit_for_tat", "Bargaining-v1"),
+        ("spe_bargainer", "RepeatedPD-v1"),
+        ("fixed_contributor", "Bargaining-v1"),
+        ("fixed_share", "PublicGoods-v1"),
     ],
 )
 def test_make_agent_wrong_game(agent: str, env_id: str) -> None:

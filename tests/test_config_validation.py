@@ -12,9 +12,9 @@ from agora.experiments import load_config, parse_config, run_experiment
 from agora.experiments.cli import main as cli_main
 from agora.experiments.growth import parse_growth_config
 
-BASE = {"name": "t", "env": "RepeatedPD-v0", "params": {"rounds": 2},
+BASE = {"name": "t", "env": "RepeatedPD-v1", "params": {"rounds": 2},
         "agents": {"default": "random"}, "episodes": 1}
-GOOD_YAML = "name: t\nenv: RepeatedPD-v0\nagents: {default: random}\nepisodes: 1\n"
+GOOD_YAML = "name: t\nenv: RepeatedPD-v1\nagents: {default: random}\nepisodes: 1\n"
 
 
 def _llm(**params: object) -> dict[str, object]:
@@ -50,7 +50,7 @@ def test_an_empty_file_and_a_directory_are_named_as_such(tmp_path):
 
 def test_a_top_level_list_is_a_config_error(tmp_path):
     path = tmp_path / "list.yaml"
-    path.write_text("- name: t\n- env: RepeatedPD-v0\n")
+    path.write_text("- name: t\n- env: RepeatedPD-v1\n")
     with pytest.raises(ConfigError, match="must be a mapping, got list"):
         load_config(path)
 
@@ -81,7 +81,7 @@ def test_agent_roles_are_never_silently_ignored_and_errors_name_the_role(agents,
 
 
 def test_an_unknown_env_id_lists_every_id_games_and_tasks():
-    with pytest.raises(ConfigError, match="registered: .*Coin-v0.*KGQuery-v0.*RepeatedPD-v0"):
+    with pytest.raises(ConfigError, match="registered: .*Coin-v1.*KGQuery-v1.*RepeatedPD-v1"):
         parse_config({**BASE, "env": "kgquery-v0"})
 
 

@@ -475,7 +475,7 @@ def test_seeded_episode_repeats_exactly(env_id: str) -> None:
 
 def test_seed_drives_chance_moves() -> None:
     """An accepted seed is not ignored: with a random end, seeds decide episode length."""
-    env_id = "RepeatedPD-v0"
+    env_id = "RepeatedPD-v1"
     lengths = {len(_parallel_rollout(env_id, s, False, delta=0.7, rounds=100)) for s in range(20)}
     assert len(lengths) > 3
     again = {len(_parallel_rollout(env_id, s, False, delta=0.7, rounds=100)) for s in range(20)}
@@ -523,7 +523,7 @@ def test_gym_reset_seed_repeats_opponents(env_id: str) -> None:
 
 
 def test_registry_lists_every_builtin_id() -> None:
-    assert {"RepeatedPD-v0", "Bargaining-v0", "PublicGoods-v0"} <= set(ALL_IDS)
+    assert {"RepeatedPD-v1", "Bargaining-v1", "PublicGoods-v1"} <= set(ALL_IDS)
     assert sorted(ALL_IDS) == ALL_IDS
     for s in specs():
         assert s.summary
@@ -569,4 +569,4 @@ def test_pettingzoo_penalty_policy_pays_counts_and_changes_nothing(env_id: str) 
 def test_a_bad_invalid_policy_is_a_config_error(policy: dict[str, Any]) -> None:
     for build in (make, make_gym):
         with pytest.raises(ConfigError, match=next(iter(policy))):
-            build("RepeatedPD-v0", **policy)
+            build("RepeatedPD-v1", **policy)

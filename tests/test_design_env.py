@@ -166,8 +166,8 @@ def test_check_env_passes_for_every_design_task(spec):
 
 def test_every_model_has_a_gymnasium_id():
     ids = {s.id for s in task_specs("design")}
-    assert {task_id(k) for k in KEYS} | {"Discovery-v0"} == ids
-    env = gymnasium.make("agora/LocationFinding-v0")
+    assert {task_id(k) for k in KEYS} | {"Discovery-v1"} == ids
+    env = gymnasium.make("agora/LocationFinding-v1")
     obs, _ = env.reset(seed=0)
     assert obs["designs"].shape == (10, 2)
     assert env.unwrapped.world.params.model == "location_finding"

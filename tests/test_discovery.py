@@ -28,7 +28,7 @@ FAST = {"n_particles": 512, "eig_outer": 200, "eig_inner": 200, "n_candidates": 
 
 
 def world(model: str = "linear_gaussian", **params: Any) -> DesignWorld:
-    return task_spec("Discovery-v0").make_world({"model": model, **FAST, **params})
+    return task_spec("Discovery-v1").make_world({"model": model, **FAST, **params})
 
 
 def play(w: DesignWorld, agent: Any, seed: int = 0) -> Any:
@@ -134,7 +134,7 @@ def test_posterior_sampling_disagreement_averages_to_the_eig():
 
 
 def test_scientists_play_only_design_worlds():
-    game, _ = make_game("RepeatedPD-v0", {"rounds": 2})
+    game, _ = make_game("RepeatedPD-v1", {"rounds": 2})
     with pytest.raises(ConfigError, match="plays"):
         make_agent("greedy_eig", game)
     with pytest.raises(ConfigError, match="method"):
@@ -273,7 +273,7 @@ def test_templated_outcomes_by_default_and_llm_verbaliser_when_configured(monkey
 # ----- agora run and the constants command ----------------------------------------------
 def test_agora_run_plays_a_design_config_end_to_end(tmp_path: Path):
     cfg = parse_config({
-        "name": "tiny-discovery", "env": "Discovery-v0",
+        "name": "tiny-discovery", "env": "Discovery-v1",
         "params": {**FAST, "budget": 2, "checkpoints": [0, 2]},
         "agents": {"player_0": "greedy_eig"},
         "sweep": {"params.model": ["linear_gaussian", "death_process"]},
@@ -315,7 +315,7 @@ def test_design_constants_command_writes_and_checks(tmp_path: Path, monkeypatch,
 @pytest.mark.slow
 def test_one_and_two_workers_give_identical_design_records(tmp_path: Path, ray_session):
     cfg = parse_config({
-        "name": "workers-discovery", "env": "Discovery-v0",
+        "name": "workers-discovery", "env": "Discovery-v1",
         "params": {**FAST, "budget": 2, "checkpoints": [0, 2]},
         "agents": {"player_0": "posterior_sampling"},
         "sweep": {"params.model": ["linear_gaussian", "survival"]},

@@ -22,7 +22,7 @@ from agora.experiments.store import TIMING_COLUMNS
 
 BASE = {
     "name": "t",
-    "env": "RepeatedPD-v0",
+    "env": "RepeatedPD-v1",
     "params": {"rounds": 5},
     "agents": {"player_0": "tit_for_tat", "player_1": "random"},
     "sweep": {"agents.player_1": ["random", "always_defect"], "params.delta": [0.0, 0.8]},
@@ -143,7 +143,7 @@ def test_failed_episodes_are_recorded_and_retried_on_resume(tmp_path, monkeypatc
 
 
 def test_text_agents_play_through_the_parser(tmp_path):
-    cfg = parse_config({"name": "f", "env": "Bargaining-v0", "params": {"granularity": 4},
+    cfg = parse_config({"name": "f", "env": "Bargaining-v1", "params": {"granularity": 4},
                         "agents": {"default": "random_text"}, "episodes": 6})
     s = run_experiment(cfg, tmp_path / "f", progress=False)
     assert s.failed == 0 and s.episodes_done == 6
@@ -220,7 +220,7 @@ def test_summary_confidence_intervals(tmp_path):
 def test_cli_list_run_show(tmp_path, capsys):
     assert cli_main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "RepeatedPD-v0" in out and "tit_for_tat" in out and "simultaneous" in out
+    assert "RepeatedPD-v1" in out and "tit_for_tat" in out and "simultaneous" in out
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump(BASE))
     assert cli_main(["run", str(cfg), "--out", str(tmp_path / "r"), "--quiet"]) == 0

@@ -44,9 +44,9 @@ from agora.envs.games.auction import (
 )
 
 IDS = {
-    "first_price": "FirstPriceAuction-v0",
-    "second_price": "SecondPriceAuction-v0",
-    "all_pay": "AllPayAuction-v0",
+    "first_price": "FirstPriceAuction-v1",
+    "second_price": "SecondPriceAuction-v1",
+    "all_pay": "AllPayAuction-v1",
 }
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -350,7 +350,7 @@ def test_all_zero_values_count_as_efficient() -> None:
 
 
 def test_values_are_fresh_each_round_and_private() -> None:
-    game, text = make_game("FirstPriceAuction-v0", {"rounds": 30})
+    game, text = make_game("FirstPriceAuction-v1", {"rounds": 30})
     rng = np.random.default_rng(3)
     state, seen = game.initial_state(rng), []
     while game.status(state) is Status.RUNNING:
@@ -407,7 +407,7 @@ def test_bad_params_raise_config_error_naming_the_parameter(params: dict, name: 
         with pytest.raises(ConfigError, match=name):
             make_game(env_id, params)
     with pytest.raises(ConfigError, match=name):
-        make("AllPayAuction-v0", **params)
+        make("AllPayAuction-v1", **params)
 
 
 @pytest.mark.parametrize("fraction", [1.5, -0.1, "0.5", True, float("nan")])
@@ -417,7 +417,7 @@ def test_bad_agent_params_raise_config_error(fraction: Any) -> None:
 
 
 def test_auction_agents_refuse_other_games() -> None:
-    game, _ = make_game("PublicGoods-v0")
+    game, _ = make_game("PublicGoods-v1")
     for name in ("auction_truthful", "auction_bne", "auction_shade", "auction_random"):
         with pytest.raises(ConfigError, match="Auction"):
             make_agent(name, game)
@@ -489,7 +489,7 @@ def test_framings_reword_the_same_rules(rule: str) -> None:
 
 
 def test_render_shows_only_the_own_value_and_last_bids() -> None:
-    game, text = make_game("SecondPriceAuction-v0", {"framing": "gallery"})
+    game, text = make_game("SecondPriceAuction-v1", {"framing": "gallery"})
     state = _state(game, (83, 57, 29))
     prose = text.render(game.observe(state, 0))
     assert "83" in prose and "57" not in prose and "29" not in prose
@@ -499,7 +499,7 @@ def test_render_shows_only_the_own_value_and_last_bids() -> None:
 
 
 def test_text_explains_steps_when_a_step_is_not_one_unit() -> None:
-    game, text = make_game("FirstPriceAuction-v0", {"value_max": 1.0, "granularity": 20})
+    game, text = make_game("FirstPriceAuction-v1", {"value_max": 1.0, "granularity": 20})
     obs = game.observe(_state(game, (13, 2, 5)), 0)
     assert "0.65" in text.render(obs) and "steps of 0.05" in text.rules(0)
     assert text.parse('{"bid": 8}', obs) == 8 and text.format_action(8, obs) == '{"bid": 8}'

@@ -1,4 +1,4 @@
-"""Theory for Commons-v0 and PublicGoodsPunish-v0, checked against the implementation.
+"""Theory for Commons-v1 and PublicGoodsPunish-v1, checked against the implementation.
 
 Commons: sustainable harvesters hold the stock at capacity and earn the maximum
 sustainable yield exactly; greedy harvesters collapse the resource and earn less (both
@@ -73,7 +73,7 @@ def _episode(env_id: str, params: dict, names: list[str], seed: int = 0) -> Any:
     return result
 
 
-# ===== Commons-v0 =====================================================================
+# ===== Commons-v1 =====================================================================
 SUSTAINABLE_CASES = [
     ({}, 50, 10.0),  # GovSim-like: 5 fishers, 100 tons, doubling: 10 each
     ({"n_players": 3, "capacity": 50, "growth": 1.5, "rounds": 20}, 16, 16 / 3),
@@ -88,7 +88,7 @@ def test_sustainable_agents_keep_the_stock_at_capacity_and_earn_the_benchmark(
     params: dict, per_round: int, share: float
 ) -> None:
     n = params.get("n_players", 5)
-    game, states, joints, _ = _run("Commons-v0", params, ["commons_sustainable"] * n)
+    game, states, joints, _ = _run("Commons-v1", params, ["commons_sustainable"] * n)
     p, bench = game.params, game.benchmark().values
     assert bench["sustainable_total_per_round"] == per_round
     assert bench["sustainable_share_per_round"] == pytest.approx(share)
@@ -96,7 +96,7 @@ def test_sustainable_agents_keep_the_stock_at_capacity_and_earn_the_benchmark(
     assert all(sum(j) == per_round for j in joints)
     end = states[-1]
     assert end.round == p.rounds and not end.collapsed and end.status is Status.TERMINATED
-    result = _episode("Commons-v0", params, ["commons_sustainable"] * n)
+    result = _episode("Commons-v1", params, ["commons_sustainable"] * n)
     assert sum(result.returns) == bench["sustainable_total_over_horizon"] == per_round * p.rounds
     if per_round % n == 0:
         assert result.returns == [bench["sustainable_payoff_per_player"]] * n
@@ -107,10 +107,10 @@ def test_sustainable_agents_keep_the_stock_at_capacity_and_earn_the_benchmark(
 
 
 def test_sustainable_benchmark_defaults_by_hand() -> None:
-    bench = make_game("Commons-v0")[0].benchmark().values
+    bench = make_game("Commons-v1")[0].benchmark().values
     assert bench["sustainable_remainder"] == 50  # 50 doubles back to 100
     assert bench["sustainable_payoff_per_player"] == 12 * 10
-    assert _episode("Commons-v0", {}, ["commons_sustainable"] * 5).returns == [120.0] * 5
+    assert _episode("Commons-v1", {}, ["commons_sustainable"] * 5).returns == [120.0] * 5
 
 
 GREEDY_CASES = [
@@ -126,11 +126,11 @@ def test_greedy_agents_collapse_the_resource_and_earn_less(
     params: dict, greedy: float, played: int, sustainable: float
 ) -> None:
     n = params.get("n_players", 5)
-    game, states, _, _ = _run("Commons-v0", params, ["commons_greedy"] * n)
+    game, states, _, _ = _run("Commons-v1", params, ["commons_greedy"] * n)
     end = states[-1]
     assert end.collapsed and end.stock == 0 and end.round == played
     assert game.status(end) is Status.TERMINATED and game.to_move(end) == ()
-    result = _episode("Commons-v0", params, ["commons_greedy"] * n)
+    result = _episode("Commons-v1", params, ["commons_greedy"] * n)
     assert result.returns == [greedy] * n
     assert result.metrics["survival"] == (played - 1) / game.params.rounds
     assert result.metrics["collapsed"] == 1.0
@@ -141,7 +141,7 @@ def test_greedy_agents_collapse_the_resource_and_earn_less(
 
 
 def test_greedy_within_the_sustainable_yield_never_collapses() -> None:
-    game, states, _, _ = _run("Commons-v0", {"max_harvest": 9}, ["commons_greedy"] * 5)
+    game, states, _, _ = _run("Commons-v1", {"max_harvest": 9}, ["commons_greedy"] * 5)
     assert [s.stock for s in states] == [100] * 13
     assert game.benchmark().values["greedy_payoff_per_player"] == 9 * 12
     assert game.greedy_outcome() == states[-1]
@@ -150,7 +150,7 @@ def test_greedy_within_the_sustainable_yield_never_collapses() -> None:
 def test_reciprocal_matches_an_offender_once_then_restores_the_stock() -> None:
     agents: list[Agent | str | dict] = ["commons_reciprocal"] * 4
     agents.append(Scripted([14, 10]))
-    game, states, joints, _ = _run("Commons-v0", {}, agents)
+    game, states, joints, _ = _run("Commons-v1", {}, agents)
     assert [s.stock for s in states[:5]] == [100, 92, 52, 80, 92]
     assert joints[0] == (10, 10, 10, 10, 14)
     assert joints[1] == (14, 14, 14, 14, 10)  # the offender is matched ...
@@ -160,12 +160,12 @@ def test_reciprocal_matches_an_offender_once_then_restores_the_stock() -> None:
 
 
 def test_reciprocals_among_themselves_are_sustainable() -> None:
-    assert _episode("Commons-v0", {}, ["commons_reciprocal"] * 5).returns == [120.0] * 5
+    assert _episode("Commons-v1", {}, ["commons_reciprocal"] * 5).returns == [120.0] * 5
 
 
 def test_commons_metrics_on_a_hand_computed_episode() -> None:
     params = {"n_players": 3, "capacity": 30, "floor": 3, "max_harvest": 10, "rounds": 4}
-    game, states, _, rewards = _run("Commons-v0", params, [Scripted([10]), Scripted([5, 10]),
+    game, states, _, rewards = _run("Commons-v1", params, [Scripted([10]), Scripted([5, 10]),
                                                            Scripted([0, 10])])
     assert rewards == [(10.0, 5.0, 0.0), (10.0, 10.0, 10.0)]  # 30 - 15 = 15 -> 30 -> 0
     assert [s.stock for s in states] == [30, 30, 0]
@@ -182,9 +182,9 @@ def test_rationing_by_hand() -> None:
     assert allocate((7, 3, 0), 5, first=1) == (3, 2, 0)  # ... or to player 1
     assert allocate((20, 20, 20), 40, first=2) == (13, 13, 14)
     assert allocate((3, 4), 10) == (3, 4)  # enough for everyone
-    game = make_game("Commons-v0", {"n_players": 3})[0]
+    game = make_game("Commons-v1", {"n_players": 3})[0]
     assert game.stage_payoffs((20, 20, 20)) == (20.0, 20.0, 20.0)
-    assert make_game("Commons-v0", {"n_players": 3, "capacity": 40})[0].stage_payoffs(
+    assert make_game("Commons-v1", {"n_players": 3, "capacity": 40})[0].stage_payoffs(
         (20, 20, 20)) == (14.0, 13.0, 13.0)
 
 
@@ -224,7 +224,7 @@ def test_random_play_never_overdraws_the_stock(n: int, capacity: int, growth: fl
                                                rounds: int, data: st.DataObject) -> None:
     floor = 1 + int(floor_frac * (capacity - 1))
     assume(floor < capacity and sustainable_yield(capacity, growth, floor) >= 1)
-    game, _ = make_game("Commons-v0", {"n_players": n, "capacity": capacity, "growth": growth,
+    game, _ = make_game("Commons-v1", {"n_players": n, "capacity": capacity, "growth": growth,
                                        "floor": floor, "max_harvest": max_harvest,
                                        "rounds": rounds})
     state = game.initial_state(np.random.default_rng(0))
@@ -275,7 +275,7 @@ def test_finite_horizon_optimum_is_sustainable_harvest_then_a_final_grab(
 
 @pytest.mark.parametrize("framing", ["neutral", "fishing", "economic"])
 def test_commons_text_states_the_stock_and_the_answer(framing: str) -> None:
-    game, text = make_game("Commons-v0", {"framing": framing})
+    game, text = make_game("Commons-v1", {"framing": framing})
     obs = game.observe(game.initial_state(np.random.default_rng(0)), 1)
     prose = text.render(obs)
     assert "holds 100" in prose and '"harvest"' in prose
@@ -283,7 +283,7 @@ def test_commons_text_states_the_stock_and_the_answer(framing: str) -> None:
     assert text.parse('{"harvest": 12}', obs) == 12
 
 
-# ===== PublicGoodsPunish-v0 ===========================================================
+# ===== PublicGoodsPunish-v1 ===========================================================
 @pytest.mark.parametrize("params", [
     {},
     {"n_players": 3, "endowment": 10, "multiplier": 2.5, "rounds": 5},
@@ -291,13 +291,13 @@ def test_commons_text_states_the_stock_and_the_answer(framing: str) -> None:
 ])
 def test_selfish_players_earn_the_spe_payoff_every_round_exactly(params: dict) -> None:
     n = params.get("n_players", 4)
-    game, states, joints, rewards = _run("PublicGoodsPunish-v0", params, ["punish_selfish"] * n)
+    game, states, joints, rewards = _run("PublicGoodsPunish-v1", params, ["punish_selfish"] * n)
     p, bench = game.params, game.benchmark().values
     assert len(rewards) == 2 * p.rounds
     assert all(j == (0,) * n for j in joints)
     assert rewards[0::2] == [(float(p.endowment),) * n] * p.rounds  # contribution stages
     assert rewards[1::2] == [(0.0,) * n] * p.rounds  # punishment stages
-    result = _episode("PublicGoodsPunish-v0", params, ["punish_selfish"] * n)
+    result = _episode("PublicGoodsPunish-v1", params, ["punish_selfish"] * n)
     assert result.returns == [bench["spe_payoff_total"]] * n == [p.endowment * p.rounds] * n
     m = result.metrics
     assert (m["contribution_rate"], m["punishment_spent"], m["distance_to_benchmark"]) == (0, 0, 0)
@@ -306,8 +306,8 @@ def test_selfish_players_earn_the_spe_payoff_every_round_exactly(params: dict) -
 
 def test_selfish_players_contribute_everything_when_it_pays_privately() -> None:
     params = {"n_players": 2, "multiplier": 3.0, "rounds": 3}
-    result = _episode("PublicGoodsPunish-v0", params, ["punish_selfish"] * 2)
-    bench = make_game("PublicGoodsPunish-v0", params)[0].benchmark().values
+    result = _episode("PublicGoodsPunish-v1", params, ["punish_selfish"] * 2)
+    bench = make_game("PublicGoodsPunish-v1", params)[0].benchmark().values
     assert bench["spe_contribution"] == 20 and bench["spe_payoff_per_round"] == 60
     assert result.returns == [180.0, 180.0] and result.metrics["efficiency"] == 1.0
 
@@ -336,7 +336,7 @@ def _one_round_spe_contributions(game: Any) -> list[tuple[int, ...]]:
 def test_spe_contributions_match_backward_induction(m: float) -> None:
     """n = 3: below, at and above m = n. At m = n every profile is an SPE."""
     params = {"n_players": 3, "endowment": 2, "multiplier": m, "rounds": 1, "max_punish": 1}
-    game = make_game("PublicGoodsPunish-v0", params)[0]
+    game = make_game("PublicGoodsPunish-v1", params)[0]
     spe = _one_round_spe_contributions(game)
     bench = game.benchmark().values
     gives = {x for c in spe for x in c}
@@ -351,7 +351,7 @@ def test_spe_contributions_match_backward_induction(m: float) -> None:
 
 def test_spe_distance_is_zero_for_any_contribution_at_m_equal_n() -> None:
     params = {"n_players": 2, "multiplier": 2.0, "rounds": 2}
-    result = _episode("PublicGoodsPunish-v0", params,
+    result = _episode("PublicGoodsPunish-v1", params,
                       [{"name": "punish_cooperator", "points": 0}, "punish_selfish"])
     assert result.metrics["distance_to_benchmark"] == 0.0
 
@@ -363,7 +363,7 @@ def test_a_punisher_earns_less_than_a_non_punisher_in_the_last_round() -> None:
         "punish_selfish",
         "punish_selfish",
     ]
-    game, _, joints, rewards = _run("PublicGoodsPunish-v0", {}, agents)
+    game, _, joints, rewards = _run("PublicGoodsPunish-v1", {}, agents)
     last = rewards[-2][0] + rewards[-1][0], rewards[-2][1] + rewards[-1][1]
     assert joints[-1][:2] == (3, 0)  # the punisher punishes the free riders ...
     assert last[0] == last[1] - 3 * game.params.punish_cost  # ... and pays for it alone
@@ -378,7 +378,7 @@ def test_punishing_never_pays_within_the_round(contributions: list[int], others:
                                                cost: float, effect: float) -> None:
     """The punisher's own points only cost it: the last round's best reply is 0."""
     n = len(contributions)
-    game = make_game("PublicGoodsPunish-v0", {"n_players": n, "punish_cost": cost,
+    game = make_game("PublicGoodsPunish-v1", {"n_players": n, "punish_cost": cost,
                                               "punish_effect": effect})[0]
     c = tuple(contributions)
     base = game.punishment_payoffs(c, (0, *others[: n - 1]))[0]
@@ -388,7 +388,7 @@ def test_punishing_never_pays_within_the_round(contributions: list[int], others:
 
 
 def test_contributing_never_pays_without_punishment() -> None:
-    game = make_game("PublicGoodsPunish-v0")[0]
+    game = make_game("PublicGoodsPunish-v1")[0]
     for rest in itertools.product((0, 7, 20), repeat=3):
         pay = [game.stage_payoffs((c, *rest))[0] for c in range(21)]
         assert all(a > b for a, b in itertools.pairwise(pay))  # strictly decreasing in c
@@ -405,7 +405,7 @@ PAYOFF_CASES = [
 @pytest.mark.parametrize(("params", "contributions", "points", "payoffs"), PAYOFF_CASES)
 def test_round_payoffs_on_hand_computed_cases(params: dict, contributions: tuple,
                                               points: tuple, payoffs: tuple) -> None:
-    game = make_game("PublicGoodsPunish-v0", params)[0]
+    game = make_game("PublicGoodsPunish-v1", params)[0]
     rng = np.random.default_rng(0)
     s0 = game.initial_state(rng)
     s1, r1 = game.step(s0, contributions, rng)
@@ -432,7 +432,7 @@ def test_punishment_round_payoffs_conserve_money(n: int, endowment: int, m: floa
                                                  effect: float, max_punish: int, rounds: int,
                                                  data: st.DataObject) -> None:
     """Each round: sum(u) = n E + (m - 1) sum(c) - (cost + effect) sum(points)."""
-    game = make_game("PublicGoodsPunish-v0", {
+    game = make_game("PublicGoodsPunish-v1", {
         "n_players": n, "endowment": endowment, "multiplier": m, "punish_cost": cost,
         "punish_effect": effect, "max_punish": max_punish, "rounds": rounds})[0]
     rng = np.random.default_rng(0)
@@ -459,25 +459,25 @@ def test_cooperator_punishes_only_those_below_its_own_contribution() -> None:
         Scripted([10, 0, 5, 0, 12, 0]),  # contribution, points, contribution, points, ...
         Scripted([10, 0, 10, 0, 10, 0]),
     ]
-    _, _, joints, _ = _run("PublicGoodsPunish-v0", {"n_players": 3, "rounds": 3}, agents)
+    _, _, joints, _ = _run("PublicGoodsPunish-v1", {"n_players": 3, "rounds": 3}, agents)
     assert [j[0] for j in joints] == [10, 0, 10, 4, 10, 0]
 
 
 def test_cooperators_deter_a_free_rider() -> None:
     names = ["punish_cooperator"] * 3 + ["punish_selfish"]
-    result = _episode("PublicGoodsPunish-v0", {}, names)
+    result = _episode("PublicGoodsPunish-v1", {}, names)
     assert result.returns == [210.0, 210.0, 210.0, 170.0]  # 24 - 3 and 44 - 27 a round
     m = result.metrics
     assert (m["contribution_rate"], m["punishment_spent"]) == (0.75, 90.0)
     assert m["efficiency"] == pytest.approx(800 / 1280)
-    bench = make_game("PublicGoodsPunish-v0")[0].benchmark().values
+    bench = make_game("PublicGoodsPunish-v1")[0].benchmark().values
     assert bench["free_ride_gain_per_round"] == pytest.approx(12.0)  # 44 - 32
     assert bench["deterrent_points_per_round"] == pytest.approx(4.0)
 
 
 @pytest.mark.parametrize("framing", ["neutral", "project", "economic"])
 def test_punish_text_shows_contributions_before_punishing(framing: str) -> None:
-    game, text = make_game("PublicGoodsPunish-v0", {"framing": framing})
+    game, text = make_game("PublicGoodsPunish-v1", {"framing": framing})
     rng = np.random.default_rng(0)
     state = game.initial_state(rng)
     assert '"contribute"' in text.render(game.observe(state, 0))
@@ -492,28 +492,28 @@ def test_punish_text_shows_contributions_before_punishing(framing: str) -> None:
 
 # ===== both ===========================================================================
 BAD_PARAMS = [
-    ("Commons-v0", {"n_players": 1}, "n_players"),
-    ("Commons-v0", {"capacity": 1}, "capacity"),
-    ("Commons-v0", {"capacity": 50.5}, "capacity"),
-    ("Commons-v0", {"growth": 1.0}, "growth"),
-    ("Commons-v0", {"growth": "2"}, "growth"),
-    ("Commons-v0", {"growth": float("inf")}, "growth"),
-    ("Commons-v0", {"capacity": 3, "growth": 1.2, "floor": 1}, "growth"),  # no yield
-    ("Commons-v0", {"floor": 0}, "floor"),
-    ("Commons-v0", {"floor": 100}, "floor"),
-    ("Commons-v0", {"max_harvest": 0}, "max_harvest"),
-    ("Commons-v0", {"rounds": True}, "rounds"),
-    ("Commons-v0", {"framing": "sea"}, "framing"),
-    ("PublicGoodsPunish-v0", {"n_players": 1}, "n_players"),
-    ("PublicGoodsPunish-v0", {"endowment": 0}, "endowment"),
-    ("PublicGoodsPunish-v0", {"multiplier": float("nan")}, "multiplier"),
-    ("PublicGoodsPunish-v0", {"rounds": 0}, "rounds"),
-    ("PublicGoodsPunish-v0", {"punish_cost": 0}, "punish_cost"),
-    ("PublicGoodsPunish-v0", {"punish_effect": -3}, "punish_effect"),
-    ("PublicGoodsPunish-v0", {"punish_effect": "3"}, "punish_effect"),
-    ("PublicGoodsPunish-v0", {"max_punish": 0}, "max_punish"),
-    ("PublicGoodsPunish-v0", {"max_punish": 2.5}, "max_punish"),
-    ("PublicGoodsPunish-v0", {"framing": "office"}, "framing"),
+    ("Commons-v1", {"n_players": 1}, "n_players"),
+    ("Commons-v1", {"capacity": 1}, "capacity"),
+    ("Commons-v1", {"capacity": 50.5}, "capacity"),
+    ("Commons-v1", {"growth": 1.0}, "growth"),
+    ("Commons-v1", {"growth": "2"}, "growth"),
+    ("Commons-v1", {"growth": float("inf")}, "growth"),
+    ("Commons-v1", {"capacity": 3, "growth": 1.2, "floor": 1}, "growth"),  # no yield
+    ("Commons-v1", {"floor": 0}, "floor"),
+    ("Commons-v1", {"floor": 100}, "floor"),
+    ("Commons-v1", {"max_harvest": 0}, "max_harvest"),
+    ("Commons-v1", {"rounds": True}, "rounds"),
+    ("Commons-v1", {"framing": "sea"}, "framing"),
+    ("PublicGoodsPunish-v1", {"n_players": 1}, "n_players"),
+    ("PublicGoodsPunish-v1", {"endowment": 0}, "endowment"),
+    ("PublicGoodsPunish-v1", {"multiplier": float("nan")}, "multiplier"),
+    ("PublicGoodsPunish-v1", {"rounds": 0}, "rounds"),
+    ("PublicGoodsPunish-v1", {"punish_cost": 0}, "punish_cost"),
+    ("PublicGoodsPunish-v1", {"punish_effect": -3}, "punish_effect"),
+    ("PublicGoodsPunish-v1", {"punish_effect": "3"}, "punish_effect"),
+    ("PublicGoodsPunish-v1", {"max_punish": 0}, "max_punish"),
+    ("PublicGoodsPunish-v1", {"max_punish": 2.5}, "max_punish"),
+    ("PublicGoodsPunish-v1", {"framing": "office"}, "framing"),
 ]
 
 
@@ -538,23 +538,23 @@ def test_bad_agent_params_name_the_parameter(spec_: dict, name: str) -> None:
 
 
 def test_agents_refuse_the_wrong_game_and_points_beyond_the_cap() -> None:
-    punish = make_game("PublicGoodsPunish-v0", {"max_punish": 2})[0]
+    punish = make_game("PublicGoodsPunish-v1", {"max_punish": 2})[0]
     with pytest.raises(ConfigError, match="points"):
         make_agent({"name": "punish_cooperator", "points": 3}, punish)
     with pytest.raises(ConfigError, match="commons_greedy"):
         make_agent("commons_greedy", punish)
     with pytest.raises(ConfigError, match="punish_selfish"):
-        make_agent("punish_selfish", make_game("Commons-v0")[0])
+        make_agent("punish_selfish", make_game("Commons-v1")[0])
 
 
 def test_agents_built_without_a_game_read_the_view() -> None:
-    game, text = make_game("Commons-v0", {"n_players": 4, "floor": 60})
+    game, text = make_game("Commons-v1", {"n_players": 4, "floor": 60})
     agents = [make_agent("commons_sustainable") for _ in range(4)]  # no setup(game)
     assert play_episode(game, text, agents, seed=0).returns == [120.0] * 4
 
 
-@pytest.mark.parametrize(("env_id", "opponent"), [("Commons-v0", "commons_reciprocal"),
-                                                  ("PublicGoodsPunish-v0", "punish_cooperator")])
+@pytest.mark.parametrize(("env_id", "opponent"), [("Commons-v1", "commons_reciprocal"),
+                                                  ("PublicGoodsPunish-v1", "punish_cooperator")])
 def test_default_opponents_play_their_game(env_id: str, opponent: str) -> None:
     assert spec(env_id).default_opponent == opponent
     game = make_game(env_id)[0]

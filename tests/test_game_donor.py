@@ -1,4 +1,4 @@
-"""Theory and accounting of the donor game (DonorGame-v0): the paper's schedule, traces,
+"""Theory and accounting of the donor game (DonorGame-v1): the paper's schedule, traces,
 money, equilibrium and optimum, indirect-reciprocity agents, and the text face variants."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from agora.envs.games.donor import (
 )
 from agora.experiments import play_episode
 
-ID = "DonorGame-v0"
+ID = "DonorGame-v1"
 
 
 def _paper_round_robin(n: int) -> list[list[tuple[int, int]]]:

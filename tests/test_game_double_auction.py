@@ -1,4 +1,4 @@
-"""DoubleAuction-v0: the order book, the competitive equilibrium and what markets do.
+"""DoubleAuction-v1: the order book, the competitive equilibrium and what markets do.
 
 The limit order book is checked by hand (price-time priority, partial fills, FIFO,
 cancels) and against the list-scan reference book under random flow. The competitive
@@ -39,7 +39,7 @@ from agora.envs.games.double_auction import (
 from agora.envs.games.order_book import ASK, BID, Fill, NaiveOrderBook, OrderBook
 from agora.experiments import play_episode
 
-ENV = "DoubleAuction-v0"
+ENV = "DoubleAuction-v1"
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 Z_99 = 3.3
 
@@ -472,7 +472,7 @@ def test_trader_agents_are_registered_and_zic_is_the_default_opponent() -> None:
         make_agent({"name": "trader_shade", "fraction": 1.5})
     with pytest.raises(ConfigError, match="fraction"):
         make_agent({"name": "trader_shade", "fraction": "0.1"})
-    game, _ = make_game("Bargaining-v0")
+    game, _ = make_game("Bargaining-v1")
     with pytest.raises(ConfigError, match="DoubleAuction"):
         make_agent("trader_zic", game)
 

@@ -68,7 +68,7 @@ class _Scripted(Agent):
 
 # ===== bargaining =====================================================================
 def test_bargaining_metrics_by_hand_after_a_late_agreement() -> None:
-    game, _ = make_game("GleeBargaining-v0", {"deltas": (0.5, 0.8), "money": 200.0,
+    game, _ = make_game("GleeBargaining-v1", {"deltas": (0.5, 0.8), "money": 200.0,
                                               "granularity": 10, "horizon": 12})
     state, rewards = _walk(game, [7, REJECT, 4, ACCEPT])  # Bob's offer: Alice 4 of 10
     # p = 0.4, r = 2: alice 0.4 * 0.5 = 0.2, bob 0.6 * 0.8 = 0.48, fairness 1 - 4 * 0.01.
@@ -83,7 +83,7 @@ def test_bargaining_metrics_by_hand_after_a_late_agreement() -> None:
 
 
 def test_bargaining_without_agreement_pays_nothing() -> None:
-    game, _ = make_game("GleeBargaining-v0", {"horizon": 2, "granularity": 10})
+    game, _ = make_game("GleeBargaining-v1", {"horizon": 2, "granularity": 10})
     state, rewards = _walk(game, [9, REJECT, 1, REJECT])
     assert game.status(state) is Status.TERMINATED
     m = game.metrics(state)
@@ -108,9 +108,9 @@ def test_spe_bargainers_agree_in_round_one_on_the_spe_split(
     params = {"deltas": deltas, "horizon": horizon, "complete_info": complete_info}
     if not complete_info:  # they assume the other's delta is their own: exact if equal
         params["deltas"] = (deltas[0], deltas[0])
-    game, _ = make_game("GleeBargaining-v0", params)
+    game, _ = make_game("GleeBargaining-v1", params)
     bench = game.benchmark().values
-    result = _play("GleeBargaining-v0", params, ["glee_spe_bargainer"] * 2)
+    result = _play("GleeBargaining-v1", params, ["glee_spe_bargainer"] * 2)
     assert result.length == 2 and result.metrics["agreement_round"] == 1.0
     assert result.events["action"][0] == bench["spe_alice_units"]
     assert result.metrics["p"] == bench["spe_p"]
@@ -123,18 +123,18 @@ def test_spe_bargainers_agree_in_round_one_on_the_spe_split(
 
 
 def test_long_horizon_spe_tends_to_rubinstein() -> None:
-    game, _ = make_game("GleeBargaining-v0", {"deltas": (0.9, 0.8), "horizon": 99})
+    game, _ = make_game("GleeBargaining-v1", {"deltas": (0.9, 0.8), "horizon": 99})
     bench = game.benchmark().values
     assert bench["rubinstein_p"] == pytest.approx(rubinstein_share((0.9, 0.8)))
     assert bench["spe_p_continuous"] == pytest.approx(bench["rubinstein_p"], abs=1e-6)
-    assert math.isnan(make_game("GleeBargaining-v0", {"deltas": (1, 1)})[0]
+    assert math.isnan(make_game("GleeBargaining-v1", {"deltas": (1, 1)})[0]
                       .benchmark().values["rubinstein_p"])
 
 
 @pytest.mark.parametrize("framing", ["inflation", "discount", "shrinking"])
 def test_incomplete_information_hides_the_other_delta_everywhere(framing: str) -> None:
     def faces(delta_b: float, complete: bool) -> list[Any]:
-        game, text = make_game("GleeBargaining-v0", {
+        game, text = make_game("GleeBargaining-v1", {
             "deltas": (0.9, delta_b), "complete_info": complete, "framing": framing,
             "horizon": 12})
         state, _ = _walk(game, [600, REJECT, 300])  # Alice responds in round 2
@@ -157,7 +157,7 @@ def test_incomplete_information_hides_the_other_delta_everywhere(framing: str) -
     (99, True, True), (12, False, False),
 ])
 def test_show_horizon_follows_glee_rule(horizon: int, show: Any, shown: bool) -> None:
-    game, text = make_game("GleeBargaining-v0", {"horizon": horizon, "show_horizon": show})
+    game, text = make_game("GleeBargaining-v1", {"horizon": horizon, "show_horizon": show})
     state = game.initial_state(np.random.default_rng(0))
     obs = game.observe(state, 0)
     assert (obs.view.horizon == horizon) if shown else obs.view.horizon is None
@@ -169,7 +169,7 @@ def test_show_horizon_follows_glee_rule(horizon: int, show: Any, shown: bool) ->
 
 
 def test_bargaining_messages_travel_between_the_players() -> None:
-    game, text = make_game("GleeBargaining-v0", {"messages": True, "granularity": 10})
+    game, text = make_game("GleeBargaining-v1", {"messages": True, "granularity": 10})
     alice = _Scripted([{"alice_gain": 6, "message": "60/40, final offer"},
                        {"decision": "accept"}])
     bob = _Scripted([{"decision": "reject"}, {"alice_gain": 5, "message": "let's split"}])
@@ -184,7 +184,7 @@ def test_bargaining_messages_travel_between_the_players() -> None:
 
 
 def test_without_messages_the_channel_stays_closed() -> None:
-    game, text = make_game("GleeBargaining-v0", {"granularity": 10})
+    game, text = make_game("GleeBargaining-v1", {"granularity": 10})
     alice = _Scripted([{"alice_gain": 6, "message": "psst"}])
     bob = _Scripted([{"decision": "accept"}])
     result = play_episode(game, text, [alice, bob], seed=0)
@@ -207,7 +207,7 @@ def test_negotiation_metrics_by_hand() -> None:
 
 
 def test_negotiation_trade_pays_money_and_matches_metrics() -> None:
-    game, _ = make_game("GleeNegotiation-v0", {"money": 1000.0, "horizon": 3})
+    game, _ = make_game("GleeNegotiation-v1", {"money": 1000.0, "horizon": 3})
     state, rewards = _walk(game, [150, REJECT, 90, REJECT, 110, ACCEPT])
     m = game.metrics(state)
     assert rewards[-1] == pytest.approx((1100 - 800, 1200 - 1100)) == game.returns(state)
@@ -218,7 +218,7 @@ def test_negotiation_trade_pays_money_and_matches_metrics() -> None:
 
 @pytest.mark.parametrize("leaver_round", [1, 2])
 def test_leaving_takes_the_outside_option(leaver_round: int) -> None:
-    game, _ = make_game("GleeNegotiation-v0", {"money": 1000.0, "horizon": 5})
+    game, _ = make_game("GleeNegotiation-v1", {"money": 1000.0, "horizon": 5})
     moves = [150, LEAVE] if leaver_round == 1 else [150, REJECT, 90, LEAVE]
     state, rewards = _walk(game, moves)
     # the outside party pays each exactly its own value: nobody gains
@@ -229,7 +229,7 @@ def test_leaving_takes_the_outside_option(leaver_round: int) -> None:
 
 
 def test_no_counter_offer_in_the_last_round() -> None:
-    game, _ = make_game("GleeNegotiation-v0", {"horizon": 2})
+    game, _ = make_game("GleeNegotiation-v1", {"horizon": 2})
     state, _ = _walk(game, [150, REJECT, 90])
     mask = game.legal_mask(state, 0)
     assert mask[ACCEPT] and mask[LEAVE] and not mask[REJECT]
@@ -281,7 +281,7 @@ def test_heuristics_trade_iff_their_ranges_overlap(
     seller = {"name": "glee_boulware", "aspiration": 0.6, "reservation": res_s}
     buyer = {"name": "glee_conceder", "aspiration": 0.6, "reservation": res_b}
     params = {"horizon": horizon, "seller_value": f_a, "buyer_value": f_b}
-    m = _play("GleeNegotiation-v0", params, [seller, buyer]).metrics
+    m = _play("GleeNegotiation-v1", params, [seller, buyer]).metrics
     overlap = f_a + res_s <= f_b - res_b + 1e-9
     assert m["traded"] == float(overlap)
     if overlap:  # the price lies in both ranges
@@ -296,7 +296,7 @@ def test_heuristics_trade_iff_their_ranges_overlap(
 def test_ultimatum_with_outside_option(f_a: float, f_b: float, ask: float, trade: bool) -> None:
     params = {"horizon": 1, "seller_value": f_a, "buyer_value": f_b, "money": 100.0}
     seller = {"name": "glee_boulware", "aspiration": ask}
-    result = _play("GleeNegotiation-v0", params, [seller, "glee_conceder"])
+    result = _play("GleeNegotiation-v1", params, [seller, "glee_conceder"])
     assert result.length == 2 and result.events["action"][0] == round(100 * (f_a + ask))
     m = result.metrics
     assert m["traded"] == float(trade) and m["left"] == float(not trade)
@@ -305,7 +305,7 @@ def test_ultimatum_with_outside_option(f_a: float, f_b: float, ask: float, trade
         assert result.returns == pytest.approx([ask * 100, (f_b - f_a - ask) * 100])
     else:
         assert result.returns == [0.0, 0.0] and m["left_by"] == 1.0
-    game, _ = make_game("GleeNegotiation-v0", params)  # SPE: the seller asks the buyer's value
+    game, _ = make_game("GleeNegotiation-v1", params)  # SPE: the seller asks the buyer's value
     bench = game.benchmark().values
     assert bench["spe_p"] == pytest.approx(f_b) if f_b >= f_a else math.isnan(bench["spe_p"])
 
@@ -326,7 +326,7 @@ def test_tit_for_tat_mirrors_concessions() -> None:
     # asks 130 until it has seen a concession, then concedes what the buyer conceded.
     buyer = _Moves([REJECT, 60, REJECT, 70, REJECT, 85, REJECT, 90])
     seller = {"name": "glee_tft_negotiator", "e": 0.01}
-    result = _play("GleeNegotiation-v0", {"horizon": 8, "money": 100.0}, [seller, buyer])
+    result = _play("GleeNegotiation-v1", {"horizon": 8, "money": 100.0}, [seller, buyer])
     ev = result.events
     asks = [a for a, p, i in zip(ev["action"], ev["actor"], range(99), strict=False)
             if p == 0 and i % 4 == 0]
@@ -350,7 +350,7 @@ def test_persuasion_metrics_by_hand() -> None:
 
 
 def test_persuasion_round_payoffs() -> None:
-    game, _ = make_game("GleePersuasion-v0", {"price": 10.0, "value_high": 3.0,
+    game, _ = make_game("GleePersuasion-v1", {"price": 10.0, "value_high": 3.0,
                                               "value_low": 0.5, "rounds": 3})
     state = game.initial_state(np.random.default_rng(0))
     rewards = []
@@ -368,7 +368,7 @@ def test_persuasion_round_payoffs() -> None:
 @pytest.mark.parametrize("myopic", [False, True])
 def test_honest_seller_and_trusting_buyer_are_efficient_and_fair(myopic: bool) -> None:
     for seed in range(5):
-        m = _play("GleePersuasion-v0", {"myopic": myopic},
+        m = _play("GleePersuasion-v1", {"myopic": myopic},
                   ["glee_honest_seller", "glee_trusting_buyer"], seed).metrics
         assert (m["efficiency"], m["fairness"], m["honesty"]) == (1.0, 1.0, 1.0)
         assert m["gain_0"] == m["high_rounds"] / m["rounds"]
@@ -395,7 +395,7 @@ def test_commitment_makes_the_buyer_indifferent(p: float, v: float, c: float) ->
 
 def test_commitment_seller_gain_matches_monte_carlo() -> None:
     params = {"p_high": 1 / 3, "value_high": 2.0, "rounds": 20}
-    game, text = make_game("GleePersuasion-v0", params)
+    game, text = make_game("GleePersuasion-v1", params)
     expected = game.benchmark().values["seller_gain_commitment"]  # 1/3 + 2/3 * 1/2 = 2/3
     assert expected == pytest.approx(2 / 3)
     seller = make_agent("glee_persuasion_optimal_seller", game)
@@ -410,7 +410,7 @@ def test_commitment_seller_gain_matches_monte_carlo() -> None:
 
 
 def _two_orders(myopic: bool) -> tuple[Any, Any, Any]:
-    game, text = make_game("GleePersuasion-v0", {"myopic": myopic, "rounds": 5})
+    game, text = make_game("GleePersuasion-v1", {"myopic": myopic, "rounds": 5})
     rows_a = ((1, 1, 1), (0, 0, 0), (1, 1, 0))
     rows_b = ((1, 1, 0), (1, 1, 1), (0, 0, 0))  # same counts, other order and pairing
     states = [game.initial_state(np.random.default_rng(0))._replace(
@@ -433,7 +433,7 @@ def test_myopic_buyer_sees_only_aggregates() -> None:
 
 
 def test_persuasion_text_mode_routes_the_message_and_hides_the_recommendation() -> None:
-    game, text = make_game("GleePersuasion-v0", {"message_mode": "text", "rounds": 2})
+    game, text = make_game("GleePersuasion-v1", {"message_mode": "text", "rounds": 2})
     seller = _Scripted([{"recommendation": "buy", "message": "Top quality, buy it!"},
                         {"recommendation": "do not buy", "message": "Skip this one."}])
     buyer = _Scripted([{"decision": "buy"}, {"decision": "pass"}])
@@ -447,13 +447,13 @@ def test_persuasion_text_mode_routes_the_message_and_hides_the_recommendation() 
     rng = np.random.default_rng(0)
     state = game.step(game.initial_state(rng), (BUY,), rng).state
     assert game.view(state, 1).recommendation == -1 and game.encode(state, 1)[6] == 0.0
-    binary, _ = make_game("GleePersuasion-v0")
+    binary, _ = make_game("GleePersuasion-v1")
     state = binary.step(binary.initial_state(rng), (BUY,), rng).state
     assert binary.view(state, 1).recommendation == BUY
 
 
 def test_buyer_never_sees_the_quality_before_deciding() -> None:
-    game, _ = make_game("GleePersuasion-v0")
+    game, _ = make_game("GleePersuasion-v1")
     for seed in range(4):
         state = game.initial_state(np.random.default_rng(seed))
         assert game.view(state, 1).quality == -1
@@ -463,7 +463,7 @@ def test_buyer_never_sees_the_quality_before_deciding() -> None:
 
 
 def test_seller_agents_refuse_the_buyer_seat() -> None:
-    result = play_episode(*make_game("GleePersuasion-v0"),
+    result = play_episode(*make_game("GleePersuasion-v1"),
                           [make_agent("glee_trusting_buyer"), make_agent("glee_honest_seller")],
                           seed=0)
     assert result.status == "failed" and "plays the buyer" in (result.error or "")
@@ -471,27 +471,27 @@ def test_seller_agents_refuse_the_buyer_seat() -> None:
 
 # ===== bad params and agent params ====================================================
 @pytest.mark.parametrize(("env_id", "params", "name"), [
-    ("GleeBargaining-v0", {"deltas": (0.0, 0.9)}, "deltas"),
-    ("GleeBargaining-v0", {"deltas": (0.9,)}, "deltas"),
-    ("GleeBargaining-v0", {"money": -1}, "money"),
-    ("GleeBargaining-v0", {"horizon": 0}, "horizon"),
-    ("GleeBargaining-v0", {"granularity": 2.5}, "granularity"),
-    ("GleeBargaining-v0", {"show_horizon": "sometimes"}, "show_horizon"),
-    ("GleeBargaining-v0", {"complete_info": "yes"}, "complete_info"),
-    ("GleeBargaining-v0", {"messages": 1}, "messages"),
-    ("GleeBargaining-v0", {"framing": "poem"}, "framing"),
-    ("GleeNegotiation-v0", {"seller_value": 0}, "seller_value"),
-    ("GleeNegotiation-v0", {"buyer_value": 2.5}, "buyer_value"),
-    ("GleeNegotiation-v0", {"max_price": 1.005}, "max_price"),
-    ("GleeNegotiation-v0", {"horizon": -1}, "horizon"),
-    ("GleeNegotiation-v0", {"money": "1e4"}, "money"),
-    ("GleePersuasion-v0", {"p_high": 1.0}, "p_high"),
-    ("GleePersuasion-v0", {"value_high": 0.9}, "value_high"),
-    ("GleePersuasion-v0", {"value_low": 1.5}, "value_low"),
-    ("GleePersuasion-v0", {"rounds": 0}, "rounds"),
-    ("GleePersuasion-v0", {"price": 0}, "price"),
-    ("GleePersuasion-v0", {"myopic": "no"}, "myopic"),
-    ("GleePersuasion-v0", {"message_mode": "voice"}, "message_mode"),
+    ("GleeBargaining-v1", {"deltas": (0.0, 0.9)}, "deltas"),
+    ("GleeBargaining-v1", {"deltas": (0.9,)}, "deltas"),
+    ("GleeBargaining-v1", {"money": -1}, "money"),
+    ("GleeBargaining-v1", {"horizon": 0}, "horizon"),
+    ("GleeBargaining-v1", {"granularity": 2.5}, "granularity"),
+    ("GleeBargaining-v1", {"show_horizon": "sometimes"}, "show_horizon"),
+    ("GleeBargaining-v1", {"complete_info": "yes"}, "complete_info"),
+    ("GleeBargaining-v1", {"messages": 1}, "messages"),
+    ("GleeBargaining-v1", {"framing": "poem"}, "framing"),
+    ("GleeNegotiation-v1", {"seller_value": 0}, "seller_value"),
+    ("GleeNegotiation-v1", {"buyer_value": 2.5}, "buyer_value"),
+    ("GleeNegotiation-v1", {"max_price": 1.005}, "max_price"),
+    ("GleeNegotiation-v1", {"horizon": -1}, "horizon"),
+    ("GleeNegotiation-v1", {"money": "1e4"}, "money"),
+    ("GleePersuasion-v1", {"p_high": 1.0}, "p_high"),
+    ("GleePersuasion-v1", {"value_high": 0.9}, "value_high"),
+    ("GleePersuasion-v1", {"value_low": 1.5}, "value_low"),
+    ("GleePersuasion-v1", {"rounds": 0}, "rounds"),
+    ("GleePersuasion-v1", {"price": 0}, "price"),
+    ("GleePersuasion-v1", {"myopic": "no"}, "myopic"),
+    ("GleePersuasion-v1", {"message_mode": "voice"}, "message_mode"),
 ])
 def test_bad_params_name_the_parameter(env_id: str, params: dict, name: str) -> None:
     with pytest.raises(ConfigError, match=name):

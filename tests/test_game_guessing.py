@@ -80,14 +80,14 @@ def _profitable_deviations(game: Any, profile: tuple[int, ...], tol: float = 1e-
 def test_all_nash_players_split_the_prize_equally(payoff: str) -> None:
     n, rounds, prize = 10, 5, 3.0
     params = {"n_players": n, "rounds": rounds, "prize": prize, "payoff": payoff}
-    result = _play("BeautyContest-v0", params, ["beauty_nash"] * n)
+    result = _play("BeautyContest-v1", params, ["beauty_nash"] * n)
     per_round = prize / n if payoff == "winner" else prize
     assert result.returns == pytest.approx([rounds * per_round] * n)
     m = result.metrics
     assert (m["mean_guess"], m["target"], m["distance_to_benchmark"]) == (0.0, 0.0, 0.0)
     assert m["winners"] == n and m["efficiency"] == pytest.approx(1.0)
     assert m["fairness"] == pytest.approx(1.0)
-    bench = make_game("BeautyContest-v0", params)[0].benchmark().values
+    bench = make_game("BeautyContest-v1", params)[0].benchmark().values
     assert bench["nash_payoff_per_round"] == pytest.approx(per_round)
 
 
@@ -101,7 +101,7 @@ def test_all_nash_players_split_the_prize_equally(payoff: str) -> None:
 )
 def test_level_k_guesses_50_p_to_the_k_on_the_grid(p: float, expected: list[int]) -> None:
     """Level-k guesses floor(50 p^k + 0.5): the nearest integer, halves rounded up."""
-    game, _ = make_game("BeautyContest-v0", {"p": p})
+    game, _ = make_game("BeautyContest-v1", {"p": p})
     obs = game.observe(game.initial_state(RNG), 0)
     for k, guess in enumerate(expected):
         assert guess == math.floor(50 * p**k + 0.5)
@@ -113,7 +113,7 @@ def test_level_k_guesses_50_p_to_the_k_on_the_grid(p: float, expected: list[int]
 @pytest.mark.parametrize("payoff", ["winner", "distance"])
 def test_zero_has_no_profitable_deviation_against_zero_guessers(payoff: str) -> None:
     n, prize = 10, 1.0
-    game, _ = make_game("BeautyContest-v0", {"payoff": payoff, "prize": prize})
+    game, _ = make_game("BeautyContest-v1", {"payoff": payoff, "prize": prize})
     zero = game.stage_payoffs((0,) * n)[0]
     assert zero == pytest.approx(prize / n if payoff == "winner" else prize)
     for d in range(101):
@@ -127,7 +127,7 @@ def test_zero_has_no_profitable_deviation_against_zero_guessers(payoff: str) -> 
      {"n_players": 4, "p": 0.9, "max_guess": 30}],
 )
 def test_symmetric_grid_equilibria_match_brute_force(params: dict) -> None:
-    game, _ = make_game("BeautyContest-v0", params)
+    game, _ = make_game("BeautyContest-v1", params)
     n = game.num_players
     brute = tuple(c for c in range(game.num_actions)
                   if not _profitable_deviations(game, (c,) * n)[:1])
@@ -139,7 +139,7 @@ def test_symmetric_grid_equilibria_match_brute_force(params: dict) -> None:
 
 
 def test_default_grid_equilibria_are_zero_and_one() -> None:
-    game, _ = make_game("BeautyContest-v0")
+    game, _ = make_game("BeautyContest-v1")
     assert game.symmetric_grid_equilibria() == (0, 1)
 
 
@@ -147,7 +147,7 @@ def test_level_k_from_the_last_mean_walks_down_to_the_grid_equilibria() -> None:
     """Iterated best response (anchor = last mean) falls every round until it stalls at 0/1."""
     n = 10
     agents = [{"name": "beauty_level_k", "k": 1, "anchor": "last_mean"}] * n
-    result = _play("BeautyContest-v0", {"rounds": 15}, agents)
+    result = _play("BeautyContest-v1", {"rounds": 15}, agents)
     guesses = result.events["action"][::n]  # identical agents guess alike
     assert guesses[:6] == [33, 22, 15, 10, 7, 5]
     assert all(b <= a for a, b in itertools.pairwise(guesses))
@@ -155,7 +155,7 @@ def test_level_k_from_the_last_mean_walks_down_to_the_grid_equilibria() -> None:
 
 
 def test_beauty_metrics_by_hand() -> None:
-    game, state, m = _scripted("BeautyContest-v0", {"n_players": 3, "prize": 1.0},
+    game, state, m = _scripted("BeautyContest-v1", {"n_players": 3, "prize": 1.0},
                                [(20, 30, 40), (0, 0, 90)])
     # Round 1: mean 30, target 20 -> player 0 alone. Round 2: mean 30, target 20,
     # distances 20, 20, 70 -> players 0 and 1 split.
@@ -166,12 +166,12 @@ def test_beauty_metrics_by_hand() -> None:
     assert m["target"] == pytest.approx(20.0)
     assert m["winners"] == pytest.approx(1.5)
     assert m["efficiency"] == pytest.approx(1.0)
-    distance = make_game("BeautyContest-v0", {"n_players": 3, "payoff": "distance"})[0]
+    distance = make_game("BeautyContest-v1", {"n_players": 3, "payoff": "distance"})[0]
     assert distance.stage_payoffs((20, 30, 40)) == pytest.approx((1.0, 0.99, 0.96))
 
 
 def test_beauty_random_stays_in_its_range() -> None:
-    game, _ = make_game("BeautyContest-v0")
+    game, _ = make_game("BeautyContest-v1")
     agent = make_agent({"name": "beauty_random", "low": 0.2, "high": 0.25}, game)
     agent.reset(seed=1, player=0)
     obs = game.observe(game.initial_state(RNG), 0)
@@ -203,7 +203,7 @@ EL_FAROL_CASES = [
 
 @pytest.mark.parametrize("params", EL_FAROL_CASES)
 def test_mixed_nash_probability_makes_a_player_indifferent(params: dict) -> None:
-    game, _ = make_game("ElFarol-v0", params)
+    game, _ = make_game("ElFarol-v1", params)
     q = game.mixed_nash_probability()
     assert 0 < q < 1
     assert _expected_go_minus_stay(game, q) == pytest.approx(0.0, abs=1e-12)
@@ -219,19 +219,19 @@ def test_mixed_nash_probability_makes_a_player_indifferent(params: dict) -> None
 def test_mixed_nash_probability_closed_forms() -> None:
     p = {"good": 1.0, "bad": -3.0}
     # seats = n - 1: go unless all n - 1 others go: good (1 - q^(n-1)) + bad q^(n-1) = 0.
-    game, _ = make_game("ElFarol-v0", {"n_players": 10, "capacity": 0.9, **p})
+    game, _ = make_game("ElFarol-v1", {"n_players": 10, "capacity": 0.9, **p})
     assert game.mixed_nash_probability() == pytest.approx(0.25 ** (1 / 9), abs=1e-13)
     # seats = 1: go only if nobody else goes: good (1-q)^(n-1) + bad (1 - (1-q)^(n-1)) = 0.
-    game, _ = make_game("ElFarol-v0", {"n_players": 8, "capacity": 0.125, **p})
+    game, _ = make_game("ElFarol-v1", {"n_players": 8, "capacity": 0.125, **p})
     assert game.mixed_nash_probability() == pytest.approx(1 - 0.75 ** (1 / 7), abs=1e-13)
     # minority game: symmetric, so q = 1/2
-    game, _ = make_game("ElFarol-v0", {"n_players": 11, "mode": "minority", "good": 3.0})
+    game, _ = make_game("ElFarol-v1", {"n_players": 11, "mode": "minority", "good": 3.0})
     assert game.mixed_nash_probability() == pytest.approx(0.5, abs=1e-13)
 
 
 def test_mixed_nash_agents_attend_n_times_q_by_monte_carlo() -> None:
     n, rounds = 10, 400
-    game, text = make_game("ElFarol-v0", {"rounds": rounds})
+    game, text = make_game("ElFarol-v1", {"rounds": rounds})
     agents = [make_agent("elfarol_mixed_nash", game) for _ in range(n)]
     q = game.mixed_nash_probability()
     assert all(a.go_probability == q for a in agents)  # set by the setup(game) hook
@@ -248,7 +248,7 @@ def test_mixed_nash_agents_attend_n_times_q_by_monte_carlo() -> None:
 
 
 def test_mixed_nash_agent_without_setup_solves_from_the_view() -> None:
-    game, _ = make_game("ElFarol-v0", {"n_players": 7, "capacity": 0.5})
+    game, _ = make_game("ElFarol-v1", {"n_players": 7, "capacity": 0.5})
     agent = make_agent("elfarol_mixed_nash")  # no game: no setup call
     agent.reset(seed=0, player=0)
     agent.act(game.observe(game.initial_state(RNG), 0))
@@ -257,7 +257,7 @@ def test_mixed_nash_agent_without_setup_solves_from_the_view() -> None:
 
 @pytest.mark.parametrize("params", EL_FAROL_CASES[:4])
 def test_pure_equilibria_are_exactly_the_capacity_attendances(params: dict) -> None:
-    game, _ = make_game("ElFarol-v0", params)
+    game, _ = make_game("ElFarol-v1", params)
     n, c = game.num_players, game.seats
     expected = {c, c + 1} if game.minority else {c}
     found = {a for a in range(n + 1)
@@ -271,7 +271,7 @@ def test_pure_equilibria_are_exactly_the_capacity_attendances(params: dict) -> N
 
 def test_el_farol_metrics_by_hand() -> None:
     # 5 players, capacity 0.6 -> 3 seats; attendance 2 (fine) then 4 (crowded).
-    game, state, m = _scripted("ElFarol-v0", {"n_players": 5},
+    game, state, m = _scripted("ElFarol-v1", {"n_players": 5},
                                [(1, 1, 0, 0, 0), (1, 1, 1, 1, 0)])
     assert game.seats == 3
     assert state.totals == (0.0, 0.0, -1.0, -1.0, 0.0)
@@ -284,14 +284,14 @@ def test_el_farol_metrics_by_hand() -> None:
 
 
 def test_minority_payoffs_by_hand() -> None:
-    game, _ = make_game("ElFarol-v0", {"n_players": 5, "mode": "minority", "good": 2.0})
+    game, _ = make_game("ElFarol-v1", {"n_players": 5, "mode": "minority", "good": 2.0})
     assert game.seats == 2
     assert game.stage_payoffs((1, 1, 0, 0, 0)) == (2.0, 2.0, -1.0, -1.0, -1.0)
     assert game.stage_payoffs((1, 1, 1, 0, 0)) == (-1.0, -1.0, -1.0, 2.0, 2.0)
 
 
 def test_threshold_agent_goes_iff_last_attendance_was_within_capacity() -> None:
-    game, _ = make_game("ElFarol-v0")  # 10 players, 6 seats
+    game, _ = make_game("ElFarol-v1")  # 10 players, 6 seats
     agent = make_agent("elfarol_threshold", game)
     agent.reset(seed=0, player=0)
     first = game.observe(game.initial_state(RNG), 0)
@@ -309,7 +309,7 @@ def test_threshold_agent_goes_iff_last_attendance_was_within_capacity() -> None:
      (0,) * 9 + (100,)],
 )
 def test_exact_divisions_have_no_profitable_deviation(claims: tuple[int, ...]) -> None:
-    game, _ = make_game("DivideDollar-v0")
+    game, _ = make_game("DivideDollar-v1")
     assert sum(claims) == 100
     assert _profitable_deviations(game, claims) == []
     assert game.is_nash(claims)
@@ -321,7 +321,7 @@ def test_exact_divisions_have_no_profitable_deviation(claims: tuple[int, ...]) -
 def test_random_exact_divisions_are_nash_and_is_nash_matches_brute_force(
     cuts: list[int]
 ) -> None:
-    game, _ = make_game("DivideDollar-v0", {"n_players": 4, "granularity": 30})
+    game, _ = make_game("DivideDollar-v1", {"n_players": 4, "granularity": 30})
     edges = sorted(cuts)
     claims = tuple(b - a for a, b in itertools.pairwise([0, *edges, 30]))
     assert sum(claims) == 30 and game.is_nash(claims)
@@ -331,7 +331,7 @@ def test_random_exact_divisions_are_nash_and_is_nash_matches_brute_force(
 
 
 def test_under_and_over_claims() -> None:
-    game, _ = make_game("DivideDollar-v0", {"n_players": 3, "granularity": 10})
+    game, _ = make_game("DivideDollar-v1", {"n_players": 3, "granularity": 10})
     assert not game.is_nash((3, 3, 3))  # anyone can ask for one more unit
     assert game.stage_payoffs((5, 5, 1)) == (0.0, 0.0, 0.0)  # 11 > 10: nobody is paid
     assert not game.is_nash((5, 5, 1))  # a 5 can drop to 4 and be paid
@@ -342,13 +342,13 @@ def test_under_and_over_claims() -> None:
 @pytest.mark.parametrize("n", [2, 3, 4, 10])
 def test_equal_split_agents_reach_the_symmetric_equilibrium(n: int) -> None:
     params = {"n_players": n, "rounds": 3, "granularity": 100, "total": 5.0}
-    result = _play("DivideDollar-v0", params, ["divide_equal"] * n)
+    result = _play("DivideDollar-v1", params, ["divide_equal"] * n)
     units = 100 // n
     assert result.returns == pytest.approx([3 * units * 5.0 / 100] * n)
     m = result.metrics
     assert m["overclaim_rate"] == 0.0 and m["fairness"] == pytest.approx(1.0)
     assert m["efficiency"] == pytest.approx(units * n / 100)
-    bench = make_game("DivideDollar-v0", params)[0].benchmark().values
+    bench = make_game("DivideDollar-v1", params)[0].benchmark().values
     assert bench["equal_split_on_grid"] == float(100 % n == 0)
     if 100 % n == 0:
         assert m["efficiency"] == pytest.approx(1.0)
@@ -357,7 +357,7 @@ def test_equal_split_agents_reach_the_symmetric_equilibrium(n: int) -> None:
 
 def test_greedy_agents_overclaim_and_get_nothing() -> None:
     agents = [{"name": "divide_greedy", "share": 0.5}] * 3 + ["divide_equal"] * 7
-    result = _play("DivideDollar-v0", {"rounds": 4}, agents)
+    result = _play("DivideDollar-v1", {"rounds": 4}, agents)
     assert result.events["action"][:10] == [50, 50, 50] + [10] * 7
     assert result.returns == [0.0] * 10
     m = result.metrics
@@ -366,7 +366,7 @@ def test_greedy_agents_overclaim_and_get_nothing() -> None:
 
 
 def test_divide_metrics_by_hand() -> None:
-    game, state, m = _scripted("DivideDollar-v0",
+    game, state, m = _scripted("DivideDollar-v1",
                                {"n_players": 3, "granularity": 10, "total": 1.0},
                                [(3, 3, 4), (5, 5, 1)])
     assert state.totals == pytest.approx((0.3, 0.3, 0.4))
@@ -379,7 +379,7 @@ def test_divide_metrics_by_hand() -> None:
 
 @pytest.mark.parametrize(("share", "units"), [(0.5, 50), (0.125, 13), (0.0, 0), (1.0, 100)])
 def test_greedy_claims_its_share(share: float, units: int) -> None:
-    game, _ = make_game("DivideDollar-v0")
+    game, _ = make_game("DivideDollar-v1")
     agent = make_agent({"name": "divide_greedy", "share": share}, game)
     agent.reset(seed=0, player=0)
     assert agent.act(game.observe(game.initial_state(RNG), 0)) == units
@@ -407,7 +407,7 @@ def _random_play(game: Any, data: st.DataObject) -> list[tuple[tuple[int, ...], 
        rounds=st.integers(1, 4), data=st.data())
 def test_beauty_payments_within_bounds(n: int, max_guess: int, p: float, prize: float,
                                        payoff: str, rounds: int, data: st.DataObject) -> None:
-    game, _ = make_game("BeautyContest-v0", {"n_players": n, "max_guess": max_guess, "p": p,
+    game, _ = make_game("BeautyContest-v1", {"n_players": n, "max_guess": max_guess, "p": p,
                                              "prize": prize, "payoff": payoff,
                                              "rounds": rounds})
     for _, rewards in _random_play(game, data):
@@ -426,7 +426,7 @@ def test_el_farol_payments_follow_the_attendance(n: int, capacity: float, good: 
     params = {"n_players": n | 1 if minority else n, "capacity": capacity, "good": good,
               "bad": bad, "mode": "minority" if minority else "el_farol", "rounds": rounds}
     try:
-        game, _ = make_game("ElFarol-v0", params)
+        game, _ = make_game("ElFarol-v1", params)
     except ConfigError as exc:  # too few or too many seats for this group
         assert "capacity" in str(exc)
         return
@@ -445,7 +445,7 @@ def test_el_farol_payments_follow_the_attendance(n: int, capacity: float, good: 
        rounds=st.integers(1, 4), data=st.data())
 def test_divide_payments_never_exceed_the_total(n: int, granularity: int, total: float,
                                                 rounds: int, data: st.DataObject) -> None:
-    game, _ = make_game("DivideDollar-v0", {"n_players": n, "granularity": granularity,
+    game, _ = make_game("DivideDollar-v1", {"n_players": n, "granularity": granularity,
                                             "total": total, "rounds": rounds})
     for joint, rewards in _random_play(game, data):
         assert sum(rewards) <= total * (1 + 1e-12)
@@ -458,27 +458,27 @@ def test_divide_payments_never_exceed_the_total(n: int, granularity: int, total:
 
 # ----- bad params and agent params --------------------------------------------------------
 BAD_PARAMS = [
-    ("BeautyContest-v0", {"p": 1.0}, "p"),
-    ("BeautyContest-v0", {"p": 0}, "p"),
-    ("BeautyContest-v0", {"p": "2/3"}, "p"),
-    ("BeautyContest-v0", {"max_guess": 0}, "max_guess"),
-    ("BeautyContest-v0", {"prize": -1}, "prize"),
-    ("BeautyContest-v0", {"payoff": "loser"}, "payoff"),
-    ("BeautyContest-v0", {"n_players": 1}, "n_players"),
-    ("BeautyContest-v0", {"rounds": True}, "rounds"),
-    ("BeautyContest-v0", {"framing": "poem"}, "framing"),
-    ("ElFarol-v0", {"capacity": 1.0}, "capacity"),
-    ("ElFarol-v0", {"capacity": 0.05}, "capacity"),  # 0 seats out of 10
-    ("ElFarol-v0", {"good": 0}, "good"),
-    ("ElFarol-v0", {"bad": 0.5}, "bad"),
-    ("ElFarol-v0", {"mode": "majority"}, "mode"),
-    ("ElFarol-v0", {"mode": "minority", "n_players": 10}, "n_players"),
-    ("ElFarol-v0", {"rounds": 0}, "rounds"),
-    ("DivideDollar-v0", {"total": 0}, "total"),
-    ("DivideDollar-v0", {"granularity": 0}, "granularity"),
-    ("DivideDollar-v0", {"granularity": 2.5}, "granularity"),
-    ("DivideDollar-v0", {"n_players": "3"}, "n_players"),
-    ("DivideDollar-v0", {"framing": "opera"}, "framing"),
+    ("BeautyContest-v1", {"p": 1.0}, "p"),
+    ("BeautyContest-v1", {"p": 0}, "p"),
+    ("BeautyContest-v1", {"p": "2/3"}, "p"),
+    ("BeautyContest-v1", {"max_guess": 0}, "max_guess"),
+    ("BeautyContest-v1", {"prize": -1}, "prize"),
+    ("BeautyContest-v1", {"payoff": "loser"}, "payoff"),
+    ("BeautyContest-v1", {"n_players": 1}, "n_players"),
+    ("BeautyContest-v1", {"rounds": True}, "rounds"),
+    ("BeautyContest-v1", {"framing": "poem"}, "framing"),
+    ("ElFarol-v1", {"capacity": 1.0}, "capacity"),
+    ("ElFarol-v1", {"capacity": 0.05}, "capacity"),  # 0 seats out of 10
+    ("ElFarol-v1", {"good": 0}, "good"),
+    ("ElFarol-v1", {"bad": 0.5}, "bad"),
+    ("ElFarol-v1", {"mode": "majority"}, "mode"),
+    ("ElFarol-v1", {"mode": "minority", "n_players": 10}, "n_players"),
+    ("ElFarol-v1", {"rounds": 0}, "rounds"),
+    ("DivideDollar-v1", {"total": 0}, "total"),
+    ("DivideDollar-v1", {"granularity": 0}, "granularity"),
+    ("DivideDollar-v1", {"granularity": 2.5}, "granularity"),
+    ("DivideDollar-v1", {"n_players": "3"}, "n_players"),
+    ("DivideDollar-v1", {"framing": "opera"}, "framing"),
 ]
 
 
@@ -510,8 +510,8 @@ def test_agent_bad_params_name_the_parameter(spec: dict, name: str) -> None:
 
 @pytest.mark.parametrize(
     ("agent", "env_id"),
-    [("beauty_nash", "ElFarol-v0"), ("elfarol_threshold", "DivideDollar-v0"),
-     ("divide_equal", "BeautyContest-v0"), ("elfarol_mixed_nash", "PublicGoods-v0")],
+    [("beauty_nash", "ElFarol-v1"), ("elfarol_threshold", "DivideDollar-v1"),
+     ("divide_equal", "BeautyContest-v1"), ("elfarol_mixed_nash", "PublicGoods-v1")],
 )
 def test_agents_refuse_other_games(agent: str, env_id: str) -> None:
     game, _ = make_game(env_id)

@@ -1,4 +1,4 @@
-"""What oligopoly theory says about Cournot-v0, Bertrand-v0 and BertrandDifferentiated-v0.
+"""What oligopoly theory says about Cournot-v1, Bertrand-v1 and BertrandDifferentiated-v1.
 
 Equilibrium agents reach the closed-form benchmarks exactly (defaults put them on the grid);
 no firm has a profitable unilateral deviation anywhere on the grid; stage payoffs and the
@@ -23,7 +23,7 @@ from agora.envs import ConfigError, Observation, Status, make_game
 from agora.envs.games.oligopoly import FRAMINGS
 from agora.experiments import play_episode
 
-COURNOT, BERTRAND, DIFF = "Cournot-v0", "Bertrand-v0", "BertrandDifferentiated-v0"
+COURNOT, BERTRAND, DIFF = "Cournot-v1", "Bertrand-v1", "BertrandDifferentiated-v1"
 
 
 def _play(env_id: str, params: dict[str, Any], names: Sequence[Any], seed: int = 0) -> Any:

@@ -102,14 +102,14 @@ def test_distance_is_to_the_nearest_equilibrium(flat, x) -> None:
 
 
 @pytest.mark.parametrize(("env_id", "equilibria"), [
-    ("RepeatedPD-v0", {(0, 0): (1, 1)}),
-    ("StagHunt-v0", {(1, 1): (4, 4), (0, 0): (3, 3), (Fraction(3, 4), Fraction(3, 4)): (3, 3)}),
+    ("RepeatedPD-v1", {(0, 0): (1, 1)}),
+    ("StagHunt-v1", {(1, 1): (4, 4), (0, 0): (3, 3), (Fraction(3, 4), Fraction(3, 4)): (3, 3)}),
     # each mixes to make the other indifferent: 3q + (1-q) = 4q  =>  q = 1/2
-    ("Chicken-v0", {(1, 0): (1, 4), (0, 1): (4, 1), (Fraction(1, 2), Fraction(1, 2)): (2, 2)}),
+    ("Chicken-v1", {(1, 0): (1, 4), (0, 1): (4, 1), (Fraction(1, 2), Fraction(1, 2)): (2, 2)}),
     # player 1: 2p = 3(1-p) => p = 3/5; player 0: 3q = 2(1-q) => q = 2/5; payoffs 6/5
-    ("BattleOfSexes-v0", {(1, 1): (3, 2), (0, 0): (2, 3),
+    ("BattleOfSexes-v1", {(1, 1): (3, 2), (0, 0): (2, 3),
                           (Fraction(3, 5), Fraction(2, 5)): (Fraction(6, 5), Fraction(6, 5))}),
-    ("MatchingPennies-v0", {(Fraction(1, 2), Fraction(1, 2)): (0, 0)}),
+    ("MatchingPennies-v1", {(Fraction(1, 2), Fraction(1, 2)): (0, 0)}),
 ])
 def test_named_games_list_all_their_equilibria(env_id, equilibria) -> None:
     game, _ = make_game(env_id)
@@ -133,7 +133,7 @@ def test_named_games_list_all_their_equilibria(env_id, equilibria) -> None:
     (("always_defect", "always_defect"), 2.0),  # (0, 0): nearest is the mixed (2, 2)
 ])
 def test_chicken_distance_is_to_the_nearest_equilibrium(names, distance) -> None:
-    game, text = make_game("Chicken-v0", {"rounds": 4})
+    game, text = make_game("Chicken-v1", {"rounds": 4})
     result = play_episode(game, text, [make_agent(n, game) for n in names], seed=0)
     assert result.metrics["distance_to_benchmark"] == pytest.approx(distance)
 

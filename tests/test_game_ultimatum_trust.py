@@ -52,7 +52,7 @@ def _run(game: Any, actions: list[int]) -> Any:
 )
 def test_ultimatum_spe_agents_reach_the_benchmark(granularity, rounds, alternate) -> None:
     params = {"granularity": granularity, "rounds": rounds, "alternate_roles": alternate}
-    game, res = _play("Ultimatum-v0", params, ["ultimatum_spe", "ultimatum_spe"])
+    game, res = _play("Ultimatum-v1", params, ["ultimatum_spe", "ultimatum_spe"])
     bench = game.benchmark().values
     assert res.returns == [bench["spe_return_0"], bench["spe_return_1"]]
     assert bench["spe_payoff_proposer"] == pytest.approx(100 * (granularity - 1) / granularity)
@@ -64,11 +64,11 @@ def test_ultimatum_spe_agents_reach_the_benchmark(granularity, rounds, alternate
 
 
 def test_dictator_spe_gives_nothing() -> None:
-    game, res = _play("Dictator-v0", {}, ["ultimatum_spe", "ultimatum_spe"])
+    game, res = _play("Dictator-v1", {}, ["ultimatum_spe", "ultimatum_spe"])
     bench = game.benchmark().values
     assert res.returns == [100.0, 100.0] == [bench["spe_return_0"], bench["spe_return_1"]]
     assert (bench["spe_payoff_proposer"], bench["spe_payoff_responder"]) == (100.0, 0.0)
-    game, res = _play("Dictator-v0", {"rounds": 1}, ["ultimatum_spe", "ultimatum_spe"])
+    game, res = _play("Dictator-v1", {"rounds": 1}, ["ultimatum_spe", "ultimatum_spe"])
     assert res.returns == [100.0, 0.0]
     assert bench["spe_offer_units"] == 0.0 and "spe_accept_zero_offer_units" not in bench
     assert res.metrics["distance_to_benchmark"] == 0.0 and res.metrics["efficiency"] == 1.0
@@ -77,7 +77,7 @@ def test_dictator_spe_gives_nothing() -> None:
 @pytest.mark.parametrize(("endowment", "multiplier"), [(10, 3.0), (7, 1.5), (4, 0.5)])
 def test_trust_spe_agents_reach_the_benchmark(endowment: int, multiplier: float) -> None:
     params = {"endowment": endowment, "multiplier": multiplier}
-    game, res = _play("Trust-v0", params, ["trust_spe", "trust_spe"])
+    game, res = _play("Trust-v1", params, ["trust_spe", "trust_spe"])
     bench = game.benchmark().values
     assert res.returns == [bench["spe_payoff_investor"], bench["spe_payoff_trustee"]]
     assert res.returns == [float(endowment), 0.0]
@@ -92,7 +92,7 @@ def _ultimatum_payoffs(game: UltimatumGame, offer: int, answer: int) -> tuple[fl
 
 @pytest.mark.parametrize("granularity", [1, 2, 5, 100])
 def test_no_profitable_proposer_deviation_against_the_spe_responder(granularity: int) -> None:
-    game, _ = make_game("Ultimatum-v0", {"granularity": granularity})
+    game, _ = make_game("Ultimatum-v1", {"granularity": granularity})
     responder = make_agent("ultimatum_spe", game)
     responder.reset(0, 1)
     spe = game.benchmark().values["spe_payoff_proposer"]
@@ -106,7 +106,7 @@ def test_no_profitable_proposer_deviation_against_the_spe_responder(granularity:
 
 
 def test_backward_induction_finds_exactly_the_two_ultimatum_spe() -> None:
-    game, _ = make_game("Ultimatum-v0", {"granularity": 8, "pie": 8.0})
+    game, _ = make_game("Ultimatum-v1", {"granularity": 8, "pie": 8.0})
     # every best reply of the responder to every offer (ties give several)
     replies = {k: [a for a in (REJECT, ACCEPT)
                    if _ultimatum_payoffs(game, k, a)[1]
@@ -187,7 +187,7 @@ def test_ultimatum_metrics_over_alternating_rounds() -> None:
 
 
 def test_dictator_metrics_and_the_forced_acknowledgement() -> None:
-    game, text = make_game("Dictator-v0", {"rounds": 1})
+    game, text = make_game("Dictator-v1", {"rounds": 1})
     state = _run(game, [25])
     obs = game.observe(state, 1)
     assert obs.legal_actions.tolist() == [ACCEPT]
@@ -277,22 +277,22 @@ def test_trust_payoffs_sum_to_endowment_plus_growth(endowment, multiplier, data)
 @pytest.mark.parametrize(
     ("env_id", "params", "name"),
     [
-        ("Ultimatum-v0", {"pie": 0}, "pie"),
-        ("Ultimatum-v0", {"pie": "100"}, "pie"),
-        ("Ultimatum-v0", {"granularity": 0}, "granularity"),
-        ("Ultimatum-v0", {"granularity": 2.5}, "granularity"),
-        ("Ultimatum-v0", {"rounds": 0}, "rounds"),
-        ("Ultimatum-v0", {"rounds": True}, "rounds"),
-        ("Ultimatum-v0", {"dictator": 1}, "dictator"),
-        ("Ultimatum-v0", {"alternate_roles": "yes"}, "alternate_roles"),
-        ("Ultimatum-v0", {"messages": None}, "messages"),
-        ("Dictator-v0", {"framing": "poem"}, "framing"),
-        ("Ultimatum-v0", {"horizon": 3}, "horizon"),
-        ("Trust-v0", {"endowment": 0}, "endowment"),
-        ("Trust-v0", {"endowment": 10.0}, "endowment"),
-        ("Trust-v0", {"multiplier": 0}, "multiplier"),
-        ("Trust-v0", {"multiplier": float("inf")}, "multiplier"),
-        ("Trust-v0", {"framing": "ultimatum"}, "framing"),
+        ("Ultimatum-v1", {"pie": 0}, "pie"),
+        ("Ultimatum-v1", {"pie": "100"}, "pie"),
+        ("Ultimatum-v1", {"granularity": 0}, "granularity"),
+        ("Ultimatum-v1", {"granularity": 2.5}, "granularity"),
+        ("Ultimatum-v1", {"rounds": 0}, "rounds"),
+        ("Ultimatum-v1", {"rounds": True}, "rounds"),
+        ("Ultimatum-v1", {"dictator": 1}, "dictator"),
+        ("Ultimatum-v1", {"alternate_roles": "yes"}, "alternate_roles"),
+        ("Ultimatum-v1", {"messages": None}, "messages"),
+        ("Dictator-v1", {"framing": "poem"}, "framing"),
+        ("Ultimatum-v1", {"horizon": 3}, "horizon"),
+        ("Trust-v1", {"endowment": 0}, "endowment"),
+        ("Trust-v1", {"endowment": 10.0}, "endowment"),
+        ("Trust-v1", {"multiplier": 0}, "multiplier"),
+        ("Trust-v1", {"multiplier": float("inf")}, "multiplier"),
+        ("Trust-v1", {"framing": "ultimatum"}, "framing"),
     ],
 )
 def test_bad_params_raise_config_error_naming_the_parameter(env_id, params, name) -> None:
@@ -315,38 +315,38 @@ def test_bad_agent_params_name_the_parameter(agent: str, params: dict, name: str
 
 
 def test_default_opponents_play_their_games() -> None:
-    expected = {"Ultimatum-v0": "ultimatum_fair", "Dictator-v0": "dictator_fixed",
-                "Trust-v0": "trust_reciprocator"}
+    expected = {"Ultimatum-v1": "ultimatum_fair", "Dictator-v1": "dictator_fixed",
+                "Trust-v1": "trust_reciprocator"}
     for env_id, name in expected.items():
         s = spec(env_id)
         assert s.default_opponent == name
         _play(env_id, {}, [name, name])
     with pytest.raises(ConfigError, match="trust_spe"):
-        make_agent("trust_spe", make_game("Ultimatum-v0")[0])
+        make_agent("trust_spe", make_game("Ultimatum-v1")[0])
 
 
 # ----- heuristic agents -----------------------------------------------------------------
 @pytest.mark.parametrize(("offer", "accepted"), [(29, False), (30, True), (50, True)])
 def test_fair_agent_offers_half_and_accepts_from_its_threshold(offer, accepted) -> None:
-    _, res = _play("Ultimatum-v0", {}, [{"name": "dictator_fixed", "share": offer / 100},
+    _, res = _play("Ultimatum-v1", {}, [{"name": "dictator_fixed", "share": offer / 100},
                                         "ultimatum_fair"])
     assert res.metrics["accept_rate"] == float(accepted)
-    _, res = _play("Ultimatum-v0", {"granularity": 7}, ["ultimatum_fair", "ultimatum_spe"])
+    _, res = _play("Ultimatum-v1", {"granularity": 7}, ["ultimatum_fair", "ultimatum_spe"])
     assert res.returns == pytest.approx([300 / 7, 400 / 7])  # half of 7 units rounds up to 4
 
 
 def test_threshold_agent_offers_what_it_would_accept() -> None:
     agents = [{"name": "ultimatum_threshold", "threshold": 0.25}] * 2
-    _, res = _play("Ultimatum-v0", {"rounds": 2, "alternate_roles": True}, agents)
+    _, res = _play("Ultimatum-v1", {"rounds": 2, "alternate_roles": True}, agents)
     assert res.returns == [100.0, 100.0] and res.metrics["offer_share"] == 0.25
-    _, res = _play("Ultimatum-v0", {}, ["ultimatum_spe", "ultimatum_threshold"])
+    _, res = _play("Ultimatum-v1", {}, ["ultimatum_spe", "ultimatum_threshold"])
     assert res.returns == [0.0, 0.0]  # one unit is below 20%
 
 
 def test_dictator_fixed_gives_its_share() -> None:
-    _, res = _play("Dictator-v0", {"granularity": 10}, ["dictator_fixed", "ultimatum_fair"])
+    _, res = _play("Dictator-v1", {"granularity": 10}, ["dictator_fixed", "ultimatum_fair"])
     assert res.returns == [70.0 + 50.0, 30.0 + 50.0]  # the fair agent gives half back
-    _, res = _play("Dictator-v0", {"rounds": 1}, [{"name": "dictator_fixed", "share": 0.25},
+    _, res = _play("Dictator-v1", {"rounds": 1}, [{"name": "dictator_fixed", "share": 0.25},
                                                   "ultimatum_threshold"])
     assert res.returns == [75.0, 25.0]  # the recipient cannot refuse
 
@@ -355,7 +355,7 @@ def test_dictator_fixed_gives_its_share() -> None:
                          [(0.5, 5, 8), (0.0, 0, 0), (1.0, 10, 30), (0.25, 3, 2)])
 def test_trust_reciprocator(fraction: float, sent: int, returned: int) -> None:
     agents = [{"name": "trust_reciprocator", "fraction": fraction}] * 2
-    game, res = _play("Trust-v0", {}, agents)
+    game, res = _play("Trust-v1", {}, agents)
     assert res.metrics["sent"] == sent and res.metrics["returned"] == returned
     assert res.returns == list(game.returns(_run(game, [sent, returned])))
 
@@ -375,8 +375,8 @@ def _all_observations(game: Any) -> list[Any]:
     return out
 
 
-CASES = [("Ultimatum-v0", f, m) for f in FRAMINGS for m in (False, True)] + [
-    ("Dictator-v0", f, False) for f in FRAMINGS] + [("Trust-v0", f, None) for f in TRUST_FRAMINGS]
+CASES = [("Ultimatum-v1", f, m) for f in FRAMINGS for m in (False, True)] + [
+    ("Dictator-v1", f, False) for f in FRAMINGS] + [("Trust-v1", f, None) for f in TRUST_FRAMINGS]
 
 
 @pytest.mark.parametrize(("env_id", "framing", "messages"), CASES)
@@ -394,8 +394,8 @@ def test_every_framing_parses_its_canonical_answers_back(env_id, framing, messag
 
 
 def test_framings_word_the_rules_differently() -> None:
-    for env_id, framings in (("Ultimatum-v0", FRAMINGS), ("Dictator-v0", FRAMINGS),
-                             ("Trust-v0", TRUST_FRAMINGS)):
+    for env_id, framings in (("Ultimatum-v1", FRAMINGS), ("Dictator-v1", FRAMINGS),
+                             ("Trust-v1", TRUST_FRAMINGS)):
         rules = {make_game(env_id, {"framing": f})[1].rules(p) for f in framings for p in (0, 1)}
         assert len(rules) == 2 * len(framings)
 
@@ -418,7 +418,7 @@ class _Script(Agent):
 def test_proposer_cheap_talk_reaches_the_responder() -> None:
     proposer = _Script([json.dumps({"offer": 40, "message": "40 is fair, take it"})])
     responder = _Script(['{"decision": "accept"}'])
-    _, res = _play("Ultimatum-v0", {"messages": True}, [proposer, responder])
+    _, res = _play("Ultimatum-v1", {"messages": True}, [proposer, responder])
     assert res.returns == [60.0, 40.0]
     assert responder.inbox == ["player_0: 40 is fair, take it"]
     assert res.events["message"][0] == "40 is fair, take it"

@@ -433,7 +433,7 @@ def test_player_with_a_game_face_oracle_reaches_f1_one() -> None:
 def test_run_experiment_end_to_end(tmp_path: object) -> None:
     from agora.experiments import parse_config, run_experiment
 
-    cfg = parse_config({"name": "kg-tiny", "env": "KGCompletionER-v0",
+    cfg = parse_config({"name": "kg-tiny", "env": "KGCompletionER-v1",
                         "params": {"num_entities": 24, "budget": 6.0},
                         "agents": {"default": "random_text"}, "episodes": 2, "seed": 0,
                         "workers": 1})
@@ -470,9 +470,9 @@ def test_a_triples_file_is_a_source_for_worlds_configs_and_gymnasium(tmp_path, s
     names = {(kg.entity_names[h], kg.relation_names[r], kg.entity_names[t])
              for h, r, t in kg.triples.tolist()}
     assert names == set(USER_ROWS)
-    env = gymnasium.make("agora/KGQuery-v0", source=path).unwrapped
+    env = gymnasium.make("agora/KGQuery-v1", source=path).unwrapped
     assert env.world.num_entities == 5 and env.max_edges == env.world.max_degree
-    cfg = parse_config({"name": "mine", "env": "KGCompletion-v0", "params": {"source": path},
+    cfg = parse_config({"name": "mine", "env": "KGCompletion-v1", "params": {"source": path},
                         "agents": {"default": "random_kg"}, "episodes": 1})
     assert cfg.cells()[0].params["source"] == path
 
@@ -482,7 +482,7 @@ def test_a_networkx_graph_is_a_graph_argument_everywhere() -> None:
     g.add_edge("ann", "bob", relation="knows")
     g.add_edge("bob", "cy")
     for world in (CompletionWorld({"anonymise": "none"}, graph=g),
-                  gymnasium.make("agora/KGQuery-v0", graph=g).unwrapped.world):
+                  gymnasium.make("agora/KGQuery-v1", graph=g).unwrapped.world):
         kg = world.draw.fixed
         assert sorted(kg.relation_names) == ["knows", "linked"] and len(kg.triples) == 4
 
@@ -506,11 +506,11 @@ def test_missing_files_and_wrong_graph_objects_are_config_errors(tmp_path) -> No
         CompletionWorld({}, graph=[("a", "r", "b")])
 
 
-@pytest.mark.parametrize("task_id", ["KGCompletion-v0", "KGQuery-v0"])
+@pytest.mark.parametrize("task_id", ["KGCompletion-v1", "KGQuery-v1"])
 def test_graph_envs_take_the_one_invalid_action_policy(task_id: str) -> None:
     """``raise`` refuses an illegal action and changes nothing; ``penalty`` plays the
     world's invalid step and counts it in ``info["invalid_actions"]``."""
-    bad = {"KGCompletion-v0": [0, 10_000, 0, 0], "KGQuery-v0": -1}[task_id]
+    bad = {"KGCompletion-v1": [0, 10_000, 0, 0], "KGQuery-v1": -1}[task_id]
     strict = gymnasium.make(f"agora/{task_id}", on_invalid_action="raise").unwrapped
     strict.reset(seed=0)
     before = strict.state_

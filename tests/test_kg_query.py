@@ -201,14 +201,14 @@ def test_indices_outside_the_action_space_are_invalid_not_wrapped(index: object)
     assert obs["current"].tolist() == [A]  # -1 did not walk the last edge nor -2 stay
 
 
-@pytest.mark.parametrize("task", ["KGQuery-v0", "KGQueryUmls-v0"])
+@pytest.mark.parametrize("task", ["KGQuery-v1", "KGQueryUmls-v1"])
 def test_every_edge_of_the_max_degree_node_can_be_taken(task: str) -> None:
     env = gymnasium.make(f"agora/{task}").unwrapped
     env.reset(seed=3)
     start = env.state_
     degrees = [len(env.world.edges(start, u)) for u in range(env.world.num_entities)]
     node = int(np.argmax(degrees))
-    assert degrees[node] > 128 if task == "KGQuery-v0" else True  # the old cap
+    assert degrees[node] > 128 if task == "KGQuery-v1" else True  # the old cap
     at_node = start._replace(current=node, path=())
     rows = env.world.edges(at_node)
     assert len(rows) == degrees[node] <= env.max_edges

@@ -22,7 +22,7 @@ from agora.envs.games.oligopoly import CournotGame
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
 from agora.experiments import play_episode
 
-COURNOT, DIFF = "Cournot-v0", "BertrandDifferentiated-v0"
+COURNOT, DIFF = "Cournot-v1", "BertrandDifferentiated-v1"
 
 
 def _actions(env_id: str, params: dict[str, Any], agents: Sequence[Any],
@@ -62,7 +62,7 @@ def test_simultaneous_best_response_cycles_with_three_firms() -> None:
 
 
 def test_best_response_in_homogeneous_bertrand_stops_one_step_above_cost() -> None:
-    _, acts = _actions("Bertrand-v0", {"rounds": 80}, [{"name": "best_response", "first": 70}] * 2)
+    _, acts = _actions("Bertrand-v1", {"rounds": 80}, [{"name": "best_response", "first": 70}] * 2)
     assert acts[-1].tolist() == [11, 11]  # the upper grid equilibrium: undercutting pays 0
 
 
@@ -115,7 +115,7 @@ def test_fictitious_play_sampling_estimates_the_expectation() -> None:
 # ----- any simultaneous game with stage_payoffs: 2x2 games ------------------------------------
 def test_learners_defect_in_the_prisoners_dilemma() -> None:
     game = _MatrixWithStage({"rounds": 6})
-    text = spec("RepeatedPD-v0").text_face(game)
+    text = spec("RepeatedPD-v1").text_face(game)
     for name in ("best_response", "fictitious_play"):
         agents = [make_agent({"name": name, "first": 0}, game) for _ in range(2)]
         result = play_episode(game, text, agents, seed=0)
@@ -125,7 +125,7 @@ def test_learners_defect_in_the_prisoners_dilemma() -> None:
 
 def test_fictitious_play_frequencies_approach_the_mixed_equilibrium() -> None:
     """Robinson (1951): in zero-sum games fictitious play's empirical mixtures converge."""
-    game, text = make_game("MatchingPennies-v0", {"rounds": 400})
+    game, text = make_game("MatchingPennies-v1", {"rounds": 400})
     agents = [make_agent("fictitious_play", game) for _ in range(2)]
     result = play_episode(game, text, agents, seed=0)
     acts = np.array(result.events["action"]).reshape(-1, 2)
@@ -139,7 +139,7 @@ class _NoStagePayoffs(CournotGame):
 
 @pytest.mark.parametrize("name", ["best_response", "fictitious_play"])
 def test_learners_refuse_games_they_cannot_solve(name: str) -> None:
-    bargaining, _ = make_game("Bargaining-v0")
+    bargaining, _ = make_game("Bargaining-v1")
     with pytest.raises(ConfigError, match="simultaneous"):
         make_agent(name, bargaining)
     with pytest.raises(ConfigError, match="stage_payoffs"):

@@ -43,8 +43,8 @@ class ScriptedLiteLLM(LiteLLMModel):
         return kw
 
 
-def _agent(script: Any, env: str = "RepeatedPD-v0", **params: Any) -> Any:
-    game, text = make_game(env, {"rounds": 3} if env == "RepeatedPD-v0" else {})
+def _agent(script: Any, env: str = "RepeatedPD-v1", **params: Any) -> Any:
+    game, text = make_game(env, {"rounds": 3} if env == "RepeatedPD-v1" else {})
     agent = make_agent({"name": "llm", "model": "openai/gpt-4o-mini", **params}, game)
     model = ScriptedLiteLLM(script)
     agent._model = Retrying(model, max_retries=2, sleep=lambda s: None)
@@ -158,7 +158,7 @@ def test_cache_repeats_no_call(tmp_path):
 
 
 def test_bad_agent_params():
-    game, _ = make_game("RepeatedPD-v0")
+    game, _ = make_game("RepeatedPD-v1")
     for bad, key in [({"memory": "everything"}, "memory"), ({"temperature": 5}, "temperature"),
                      ({"max_attempts": 0}, "max_attempts"), ({"cache": "yes"}, "cache"),
                      ({"fallback": "no_such_agent"}, "no_such_agent")]:
@@ -184,7 +184,7 @@ def test_a_run_with_llm_agents_records_calls_and_resumes_from_cache(tmp_path, mo
 
     monkeypatch.setattr(agent_module, "build_model", fake_build)
     monkeypatch.setenv("AGORA_TEST_KEY", "sk-never-written-9f8e7d")
-    cfg = parse_config({"name": "llm", "env": "RepeatedPD-v0", "params": {"rounds": 3},
+    cfg = parse_config({"name": "llm", "env": "RepeatedPD-v1", "params": {"rounds": 3},
                         "agents": {"player_0": {"name": "llm", "model": "openai/gpt-4o-mini",
                                                 "api_key_env": "AGORA_TEST_KEY"},
                                    "player_1": "tit_for_tat"},
@@ -234,7 +234,7 @@ class SlowModel(LanguageModel):
 def test_simultaneous_players_and_episodes_overlap_their_waiting(tmp_path, monkeypatch):
     model = SlowModel(0.1)
     monkeypatch.setattr(agent_module, "build_model", lambda spec: model)
-    base = {"name": "c", "env": "RepeatedPD-v0", "params": {"rounds": 3},
+    base = {"name": "c", "env": "RepeatedPD-v1", "params": {"rounds": 3},
             "agents": {"default": {"name": "llm", "model": "openai/x"}}, "episodes": 8,
             "batch_size": 8, "seed": 1}
     t0 = time.perf_counter()

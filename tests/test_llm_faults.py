@@ -61,7 +61,7 @@ def config(server: FakeOpenAI, tmp_path: Path, episodes: int = 1, rounds: int = 
     agent = {"name": "llm", "model": "openai/fake", "api_base": server.url,
              "api_key_env": KEY_ENV, "cache_dir": str(tmp_path / "cache"), "timeout": 2.0,
              **llm}
-    return {"name": "faults", "env": "RepeatedPD-v0", "params": {"rounds": rounds},
+    return {"name": "faults", "env": "RepeatedPD-v1", "params": {"rounds": rounds},
             "agents": {"player_0": agent, "player_1": "tit_for_tat"},
             "episodes": episodes, "seed": 3, "episode_concurrency": 1}
 

@@ -454,7 +454,7 @@ def test_a_run_against_a_misbehaving_server_accounts_for_every_episode(tmp_path,
     with FakeOpenAI(content='{"action": "cooperate"}', script=script) as server:
         llm = {"name": "llm", "model": "openai/fake", "api_base": server.url, "cache": "off",
                "timeout": 1.0, "max_retries": 1, "max_attempts": 2}
-        cfg = {"name": "http", "env": "RepeatedPD-v0", "params": {"rounds": 3},
+        cfg = {"name": "http", "env": "RepeatedPD-v1", "params": {"rounds": 3},
                "agents": {"player_0": {**llm, "fallback": "random"},
                           "player_1": {**llm, "fallback": "none"}},
                "episodes": 6, "seed": 2, "episode_concurrency": 3}
@@ -485,7 +485,7 @@ def test_run_wide_call_limit_holds_across_ray_workers(tmp_path, ray_session):
     with FakeOpenAI(content='{"action": "defect"}', default="slow", latency=0.15) as server:
         llm = {"name": "llm", "model": "openai/fake", "api_base": server.url, "cache": "off",
                "max_concurrency": 8}
-        cfg = parse_config({"name": "gate", "env": "RepeatedPD-v0", "params": {"rounds": 2},
+        cfg = parse_config({"name": "gate", "env": "RepeatedPD-v1", "params": {"rounds": 2},
                             "agents": {"default": llm}, "episodes": 16, "batch_size": 8,
                             "episode_concurrency": 8, "llm_concurrency": 3, "seed": 0})
         result = run_experiment(cfg, tmp_path / "r", workers=2, progress=False)

@@ -18,8 +18,8 @@ LOCAL = {"name": "llm", "model": "local/gemma-3-270m", "max_tokens": 24, "cache"
 
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id, params, opponent", [
-    ("RepeatedPD-v0", {"rounds": 3}, "tit_for_tat"),
-    ("GleeBargaining-v0", {"horizon": 2, "granularity": 100}, "glee_spe_bargainer"),
+    ("RepeatedPD-v1", {"rounds": 3}, "tit_for_tat"),
+    ("GleeBargaining-v1", {"horizon": 2, "granularity": 100}, "glee_spe_bargainer"),
 ])
 def test_llm_players_play_whole_episodes(env_id, params, opponent):
     game, text = make_game(env_id, params)

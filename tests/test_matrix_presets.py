@@ -14,11 +14,11 @@ from agora.experiments import play_episode
 
 
 @pytest.mark.parametrize("env_id, equilibria", [
-    ("RepeatedPD-v0", [(1, 1)]),
-    ("StagHunt-v0", [(0, 0), (1, 1)]),
-    ("Chicken-v0", [(0, 1), (1, 0)]),
-    ("BattleOfSexes-v0", [(0, 0), (1, 1)]),
-    ("MatchingPennies-v0", []),
+    ("RepeatedPD-v1", [(1, 1)]),
+    ("StagHunt-v1", [(0, 0), (1, 1)]),
+    ("Chicken-v1", [(0, 1), (1, 0)]),
+    ("BattleOfSexes-v1", [(0, 0), (1, 1)]),
+    ("MatchingPennies-v1", []),
 ])
 def test_presets_have_their_textbook_equilibria(env_id, equilibria):
     game, _ = make_game(env_id)
@@ -30,7 +30,7 @@ def test_presets_have_their_textbook_equilibria(env_id, equilibria):
 
 
 def test_stage_payoffs_agree_with_step():
-    game, _ = make_game("Chicken-v0")
+    game, _ = make_game("Chicken-v1")
     rng = np.random.default_rng(0)
     for joint in [(0, 0), (0, 1), (1, 0), (1, 1)]:
         _, rewards = game.step(game.initial_state(rng), joint, rng)
@@ -38,16 +38,16 @@ def test_stage_payoffs_agree_with_step():
 
 
 def test_custom_matrix_and_bad_matrix():
-    game, text = make_game("RepeatedMatrix-v0", {
+    game, text = make_game("RepeatedMatrix-v1", {
         "payoffs": [[[2, 2], [0, 0]], [[0, 0], [1, 1]]], "labels": ["left", "right"]})
     assert pure_nash(game.params.payoffs) == [(0, 0), (1, 1)]
     assert "left" in text.rules(0)
     with pytest.raises(ConfigError, match="payoffs"):
-        make_game("RepeatedMatrix-v0", {"payoffs": [[1, 2], [3, 4]]})
+        make_game("RepeatedMatrix-v1", {"payoffs": [[1, 2], [3, 4]]})
 
 
 def test_generous_tit_for_tat_forgives_at_its_rate():
-    game, text = make_game("RepeatedPD-v0", {"rounds": 2001})
+    game, text = make_game("RepeatedPD-v1", {"rounds": 2001})
     agents = [make_agent({"name": "generous_tit_for_tat", "generosity": 0.3}),
               make_agent("always_defect")]
     result = play_episode(game, text, agents, seed=3)
@@ -64,7 +64,7 @@ def test_generous_tit_for_tat_forgives_at_its_rate():
 def test_win_loss_view_keeps_the_payoffs():
     assert win_loss([1.0, 1.0]) == [0.0, 0.0]
     assert win_loss([0.0, -2.0, 0.0]) == [1.0, -1.0, 1.0]
-    env = WinLoss(make("RepeatedPD-v0", rounds=3))
+    env = WinLoss(make("RepeatedPD-v1", rounds=3))
     env.reset(seed=0)
     payoffs = {"player_0": 0.0, "player_1": 0.0}
     total = {"player_0": 0.0, "player_1": 0.0}
@@ -75,4 +75,4 @@ def test_win_loss_view_keeps_the_payoffs():
             total[a] += rewards[a]
     assert payoffs == {"player_0": 15.0, "player_1": 0.0}
     assert total == {"player_0": 1.0, "player_1": -1.0}
-    parallel_api_test(WinLoss(make("PublicGoods-v0")), num_cycles=30)
+    parallel_api_test(WinLoss(make("PublicGoods-v1")), num_cycles=30)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-CONFIG = {"name": "cluster", "env": "RepeatedPD-v0", "episodes": 40, "seed": 3,
+CONFIG = {"name": "cluster", "env": "RepeatedPD-v1", "episodes": 40, "seed": 3,
           "agents": {"player_0": "tit_for_tat", "player_1": "random"},
           "sweep": {"params.delta": [0.0, 0.7]}}
 

@@ -33,7 +33,7 @@ class Cooperator(LanguageModel):
 def _llm_batch(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(agent_module, "build_model", lambda spec: Cooperator())
     llm = AgentSpec.parse({"name": "llm", "model": "openai/gpt-4o-mini"})
-    task = BatchTask("RepeatedPD-v0", {"rounds": 2}, (llm, AgentSpec.parse("tit_for_tat")),
+    task = BatchTask("RepeatedPD-v1", {"rounds": 2}, (llm, AgentSpec.parse("tit_for_tat")),
                      cell=3, swept={}, episodes=(0, 1), seeds=(11, 12))
     return run_batch(task)
 
@@ -67,7 +67,7 @@ def test_batch_columns_are_the_schemas(monkeypatch):
 
 
 def test_agents_and_graph_growth_record_the_same_call_fields():
-    game, text = make_game("RepeatedPD-v0", {"rounds": 1})
+    game, text = make_game("RepeatedPD-v1", {"rounds": 1})
     agent = make_agent({"name": "llm", "model": "openai/gpt-4o-mini"}, game)
     agent._model = Cooperator()
     result = play_episode(game, text, [agent, make_agent("tit_for_tat")], seed=0)

@@ -84,7 +84,7 @@ def test_seeded_reset_sequences_repeat() -> None:
     """``reset(seed=S)`` then ``reset()`` draws the same next episode every time."""
     runs = []
     for _ in range(2):
-        env = make_gym("FirstPriceAuction-v0")
+        env = make_gym("FirstPriceAuction-v1")
         env.reset(seed=3)
         runs.append([env.reset()[1]["seed"] for _ in range(3)])
     assert runs[0] == runs[1] and len(set(runs[0])) == 3

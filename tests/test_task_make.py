@@ -34,14 +34,14 @@ def test_unknown_keywords_are_named(spec):
 
 
 def test_env_options_and_params_mix_and_a_key_given_twice_is_an_error():
-    env = gymnasium.make("agora/LocationFinding-v0", budget=2, on_invalid_action="raise").unwrapped
+    env = gymnasium.make("agora/LocationFinding-v1", budget=2, on_invalid_action="raise").unwrapped
     assert env.world.params.budget == 2 and env.invalid.raises
     with pytest.raises(ConfigError, match=r"\['budget'\] given both"):
-        gymnasium.make("agora/LocationFinding-v0", budget=2, params={"budget": 3})
+        gymnasium.make("agora/LocationFinding-v1", budget=2, params={"budget": 3})
     with pytest.raises(ConfigError, match="params=3"):
-        gymnasium.make("agora/KGQuery-v0", params=3)
+        gymnasium.make("agora/KGQuery-v1", params=3)
 
 
 def test_a_game_id_also_takes_params_as_a_mapping():
-    env = gymnasium.make("agora/RepeatedPD-v0", params={"rounds": 3}).unwrapped
+    env = gymnasium.make("agora/RepeatedPD-v1", params={"rounds": 3}).unwrapped
     assert env.game.params.rounds == 3

@@ -247,7 +247,7 @@ def test_parse_of_json_like_answers_is_legal_or_typed_error(
     ],
 )
 def test_pathological_integer_answers_raise_typed_errors(answer: str) -> None:
-    text, obs = next((t, o) for t, o in _mover_observations("PublicGoods-v0"))
+    text, obs = next((t, o) for t, o in _mover_observations("PublicGoods-v1"))
     key = text.action_schema(obs)["required"][0]
     with pytest.raises((ActionParseError, IllegalActionError)):
         text.parse(answer % key, obs)
@@ -404,7 +404,7 @@ def test_public_goods_conserves_money(
     n: int, endowment: int, m: float, rounds: int, data: st.DataObject
 ) -> None:
     game, _ = make_game(
-        "PublicGoods-v0",
+        "PublicGoods-v1",
         {"n_players": n, "endowment": endowment, "multiplier": m, "rounds": rounds},
     )
     state, log = _play_core(game, data)
@@ -431,7 +431,7 @@ def test_bargaining_rewards_nonnegative_and_within_the_pie(
     pie: float, granularity: int, horizon: int, d0: float, d1: float, data: st.DataObject
 ) -> None:
     game, _ = make_game(
-        "Bargaining-v0",
+        "Bargaining-v1",
         {"pie": pie, "granularity": granularity, "horizon": horizon, "discounts": (d0, d1)},
     )
     state, log = _play_core(game, data)
@@ -461,7 +461,7 @@ def test_repeated_game_length_within_rounds(
     rounds: int, delta: float, payoffs: list[int], data: st.DataObject
 ) -> None:
     pay = [[payoffs[0:2], payoffs[2:4]], [payoffs[4:6], payoffs[6:8]]]
-    game, _ = make_game("RepeatedPD-v0", {"rounds": rounds, "delta": delta, "payoffs": pay})
+    game, _ = make_game("RepeatedPD-v1", {"rounds": rounds, "delta": delta, "payoffs": pay})
     state, log = _play_core(game, data)
     assert 1 <= len(log) <= rounds
     if delta == 0.0:
@@ -475,25 +475,25 @@ def test_repeated_game_length_within_rounds(
 
 # ----- bad params ----------------------------------------------------------------------
 BAD_PARAMS = [
-    ("RepeatedPD-v0", {"rounds": 0}, "rounds"),
-    ("RepeatedPD-v0", {"rounds": 2.5}, "rounds"),
-    ("RepeatedPD-v0", {"delta": 1.0}, "delta"),
-    ("RepeatedPD-v0", {"delta": -0.1}, "delta"),
-    ("RepeatedPD-v0", {"payoffs": [[1, 2], [3, 4]]}, "payoffs"),
-    ("RepeatedPD-v0", {"labels": ["c", "C"]}, "labels"),
-    ("RepeatedPD-v0", {"colour": "red"}, "colour"),
-    ("Bargaining-v0", {"discounts": (1.5, 0.9)}, "discounts"),
-    ("Bargaining-v0", {"discounts": (0.0, 0.9)}, "discounts"),
-    ("Bargaining-v0", {"discounts": (0.9, 0.9, 0.9)}, "discounts"),
-    ("Bargaining-v0", {"horizon": 0}, "horizon"),
-    ("Bargaining-v0", {"granularity": 0}, "granularity"),
-    ("Bargaining-v0", {"pie": 0}, "pie"),
-    ("Bargaining-v0", {"rounds": 3}, "rounds"),
-    ("PublicGoods-v0", {"rounds": 0}, "rounds"),
-    ("PublicGoods-v0", {"n_players": 1}, "n_players"),
-    ("PublicGoods-v0", {"endowment": 0}, "endowment"),
-    ("PublicGoods-v0", {"multiplier": 0.0}, "multiplier"),
-    ("PublicGoods-v0", {"multiplier": float("nan")}, "multiplier"),
+    ("RepeatedPD-v1", {"rounds": 0}, "rounds"),
+    ("RepeatedPD-v1", {"rounds": 2.5}, "rounds"),
+    ("RepeatedPD-v1", {"delta": 1.0}, "delta"),
+    ("RepeatedPD-v1", {"delta": -0.1}, "delta"),
+    ("RepeatedPD-v1", {"payoffs": [[1, 2], [3, 4]]}, "payoffs"),
+    ("RepeatedPD-v1", {"labels": ["c", "C"]}, "labels"),
+    ("RepeatedPD-v1", {"colour": "red"}, "colour"),
+    ("Bargaining-v1", {"discounts": (1.5, 0.9)}, "discounts"),
+    ("Bargaining-v1", {"discounts": (0.0, 0.9)}, "discounts"),
+    ("Bargaining-v1", {"discounts": (0.9, 0.9, 0.9)}, "discounts"),
+    ("Bargaining-v1", {"horizon": 0}, "horizon"),
+    ("Bargaining-v1", {"granularity": 0}, "granularity"),
+    ("Bargaining-v1", {"pie": 0}, "pie"),
+    ("Bargaining-v1", {"rounds": 3}, "rounds"),
+    ("PublicGoods-v1", {"rounds": 0}, "rounds"),
+    ("PublicGoods-v1", {"n_players": 1}, "n_players"),
+    ("PublicGoods-v1", {"endowment": 0}, "endowment"),
+    ("PublicGoods-v1", {"multiplier": 0.0}, "multiplier"),
+    ("PublicGoods-v1", {"multiplier": float("nan")}, "multiplier"),
 ]
 
 
@@ -510,12 +510,12 @@ def test_bad_params_raise_config_error_naming_the_parameter(
 @pytest.mark.parametrize(
     ("env_id", "params", "name"),
     [
-        ("RepeatedPD-v0", {"payoffs": [[[3, 3], [0, 5]], [[5, 0], [1]]]}, "payoffs"),
-        ("RepeatedPD-v0", {"labels": [1, 2]}, "labels"),
-        ("RepeatedPD-v0", {"delta": "0.5"}, "delta"),
-        ("RepeatedPD-v0", {"rounds": True}, "rounds"),
-        ("Bargaining-v0", {"pie": "1"}, "pie"),
-        ("PublicGoods-v0", {"multiplier": "2"}, "multiplier"),
+        ("RepeatedPD-v1", {"payoffs": [[[3, 3], [0, 5]], [[5, 0], [1]]]}, "payoffs"),
+        ("RepeatedPD-v1", {"labels": [1, 2]}, "labels"),
+        ("RepeatedPD-v1", {"delta": "0.5"}, "delta"),
+        ("RepeatedPD-v1", {"rounds": True}, "rounds"),
+        ("Bargaining-v1", {"pie": "1"}, "pie"),
+        ("PublicGoods-v1", {"multiplier": "2"}, "multiplier"),
     ],
 )
 def test_mistyped_params_raise_config_error_naming_the_parameter(
@@ -540,7 +540,7 @@ def test_cheap_talk_works_through_the_pettingzoo_shell() -> None:
     played answer reaches the other player, as in ``agora run``."""
     from agora.envs import make
 
-    env = make("Ultimatum-v0", messages=True)
+    env = make("Ultimatum-v1", messages=True)
     env.reset(seed=0)
     game = env.game
     offer = '{"offer": 4, "message": "take it, it is fair"}'
@@ -553,11 +553,11 @@ def test_cheap_talk_works_through_the_pettingzoo_shell() -> None:
 def test_an_unreadable_text_answer_follows_the_shell_policy() -> None:
     from agora.envs import ActionParseError, make
 
-    env = make("Ultimatum-v0")
+    env = make("Ultimatum-v1")
     env.reset(seed=0)
     with pytest.raises(ActionParseError):
         env.step("I offer whatever you like")
-    env = make("Ultimatum-v0", on_invalid_action="penalty")
+    env = make("Ultimatum-v1", on_invalid_action="penalty")
     env.reset(seed=0)
     env.step("I offer whatever you like")
     assert env.rewards["player_0"] == -1.0 and env.infos["player_0"]["invalid_actions"] == 1

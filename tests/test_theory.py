@@ -66,7 +66,7 @@ def _assert_mean_close(samples: np.ndarray, expected: float) -> None:
 
 # ===== repeated prisoner's dilemma =====================================================
 def test_pd_payoffs_are_axelrods() -> None:
-    game, _ = make_game("RepeatedPD-v0")
+    game, _ = make_game("RepeatedPD-v1")
     pay = game.params.payoffs
     assert (pay[0][0][0], pay[0][1][0], pay[1][0][0], pay[1][1][0]) == (R, S, T, P)
     for a0, a1 in itertools.product((0, 1), repeat=2):  # symmetric game
@@ -75,7 +75,7 @@ def test_pd_payoffs_are_axelrods() -> None:
 
 @pytest.mark.parametrize("n", [1, 2, 5, 17])
 def test_tit_for_tat_vs_always_defect_closed_form(n: int) -> None:
-    result = _play("RepeatedPD-v0", {"rounds": n}, ["tit_for_tat", "always_defect"])
+    result = _play("RepeatedPD-v1", {"rounds": n}, ["tit_for_tat", "always_defect"])
     assert result.returns == [S + (n - 1) * P, T + (n - 1) * P]
     assert result.length == n
     assert result.metrics["action0_rate_0"] == pytest.approx(1 / n)
@@ -83,14 +83,14 @@ def test_tit_for_tat_vs_always_defect_closed_form(n: int) -> None:
 
 @pytest.mark.parametrize("n", [1, 3, 10])
 def test_grim_vs_grim_cooperates_every_round(n: int) -> None:
-    result = _play("RepeatedPD-v0", {"rounds": n}, ["grim_trigger", "grim_trigger"])
+    result = _play("RepeatedPD-v1", {"rounds": n}, ["grim_trigger", "grim_trigger"])
     assert result.returns == [n * R, n * R]
     assert result.metrics["mutual_action0_rate"] == 1.0
     assert result.metrics["efficiency"] == pytest.approx(1.0)
 
 
 def test_pd_benchmark_values() -> None:
-    game, _ = make_game("RepeatedPD-v0")
+    game, _ = make_game("RepeatedPD-v1")
     values = game.benchmark().values
     assert values["nash_payoff_0"] == P == values["nash_payoff_1"]
     assert (values["nash_action_0"], values["nash_action_1"]) == (1, 1)
@@ -144,7 +144,7 @@ def test_continuation_value_closed_form_matches_monte_carlo(delta: float) -> Non
     """With continuation delta, mutual cooperation is worth R / (1 - delta)."""
     episodes = 3000
     returns = _mean_returns(
-        "RepeatedPD-v0",
+        "RepeatedPD-v1",
         {"delta": delta, "rounds": 100_000},
         ["always_cooperate", "always_cooperate"],
         episodes,
@@ -159,8 +159,8 @@ def test_continuation_value_closed_form_matches_monte_carlo(delta: float) -> Non
 
 def _grim_payoffs(delta: float, episodes: int) -> tuple[np.ndarray, np.ndarray]:
     params = {"delta": delta, "rounds": 100_000}
-    coop = _mean_returns("RepeatedPD-v0", params, ["always_cooperate", "grim_trigger"], episodes)
-    dfct = _mean_returns("RepeatedPD-v0", params, ["always_defect", "grim_trigger"], episodes)
+    coop = _mean_returns("RepeatedPD-v1", params, ["always_cooperate", "grim_trigger"], episodes)
+    dfct = _mean_returns("RepeatedPD-v1", params, ["always_defect", "grim_trigger"], episodes)
     return coop[:, 0], dfct[:, 0]
 
 
@@ -168,7 +168,7 @@ def _grim_payoffs(delta: float, episodes: int) -> tuple[np.ndarray, np.ndarray]:
 def test_grim_trigger_threshold_by_simulation(delta: float) -> None:
     """Against grim trigger, cooperating pays R/(1-d) and defecting T + P d/(1-d); they
     cross at the benchmark threshold. Same seeds give both matchups the same lengths."""
-    game, _ = make_game("RepeatedPD-v0", {"delta": delta})
+    game, _ = make_game("RepeatedPD-v1", {"delta": delta})
     threshold = game.benchmark().values["grim_trigger_threshold"]
     coop, dfct = _grim_payoffs(delta, 1500)
     _assert_mean_close(coop, R / (1 - delta))
@@ -184,7 +184,7 @@ def test_grim_trigger_threshold_by_simulation(delta: float) -> None:
 
 
 def test_random_end_terminates_by_chance_and_truncates_at_the_cap() -> None:
-    game, _ = make_game("RepeatedPD-v0", {"delta": 0.5, "rounds": 3})
+    game, _ = make_game("RepeatedPD-v1", {"delta": 0.5, "rounds": 3})
     ends = []
     for seed in range(60):
         rng = np.random.default_rng(seed)
@@ -201,8 +201,8 @@ def test_random_end_terminates_by_chance_and_truncates_at_the_cap() -> None:
 
 # ===== bargaining ====================================================================
 def test_spe_bargainers_agree_immediately_on_the_spe_split() -> None:
-    result = _play("Bargaining-v0", {}, ["spe_bargainer", "spe_bargainer"])
-    game, _ = make_game("Bargaining-v0")
+    result = _play("Bargaining-v1", {}, ["spe_bargainer", "spe_bargainer"])
+    game, _ = make_game("Bargaining-v1")
     keep = game.benchmark().values["spe_keep_units"]
     g = game.params.granularity
     assert result.metrics["agreed"] == 1.0
@@ -223,7 +223,7 @@ def test_discrete_spe_is_within_the_derived_bound_of_the_continuous_one(
     e_t in [-d e_{t+1} - 1/g, -d e_{t+1}]; with e_H = 0 that gives
     |e_1| <= (1/g) * sum_{k < H-1} dmax^k."""
     game, _ = make_game(
-        "Bargaining-v0", {"granularity": granularity, "horizon": horizon, "discounts": discounts}
+        "Bargaining-v1", {"granularity": granularity, "horizon": horizon, "discounts": discounts}
     )
     values = game.benchmark().values
     assert values["spe_share_first_proposer"] == spe_share(discounts, horizon)
@@ -240,7 +240,7 @@ def test_long_horizon_approaches_rubinstein(discounts: tuple[float, float]) -> N
     d0, d1 = discounts
     target = (1 - d1) / (1 - d0 * d1)
     params = {"granularity": 10_000, "horizon": 60, "discounts": discounts}
-    game, _ = make_game("Bargaining-v0", params)
+    game, _ = make_game("Bargaining-v1", params)
     values = game.benchmark().values
     assert values["spe_share_infinite_horizon"] == pytest.approx(target)
     assert rubinstein_share(discounts) == pytest.approx(target)
@@ -251,7 +251,7 @@ def test_long_horizon_approaches_rubinstein(discounts: tuple[float, float]) -> N
 def test_long_horizon_play_reaches_the_rubinstein_share() -> None:
     discounts = (0.9, 0.8)
     params = {"granularity": 10_000, "horizon": 60, "discounts": discounts}
-    result = _play("Bargaining-v0", params, ["spe_bargainer", "spe_bargainer"])
+    result = _play("Bargaining-v1", params, ["spe_bargainer", "spe_bargainer"])
     assert result.metrics["agreement_round"] == 1.0
     assert result.metrics["share_0"] == pytest.approx(rubinstein_share(discounts), abs=1e-3)
     assert result.metrics["distance_to_benchmark"] < 1e-3
@@ -298,7 +298,7 @@ def test_brute_force_backward_induction_equals_spe_keep_units(
     granularity: int, horizon: int, discounts: tuple[float, float]
 ) -> None:
     game, _ = make_game(
-        "Bargaining-v0", {"granularity": granularity, "horizon": horizon, "discounts": discounts}
+        "Bargaining-v1", {"granularity": granularity, "horizon": horizon, "discounts": discounts}
     )
     keep = int(game.benchmark().values["spe_keep_units"])
     assert keep == spe_keep_units(discounts, horizon, granularity)
@@ -316,7 +316,7 @@ def test_no_profitable_first_round_deviation_against_spe_responder(
     discounts: tuple[float, float],
 ) -> None:
     params = {"granularity": 50, "horizon": 5, "discounts": discounts}
-    game, text = make_game("Bargaining-v0", params)
+    game, text = make_game("Bargaining-v1", params)
     keep = int(game.benchmark().values["spe_keep_units"])
 
     class Deviator(SPEBargainer):
@@ -344,7 +344,7 @@ def test_no_profitable_first_round_deviation_against_spe_responder(
 
 
 def test_fairness_metric_is_glee_formula() -> None:
-    game, text = make_game("Bargaining-v0", {"granularity": 10})
+    game, text = make_game("Bargaining-v1", {"granularity": 10})
     agents = [
         make_agent({"name": "fixed_share", "share": 0.7}, game),
         make_agent({"name": "fixed_share", "threshold": 0.3}, game),
@@ -360,7 +360,7 @@ def test_fairness_metric_is_glee_formula() -> None:
 
 def test_no_deal_pays_nothing() -> None:
     agents = [{"name": "fixed_share", "share": 1.0, "threshold": 1.0}] * 2
-    result = _play("Bargaining-v0", {"horizon": 3}, agents)
+    result = _play("Bargaining-v1", {"horizon": 3}, agents)
     assert result.returns == [0.0, 0.0]
     assert result.metrics["agreed"] == 0.0 and result.metrics["efficiency"] == 0.0
     assert math.isnan(result.metrics["fairness"])
@@ -368,7 +368,7 @@ def test_no_deal_pays_nothing() -> None:
 
 
 def test_late_agreement_is_discounted_per_player() -> None:
-    game, _ = make_game("Bargaining-v0", {"discounts": (0.5, 0.8), "granularity": 10, "pie": 2.0})
+    game, _ = make_game("Bargaining-v1", {"discounts": (0.5, 0.8), "granularity": 10, "pie": 2.0})
     rng = np.random.default_rng(0)
     state = game.initial_state(rng)
     state, _ = game.step(state, (10,), rng)  # player 0 asks for everything
@@ -392,7 +392,7 @@ def _pg_grid() -> list[tuple[int, float]]:
 def test_free_riding_strictly_dominates(n: int, m: float) -> None:
     fractions = (0.0, 0.25, 0.5, 0.75, 1.0)
     params = {"n_players": n, "multiplier": m, "rounds": 2}
-    game, text = make_game("PublicGoods-v0", params)
+    game, text = make_game("PublicGoods-v1", params)
     for others in ((0.0,) * (n - 1), (1.0,) * (n - 1), tuple(fractions[1:n])):
         payoff = {}
         for f in fractions:
@@ -409,7 +409,7 @@ def test_free_riding_strictly_dominates(n: int, m: float) -> None:
 def test_free_riding_dominates_in_the_raw_stage_game() -> None:
     """Same fact on the core: every contribution c > 0 against every others' profile."""
     game, _ = make_game(
-        "PublicGoods-v0", {"n_players": 3, "endowment": 6, "multiplier": 2.0, "rounds": 1}
+        "PublicGoods-v1", {"n_players": 3, "endowment": 6, "multiplier": 2.0, "rounds": 1}
     )
     rng = np.random.default_rng(0)
     start = game.initial_state(rng)
@@ -422,7 +422,7 @@ def test_free_riding_dominates_in_the_raw_stage_game() -> None:
 @pytest.mark.parametrize("seed", range(4))
 def test_public_goods_payoff_identity_each_round(seed: int) -> None:
     params = {"n_players": 4, "endowment": 20, "multiplier": 1.6, "rounds": 6}
-    game, text = make_game("PublicGoods-v0", params)
+    game, text = make_game("PublicGoods-v1", params)
     result = play_episode(game, text, [make_agent("random") for _ in range(4)], seed=seed)
     ev = result.events
     for step in range(result.length):
@@ -466,7 +466,7 @@ def _assert_range(values: Any, key: str, profiles: list[tuple[int, ...]]) -> Non
 def test_public_goods_benchmark_matches_brute_force(m: float) -> None:
     """n = 3: m = n makes every profile an equilibrium, m = 1 makes every one optimal."""
     params = {"n_players": 3, "endowment": 4, "multiplier": m, "rounds": 1}
-    game, _ = make_game("PublicGoods-v0", params)
+    game, _ = make_game("PublicGoods-v1", params)
     nash, optimal = _pg_brute_force(game)
     values = game.benchmark().values
     _assert_range(values, "nash_contribution", nash)
@@ -475,14 +475,14 @@ def test_public_goods_benchmark_matches_brute_force(m: float) -> None:
     assert values["optimum_unique"] == (len(optimal) == 1)
     if m == 3.0:
         assert len(nash) == 5**3  # everything
-        result = _play("PublicGoods-v0", params, [{"name": "fixed_contributor", "fraction": f}
+        result = _play("PublicGoods-v1", params, [{"name": "fixed_contributor", "fraction": f}
                                                   for f in (0.25, 0.5, 1.0)])
         assert result.metrics["distance_to_benchmark"] == 0.0  # every rate is an equilibrium's
 
 
 @pytest.mark.parametrize(("n", "m", "endowment"), [(4, 1.6, 20), (3, 2.5, 10), (2, 1.5, 7)])
 def test_public_goods_benchmark_social_dilemma(n: int, m: float, endowment: int) -> None:
-    game, _ = make_game("PublicGoods-v0", {"n_players": n, "multiplier": m, "endowment": endowment})
+    game, _ = make_game("PublicGoods-v1", {"n_players": n, "multiplier": m, "endowment": endowment})
     bench = game.benchmark()
     assert bench.concept == "dominant-strategy equilibrium"
     assert bench.values["nash_contribution"] == 0
@@ -492,10 +492,10 @@ def test_public_goods_benchmark_social_dilemma(n: int, m: float, endowment: int)
 
 
 def test_public_goods_benchmark_outside_the_dilemma() -> None:
-    rich, _ = make_game("PublicGoods-v0", {"n_players": 3, "multiplier": 4.0})
+    rich, _ = make_game("PublicGoods-v1", {"n_players": 3, "multiplier": 4.0})
     assert rich.benchmark().values["nash_contribution"] == rich.params.endowment
     assert rich.benchmark().values["nash_payoff_per_round"] == 4.0 * rich.params.endowment
-    poor, _ = make_game("PublicGoods-v0", {"n_players": 3, "multiplier": 0.5})
+    poor, _ = make_game("PublicGoods-v1", {"n_players": 3, "multiplier": 0.5})
     assert poor.benchmark().values["optimum_contribution"] == 0.0
     assert poor.benchmark().values["optimum_payoff_per_round"] == poor.params.endowment
 
@@ -504,7 +504,7 @@ def test_public_goods_benchmark_outside_the_dilemma() -> None:
 def test_conditional_cooperators_keep_their_initial_contribution(initial: float) -> None:
     params = {"n_players": 4, "rounds": 8}
     agents = [{"name": "conditional_cooperator", "initial": initial}] * 4
-    result = _play("PublicGoods-v0", params, agents)
+    result = _play("PublicGoods-v1", params, agents)
     assert set(result.events["action"]) == {round(initial * 20)}
     assert result.metrics["contribution_rate"] == pytest.approx(round(initial * 20) / 20)
 
@@ -512,12 +512,12 @@ def test_conditional_cooperators_keep_their_initial_contribution(initial: float)
 @pytest.mark.parametrize(("n", "m"), [(4, 1.6), (3, 2.9), (5, 7.0)])
 def test_efficiency_is_one_under_full_contribution(n: int, m: float) -> None:
     agents = [{"name": "fixed_contributor", "fraction": 1.0}] * n
-    result = _play("PublicGoods-v0", {"n_players": n, "multiplier": m, "rounds": 3}, agents)
+    result = _play("PublicGoods-v1", {"n_players": n, "multiplier": m, "rounds": 3}, agents)
     assert result.metrics["efficiency"] == pytest.approx(1.0)
     assert result.metrics["contribution_rate"] == 1.0
     assert result.returns == pytest.approx([3 * m * 20] * n)
     free = _play(
-        "PublicGoods-v0",
+        "PublicGoods-v1",
         {"n_players": n, "multiplier": m, "rounds": 3},
         [{"name": "fixed_contributor", "fraction": 0.0}] * n,
     )

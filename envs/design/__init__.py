@@ -7,7 +7,7 @@ likelihood, designs, goals); inference, EIG, the env and the text face derive fr
 
 Example:
     >>> import gymnasium
-    >>> env = gymnasium.make("agora/Discovery-v0", params={"budget": 2, "n_particles": 256})
+    >>> env = gymnasium.make("agora/Discovery-v1", params={"budget": 2, "n_particles": 256})
     >>> obs, info = env.reset(seed=0)
     >>> obs["mask"].tolist(), sorted(info["z"])
     ([0, 0], ['estimate_theta', 'predict_y'])

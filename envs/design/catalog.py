@@ -1,14 +1,14 @@
-"""The registered design task ids: ``Discovery-v0`` and one id per declared model.
+"""The registered design task ids: ``Discovery-v1`` and one id per declared model.
 
-``Discovery-v0`` defaults to the linear-Gaussian world (its ``model`` param picks any
-other, so configs can sweep ``params.model``); ``<CamelCaseKey>-v0`` (``LocationFinding-v0``,
-``HyperbolicDiscounting-v0`` ...) fixes the model. Every id plays through
+``Discovery-v1`` defaults to the linear-Gaussian world (its ``model`` param picks any
+other, so configs can sweep ``params.model``); ``<CamelCaseKey>-v1`` (``LocationFinding-v1``,
+``HyperbolicDiscounting-v1`` ...) fixes the model. Every id plays through
 :func:`agora.experiments.discovery.aplay_discovery` and is a Gymnasium env
-(``gymnasium.make("agora/LocationFinding-v0")``).
+(``gymnasium.make("agora/LocationFinding-v1")``).
 
 Example:
     >>> ids = [t.id for t in TASKS]
-    >>> "Discovery-v0" in ids and "LinearGaussian-v0" in ids
+    >>> "Discovery-v1" in ids and "LinearGaussian-v1" in ids
     True
 """
 
@@ -25,9 +25,9 @@ def task_id(key: str) -> str:
 
     Example:
         >>> task_id("hyperbolic_discounting")
-        'HyperbolicDiscounting-v0'
+        'HyperbolicDiscounting-v1'
     """
-    return "".join(part.capitalize() for part in key.split("_")) + "-v0"
+    return "".join(part.capitalize() for part in key.split("_")) + "-v1"
 
 
 def _spec(key: str) -> TaskSpec:
@@ -37,7 +37,7 @@ def _spec(key: str) -> TaskSpec:
 
 
 TASKS = (
-    TaskSpec("Discovery-v0", "design", DesignWorld, DesignEnv, {"model": "linear_gaussian"},
+    TaskSpec("Discovery-v1", "design", DesignWorld, DesignEnv, {"model": "linear_gaussian"},
              "Experimental design on any declared model (param `model`), BoxingGym protocol"),
     *(_spec(k) for k in model_keys()),
 )

@@ -36,7 +36,8 @@ to one bid, so the winner's value may fall short of the highest by up to
 bidders, grids of 1-137 steps; epsilon: 2-5 bidders, grids of 10, 30 and 100 steps).
 Reference: Vickrey (1961), J. Finance 16(1); Krishna (2009), *Auction Theory*, ch. 2-3;
 Myerson (1981), Math. Oper. Res. 6(1) (revenue equivalence).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -339,13 +340,13 @@ class AuctionGame(RepeatedGame[AuctionParams, AuctionState, AuctionView]):
 _TEXT = "agora.envs.games.auction_text:AuctionText"
 
 SPECS = (
-    EnvSpec("FirstPriceAuction-v0", AuctionGame, _TEXT, {"rule": "first_price"},
+    EnvSpec("FirstPriceAuction-v1", AuctionGame, _TEXT, {"rule": "first_price"},
             summary="Sealed-bid first-price auction, private values U[0, 100], 3 bidders",
             default_opponent="auction_bne"),
-    EnvSpec("SecondPriceAuction-v0", AuctionGame, _TEXT, {"rule": "second_price"},
+    EnvSpec("SecondPriceAuction-v1", AuctionGame, _TEXT, {"rule": "second_price"},
             summary="Sealed-bid second-price (Vickrey) auction, private values, 3 bidders",
             default_opponent="auction_bne"),
-    EnvSpec("AllPayAuction-v0", AuctionGame, _TEXT, {"rule": "all_pay"},
+    EnvSpec("AllPayAuction-v1", AuctionGame, _TEXT, {"rule": "all_pay"},
             summary="Sealed-bid all-pay auction, private values U[0, 100], 3 bidders",
             default_opponent="auction_bne"),
 )

@@ -18,7 +18,8 @@ with the first proposer keeping ``x_1`` where ``x_H = 1`` and
 ``x_t = 1 - d_responder * x_{t+1}``; as ``horizon`` grows this tends to Rubinstein's
 ``(1 - d_1) / (1 - d_0 d_1)``. The exact SPE of the discrete game is given in units.
 Reference: Rubinstein (1982), Econometrica 50(1); Osborne & Rubinstein (1990) ch. 3.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -274,7 +275,7 @@ class BargainingGame(AlternatingOffers, Game[BargainParams, BargainState, Bargai
 
 
 SPECS = (
-    EnvSpec("Bargaining-v0", BargainingGame, "agora.envs.games.bargaining_text:BargainingText",
+    EnvSpec("Bargaining-v1", BargainingGame, "agora.envs.games.bargaining_text:BargainingText",
             summary="Rubinstein alternating offers with per-player discounts",
             default_opponent="spe_bargainer"),
 )

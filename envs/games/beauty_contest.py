@@ -24,7 +24,8 @@ benchmark lists how many symmetric grid equilibria there are and the largest. Le
 reasoning from a level-0 guess of ``max_guess / 2`` guesses ``max_guess / 2 * p**k``.
 Reference: Keynes (1936) ch. 12; Moulin (1986); Nagel (1995), AER 85(5); Ho, Camerer &
 Weigelt (1998), AER 88(4); Huang et al. (2024), GAMA-Bench.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -292,7 +293,7 @@ class BeautyContestGame(RepeatedGame[BeautyParams, BeautyState, BeautyView]):
 
 
 SPECS = (
-    EnvSpec("BeautyContest-v0", BeautyContestGame,
+    EnvSpec("BeautyContest-v1", BeautyContestGame,
             "agora.envs.games.beauty_contest_text:BeautyContestText",
             summary="Guess 2/3 of the average (0-100), N players, winner takes the prize",
             default_opponent="beauty_level_k"),

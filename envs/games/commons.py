@@ -25,7 +25,8 @@ dominant in the last round), simulated exactly. ``efficiency`` compares the tota
 harvest with ``rounds * H*``; it can exceed 1 only by end-game over-harvesting (the
 finite-horizon optimum takes the whole stock in the last round).
 Reference: Gordon (1954); Hardin (1968); Ostrom (1990); Piatti et al. (2024), GovSim.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -319,7 +320,7 @@ class CommonsGame(Game[CommonsParams, CommonsState, CommonsView]):
 
 
 SPECS = (
-    EnvSpec("Commons-v0", CommonsGame, "agora.envs.games.commons_text:CommonsText",
+    EnvSpec("Commons-v1", CommonsGame, "agora.envs.games.commons_text:CommonsText",
             summary="N-player renewable commons (GovSim): regrowth to a cap, collapse below "
                     "a floor",
             default_opponent="commons_reciprocal"),

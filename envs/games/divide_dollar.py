@@ -22,7 +22,8 @@ the players' total payments (:func:`agora.envs.core.fairness`); ``overclaim_rate
 share of rounds whose claims exceeded the total; ``distance_to_benchmark`` is the mean
 ``|sum of claims - granularity| / granularity``.
 Reference: Nash (1953), Econometrica 21(1); Huang et al. (2024), GAMA-Bench.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -218,7 +219,7 @@ class DivideDollarGame(RepeatedGame[DivideParams, DivideState, DivideView]):
 
 
 SPECS = (
-    EnvSpec("DivideDollar-v0", DivideDollarGame,
+    EnvSpec("DivideDollar-v1", DivideDollarGame,
             "agora.envs.games.divide_dollar_text:DivideDollarText",
             summary="Divide the dollar: N claims paid only if they add up to at most the total",
             default_opponent="divide_equal"),

@@ -40,7 +40,8 @@ Its value is computed on the schedule: with the defaults 6120 (184320 without th
 ``max_donation`` cap) against 120 at the equilibrium.
 Reference: Vallinder & Hughes (2024), Cultural Evolution of Cooperation among LLM Agents,
 arXiv:2412.10270; Nowak & Sigmund (1998), Nature 393; Sugden (1986).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -466,7 +467,7 @@ class DonorGame(Game[DonorParams, DonorState, DonorView]):
 
 
 SPECS = (
-    EnvSpec("DonorGame-v0", DonorGame, "agora.envs.games.donor_text:DonorText",
+    EnvSpec("DonorGame-v1", DonorGame, "agora.envs.games.donor_text:DonorText",
             summary="Population donor game of indirect reciprocity (traces, round robin)",
             default_opponent="donor_image_scoring"),
 )

@@ -27,7 +27,8 @@ and pays 0 in expectation. Minority game: pure equilibria have attendance ``seat
 bisection on the exact binomial expression (to 1e-15).
 Reference: Arthur (1994), AER 84(2); Challet & Zhang (1997), Physica A 246;
 Huang et al. (2024), GAMA-Bench.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -318,7 +319,7 @@ class ElFarolGame(RepeatedGame[ElFarolParams, ElFarolState, ElFarolView]):
 
 
 SPECS = (
-    EnvSpec("ElFarol-v0", ElFarolGame, "agora.envs.games.el_farol_text:ElFarolText",
+    EnvSpec("ElFarol-v1", ElFarolGame, "agora.envs.games.el_farol_text:ElFarolText",
             summary="El Farol bar (capacity 60%, +1/-1/0) or minority game, N players",
             default_opponent="elfarol_threshold"),
 )

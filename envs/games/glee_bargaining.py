@@ -29,7 +29,8 @@ Benchmark: the subgame-perfect equilibrium of the finite game by backward induct
 :func:`agora.envs.games.bargaining.spe_keep_units`) and Rubinstein's infinite-horizon share
 ``(1 - delta_B) / (1 - delta_A delta_B)`` (NaN when both deltas are 1: every split is one).
 Reference: Shapira et al. (2024), GLEE; Rubinstein (1982), Econometrica 50(1).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -291,7 +292,7 @@ class GleeBargainingGame(AlternatingOffers,
 
 
 SPECS = (
-    EnvSpec("GleeBargaining-v0", GleeBargainingGame,
+    EnvSpec("GleeBargaining-v1", GleeBargainingGame,
             "agora.envs.games.glee_bargaining_text:GleeBargainingText",
             summary="GLEE alternating offers over money with inflation and hidden info",
             default_opponent="glee_spe_bargainer"),

@@ -32,7 +32,8 @@ round takes the whole surplus, so Alice's round-1 offer is the last proposer's p
 is accepted (``horizon`` odd: the highest price ``<= F_B M``; even: the lowest
 ``>= F_A M``); no trade when ``F_B < F_A``.
 Reference: Shapira et al. (2024), GLEE; Osborne & Rubinstein (1990) ch. 3 (outside options).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -333,7 +334,7 @@ class GleeNegotiationGame(Game[GleeNegotiationParams, GleeNegotiationState,
 
 
 SPECS = (
-    EnvSpec("GleeNegotiation-v0", GleeNegotiationGame,
+    EnvSpec("GleeNegotiation-v1", GleeNegotiationGame,
             "agora.envs.games.glee_negotiation_text:GleeNegotiationText",
             summary="GLEE seller-buyer price offers with outside options (T=1: ultimatum)",
             default_opponent="glee_boulware"),

@@ -39,7 +39,8 @@ equilibrium of cheap talk: recommendations carry no information, the buyer buys 
 efficiency and fairness 1.
 Reference: Shapira et al. (2024), GLEE; Kamenica & Gentzkow (2011), AER 101(6); Crawford &
 Sobel (1982), Econometrica 50(6).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -337,7 +338,7 @@ class GleePersuasionGame(Game[GleePersuasionParams, GleePersuasionState, GleePer
 
 
 SPECS = (
-    EnvSpec("GleePersuasion-v0", GleePersuasionGame,
+    EnvSpec("GleePersuasion-v1", GleePersuasionGame,
             "agora.envs.games.glee_persuasion_text:GleePersuasionText",
             summary="GLEE repeated cheap talk: an informed seller recommends, a buyer buys",
             default_opponent="glee_bayesian_buyer"),

@@ -14,7 +14,8 @@ per round) while full contribution is the social optimum (payoff ``m E``); with 
 full contribution is dominant; with ``m = n`` every contribution is an equilibrium
 (reported as a range, and ``distance_to_benchmark`` is the distance to that range).
 Reference: Ledyard (1995), Public goods: a survey of experimental research.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -204,7 +205,7 @@ def range_values(key: str, bounds: tuple[float, float]) -> dict[str, float]:
 
 
 SPECS = (
-    EnvSpec("PublicGoods-v0", PublicGoodsGame,
+    EnvSpec("PublicGoods-v1", PublicGoodsGame,
             "agora.envs.games.public_goods_text:PublicGoodsText",
             summary="N-player linear public goods (endowment, multiplier)",
             default_opponent="conditional_cooperator"),

@@ -28,7 +28,8 @@ last round, so by backward induction it is never credible), payoff ``E`` per rou
 social optimum is full contribution without punishment, ``m E`` per round.
 Reference: Fehr & Gaechter (2000), AER 90(4); Fehr & Gaechter (2002), Nature 415;
 Vallinder & Hughes (2024).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -341,7 +342,7 @@ def _add(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
 
 
 SPECS = (
-    EnvSpec("PublicGoodsPunish-v0", PublicGoodsPunishGame,
+    EnvSpec("PublicGoodsPunish-v1", PublicGoodsPunishGame,
             "agora.envs.games.public_goods_punish_text:PublicGoodsPunishText",
             summary="Public goods with a costly peer-punishment stage each round "
                     "(Fehr & Gaechter)",

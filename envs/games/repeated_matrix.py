@@ -16,7 +16,8 @@ with tied payoffs the ends of each segment of equilibria), and for a PD the grim
 threshold on ``delta``: the larger of the players' ``(T-R)/(T-P)``.
 ``distance_to_benchmark`` is measured to the nearest stage equilibrium's payoffs.
 Reference: Axelrod (1984), *The Evolution of Cooperation*; Fudenberg & Tirole (1991) ch. 5.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -286,17 +287,17 @@ def _preset(env_id: str, name: str, summary: str, opponent: str) -> EnvSpec:
 
 
 SPECS = (
-    _preset("RepeatedPD-v0", "prisoners_dilemma",
+    _preset("RepeatedPD-v1", "prisoners_dilemma",
             "Repeated prisoner's dilemma (R=3,S=0,T=5,P=1), fixed or random end", "tit_for_tat"),
-    _preset("StagHunt-v0", "stag_hunt", "Repeated stag hunt (coordination with risk)",
+    _preset("StagHunt-v1", "stag_hunt", "Repeated stag hunt (coordination with risk)",
             "tit_for_tat"),
-    _preset("Chicken-v0", "chicken", "Repeated chicken / hawk-dove (anti-coordination)",
+    _preset("Chicken-v1", "chicken", "Repeated chicken / hawk-dove (anti-coordination)",
             "tit_for_tat"),
-    _preset("BattleOfSexes-v0", "battle_of_sexes",
+    _preset("BattleOfSexes-v1", "battle_of_sexes",
             "Repeated battle of the sexes (coordination with conflict)", "fictitious_play"),
-    _preset("MatchingPennies-v0", "matching_pennies",
+    _preset("MatchingPennies-v1", "matching_pennies",
             "Repeated matching pennies (zero-sum, mixed equilibrium only)", "random"),
-    EnvSpec("RepeatedMatrix-v0", RepeatedMatrixGame, _TEXT,
+    EnvSpec("RepeatedMatrix-v1", RepeatedMatrixGame, _TEXT,
             summary="Repeated 2x2 game with a custom payoff matrix (params.payoffs, labels)",
             default_opponent="random"),
 )

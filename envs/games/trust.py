@@ -22,7 +22,8 @@ whatever it holds, so the investor sends 0 (payoffs ``E`` and 0). The social opt
 ``m > 1`` sends everything (welfare ``m E``).
 Reference: Berg, Dickhaut & McCabe (1995), GEB 10(1); fairness index from GLEE
 (Shapira et al. 2024).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -245,7 +246,7 @@ class TrustGame(Game[TrustParams, TrustState, TrustView]):
 
 
 SPECS = (
-    EnvSpec("Trust-v0", TrustGame, "agora.envs.games.trust_text:TrustText",
+    EnvSpec("Trust-v1", TrustGame, "agora.envs.games.trust_text:TrustText",
             summary="Trust game: invest x of 10, tripled, the trustee returns y",
             default_opponent="trust_reciprocator"),
 )

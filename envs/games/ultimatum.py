@@ -5,7 +5,7 @@ units. In the ultimatum game the responder accepts (the split is paid) or reject
 nothing that round). In the dictator variant (``dictator=True``) the offer is final: the
 recipient's turn is a formality whose only legal action is accept. ``rounds`` repeats the
 game; the proposer is player 0 every round, or the roles swap each round with
-``alternate_roles=True``. ``Ultimatum-v0`` is one round; ``Dictator-v0`` is two rounds with
+``alternate_roles=True``. ``Ultimatum-v1`` is one round; ``Dictator-v1`` is two rounds with
 swapped roles (each seat gives once; ``rounds=1`` is the one-shot game).
 
 Players: 2; the proposer of round ``r`` is 0, or ``(r - 1) % 2`` with alternating roles.
@@ -30,7 +30,8 @@ unit (payoffs ``pie (g - 1) / g`` and ``pie / g``). On the grid a responder indi
 reported. Dictator: give 0. Social optimum: every pie split (efficiency 1 iff agreement).
 Reference: Gueth, Schmittberger & Schwarze (1982), JEBO 3(4); Forsythe et al. (1994), GEB
 6(3); fairness index from GLEE (Shapira et al. 2024).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -294,13 +295,13 @@ class UltimatumGame(Game[UltimatumParams, UltimatumState, UltimatumView]):
 
 
 SPECS = (
-    EnvSpec("Ultimatum-v0", UltimatumGame, "agora.envs.games.ultimatum_text:UltimatumText",
+    EnvSpec("Ultimatum-v1", UltimatumGame, "agora.envs.games.ultimatum_text:UltimatumText",
             summary="Ultimatum game: split 100 on a 100-unit grid, the responder may reject",
             default_opponent="ultimatum_fair"),
     # Two rounds with swapped roles, so that each seat faces a choice of the other; the
     # one-shot game is {"rounds": 1}. (With one round player 0's Gymnasium episode would
     # be the same for every seed, which the conformance suite treats as an ignored seed.)
-    EnvSpec("Dictator-v0", UltimatumGame, "agora.envs.games.ultimatum_text:UltimatumText",
+    EnvSpec("Dictator-v1", UltimatumGame, "agora.envs.games.ultimatum_text:UltimatumText",
             defaults={"dictator": True, "rounds": 2, "alternate_roles": True},
             summary="Dictator game: each player splits 100 once (roles swap); splits are final",
             default_opponent="dictator_fixed"),

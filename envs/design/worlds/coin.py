@@ -18,7 +18,8 @@ Parameters: ``prior_a``, ``prior_b``, ``flips`` (coin); ``threshold_sd``,
 ``log_slope_mean``, ``log_slope_sd``, ``flips`` (dial).
 Benchmark: the Beta-Binomial posterior and EIG in closed form (coin).
 Reference: Lindley (1956), On a measure of the information provided by an experiment.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ states the time, which BoxingGym's overwritten question never showed) and
 ``estimate_rate`` (squared error on ``theta``).
 Reference: BoxingGym (Gandhi et al. 2025) ``death_process``; Cook, Gibson & Gilligan
 (2008), optimal observation times in epidemic models.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations

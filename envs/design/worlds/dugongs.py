@@ -11,7 +11,8 @@ Outcome: the length, a folded normal: ``log p(y) = log(phi((y - mu)/s) + phi((y 
 Goals: ``predict_length`` (squared error at query ages ``4 Beta(2, 5)``, as in BoxingGym).
 Reference: BoxingGym (Gandhi et al. 2025) ``dugongs``; Carlin & Gelfand (1991), the
 dugong growth data of Ratkowsky (1983).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ random walk in 40 dimensions. The prior and these conjugate pieces live in
 :mod:`._emotion_conjugate`.
 Reference: BoxingGym (Gandhi et al. 2025) ``emotion``; Houlihan, Kleiman-Weiner et al.
 (2023), emotion reasoning as inverse planning.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ Outcome: 1 when the delayed reward is chosen, else 0 (exact EIG over ``{0, 1}``)
 Goals: ``predict_choice`` (misclassification rate; BoxingGym reports accuracy) and
 ``estimate_k`` (squared error on ``k`` itself, not ``log k``).
 Reference: BoxingGym (Gandhi et al. 2025) ``hyperbolic_temporal_discount``; Mazur (1987).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ Goals (misclassification rates): ``predict_correct`` at a query pair; ``best_stu
 (largest ``|gamma|``). BoxingGym scored the last three from the realised response
 matrix; here they are properties of the latent parameters.
 Reference: BoxingGym (Gandhi et al. 2025) ``irt``; Birnbaum (1968).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations

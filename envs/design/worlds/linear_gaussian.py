@@ -15,7 +15,8 @@ Parameters: ``prior_mean``, ``prior_sd``, ``noise_sd``.
 Benchmark: :meth:`LinearGaussian.exact_posterior` and :meth:`LinearGaussian.exact_eig`;
 the one-step optimal design maximises ``phi' Sigma phi`` (an end point at the start).
 Reference: Chaloner & Verdinelli (1995), Bayesian experimental design: a review.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations

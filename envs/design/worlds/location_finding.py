@@ -23,7 +23,8 @@ Goals: ``predict_signal`` (squared error of the reading at a query point drawn f
 Reference: BoxingGym (Gandhi et al. 2025) ``location_finding``; Foster et al. (2021),
 Deep Adaptive Design (DAD).
 Version history: v0, first release (raw form by default); v1, the log-intensity form by
-default and EIG clipped to the Gaussian-channel limit (see :mod:`agora.envs.design.eig`).
+default, EIG clipped to the Gaussian-channel limit (see :mod:`agora.envs.design.eig`), and
+``reset(seed=...)`` following the one seeding rule (:mod:`agora.envs.seeding`).
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ Goals: ``predict_populations`` (squared error averaged over both species, at que
 times ``4 Beta(2, 5)`` as in BoxingGym).
 Reference: BoxingGym (Gandhi et al. 2025) ``lotka_volterra``; Lotka (1925), Volterra
 (1926).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ to a (cached) model instead; the environment itself never calls a model.
 Goals: ``predict_choice`` (misclassification rate on random scenarios).
 Reference: BoxingGym (Gandhi et al. 2025) ``moral_machines``; Awad et al. (2018), The Moral
 Machine experiment, Nature 563.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations

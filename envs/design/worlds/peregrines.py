@@ -9,7 +9,8 @@ Outcome: a count (unbounded support, so EIG is estimated by nested Monte Carlo).
 Goals: ``predict_count`` (squared error at query times ``4 Beta(2, 5)``, as in BoxingGym).
 Reference: BoxingGym (Gandhi et al. 2025) ``peregrines``; Kéry & Schaub (2012), Bayesian
 Population Analysis, ch. 4.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations

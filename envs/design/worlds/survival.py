@@ -19,7 +19,8 @@ draw (BoxingGym fixed one outcome per patient at reset).
 Outcome: 1 dead, 0 alive (exact EIG over ``{0, 1}``).
 Goals: ``predict_death`` (misclassification rate at a query patient).
 Reference: BoxingGym (Gandhi et al. 2025) ``survival_analysis``.
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations

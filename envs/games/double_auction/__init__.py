@@ -32,7 +32,8 @@ price RMSD from the CE midpoint, Smith's alpha (RMSD as % of the CE price) and
 for explicit values and costs, otherwise a fixed-seed Monte Carlo mean over draws.
 Reference: Smith (1962), J. Political Economy 70(2); Gode & Sunder (1993), J. Political
 Economy 101(1) (zero-intelligence traders reach ~97-99% efficiency).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ __all__ = [
 ]
 
 SPECS = (
-    EnvSpec("DoubleAuction-v0", DoubleAuctionGame,
+    EnvSpec("DoubleAuction-v1", DoubleAuctionGame,
             "agora.envs.games.double_auction_text:DoubleAuctionText",
             summary="Continuous double auction (limit order book) with private values/costs",
             default_opponent="trader_zic"),

@@ -3,12 +3,12 @@
 ``n_firms`` firms play one of three stage games ``rounds`` times, choosing simultaneously on
 a grid (action ``k`` means the value ``k / granularity``; marginal cost ``c = cost``):
 
-* ``Cournot-v0``: quantities ``q_i``; price ``P = max(0, a - b Q)``, ``Q = sum(q)``;
+* ``Cournot-v1``: quantities ``q_i``; price ``P = max(0, a - b Q)``, ``Q = sum(q)``;
   profit ``q_i (P - c)``.
-* ``Bertrand-v0`` (homogeneous good): prices ``p_i``; the lowest price ``p`` sells
+* ``Bertrand-v1`` (homogeneous good): prices ``p_i``; the lowest price ``p`` sells
   ``D(p) = max(0, (a - p) / b)`` units, split equally among the firms tied at ``p``;
   profit ``(p_i - c)`` times the units firm i sells.
-* ``BertrandDifferentiated-v0``: prices ``p_i``; firm i sells
+* ``BertrandDifferentiated-v1``: prices ``p_i``; firm i sells
   ``q_i = max(0, alpha - beta p_i + gamma sum_{j != i} p_j)``; profit ``(p_i - c) q_i``.
 
 Players: ``n_firms`` (>= 2), moving simultaneously every round.
@@ -29,7 +29,8 @@ competitive total surplus), ``collusion_index`` ((profit - Nash) / (collusive - 
 Calvano et al. 2020), ``distance_to_benchmark`` (``|mean_action - equilibrium|``).
 Reference: Cournot (1838); Bertrand (1883); Singh & Vives (1984), RAND J. Econ. 15(4);
 Calvano, Calzolari, Denicolo & Pastorello (2020), AER 110(10).
-Version history: v0, first release.
+Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
+one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
 """
 
 from __future__ import annotations
@@ -55,13 +56,13 @@ __all__ = ["FRAMINGS", "MAX_GRID", "BertrandGame", "BertrandParams", "CournotGam
 
 
 SPECS = (
-    EnvSpec("Cournot-v0", CournotGame, "agora.envs.games.oligopoly_text:CournotText",
+    EnvSpec("Cournot-v1", CournotGame, "agora.envs.games.oligopoly_text:CournotText",
             summary="Repeated N-firm Cournot quantity competition (P = a - bQ, cost c)",
             default_opponent="cournot_nash"),
-    EnvSpec("Bertrand-v0", BertrandGame, "agora.envs.games.oligopoly_text:BertrandText",
+    EnvSpec("Bertrand-v1", BertrandGame, "agora.envs.games.oligopoly_text:BertrandText",
             summary="Repeated N-firm Bertrand price competition, homogeneous good",
             default_opponent="bertrand_undercut"),
-    EnvSpec("BertrandDifferentiated-v0", DiffBertrandGame,
+    EnvSpec("BertrandDifferentiated-v1", DiffBertrandGame,
             "agora.envs.games.oligopoly_text:DiffBertrandText",
             summary="Repeated N-firm Bertrand competition with linear differentiated demand",
             default_opponent="bertrand_nash"),
