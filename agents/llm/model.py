@@ -382,9 +382,10 @@ def call_record(purpose: str, model: str, sampling: Sampling, messages: Sequence
         problem: a problem the caller found in the answer (its parser's complaint).
 
     Example:
-        >>> row = call_record("action", "m", Sampling(seed=3), [], ModelError("timeout"))
+        >>> row = call_record("action", "m", Sampling(seed=3), [],
+        ...                   ModelError("timeout", "no answer in 60 s", True))
         >>> row["seed"], row["completion"], row["tokens_in"], row["error"], row["requests"]
-        (3, None, 0, 'timeout', 1)
+        (3, None, 0, 'timeout: no answer in 60 s', 1)
     """
     c = outcome if isinstance(outcome, Completion) else None
     return {
