@@ -16,7 +16,8 @@ the continuation values seen from round ``r`` and ``m = min_W w_q``. Then
   (iff ``g - k >= m``) and "reject into ``w``" for each ``w`` in ``W`` with
   ``w_q >= g - k``;
 * the proposer's security level is ``G = max_k min`` of her payoffs over those outcomes;
-* ``E_r = {k kept now : G <= k <= g - ceil(m)} ∪ {w in W : w_p >= G}``.
+* ``E_r`` is the agreements now on each keep ``k`` with ``G <= k <= g - ceil(m)``, together
+  with every ``w`` in ``W`` with ``w_p >= G`` (reached by rejecting an offer).
 
 Proof: in a finite game of perfect information a pure profile is subgame perfect iff no
 player gains by changing one move (the one-shot deviation principle). Subgames after
