@@ -8,6 +8,7 @@ every framing's canonical answers parse back to the same action.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from typing import Any
@@ -172,6 +173,47 @@ def test_ultimatum_metrics_accepted_and_rejected() -> None:
     assert (m["gain_0"], m["gain_1"], m["efficiency"], m["accept_rate"]) == (0, 0, 0, 0)
     assert m["fairness"] == pytest.approx(0.36)  # of the proposed 90:10 split
     assert m["distance_to_benchmark"] == pytest.approx(1.0)
+
+
+def _stage_spe_totals(game: UltimatumGame) -> set[tuple[float, float]]:
+    """Totals of every way of playing a stage SPE in each round (offer 1, or 0 by the
+    tie), each accepted, found by stepping the core."""
+    n = game.params.rounds
+    return {game.returns(_run(game, [a for k in offers for a in (k, ACCEPT)]))
+            for offers in itertools.product((0, 1), repeat=n)}
+
+
+@pytest.mark.parametrize(("params", "actions", "expected"), [
+    ({}, [0, ACCEPT], 0.0),  # the zero-offer SPE itself; measured to offer-1 it was 0.02
+    ({}, [2, ACCEPT], 2 / 100),  # nearer to offer 1 (98, 2) than to offer 0 (100, 0)
+    ({"rounds": 3}, [0, ACCEPT, 1, ACCEPT, 0, ACCEPT], 0.0),
+    ({"rounds": 2, "alternate_roles": True}, [0, ACCEPT, 1, ACCEPT], 0.0),
+    ({"rounds": 2, "alternate_roles": True}, [0, ACCEPT, 0, REJECT], 1 / 2),
+])
+def test_ultimatum_distance_is_to_the_nearest_spe(params, actions, expected) -> None:
+    game = UltimatumGame(params)
+    state = _run(game, actions)
+    got = game.metrics(state)["distance_to_benchmark"]
+    assert got == pytest.approx(expected, abs=1e-12)
+    r0, r1 = game.returns(state)
+    brute = min(abs(r0 - s0) + abs(r1 - s1) for s0, s1 in _stage_spe_totals(game))
+    assert got == pytest.approx(brute / (game.params.pie * game.params.rounds), abs=1e-12)
+
+
+@SETTINGS
+@given(rounds=st.integers(1, 4), alternate=st.booleans(), granularity=st.integers(1, 12),
+       data=st.data())
+def test_ultimatum_distance_equals_a_brute_force_over_stage_spe_sequences(
+        rounds: int, alternate: bool, granularity: int, data: st.DataObject) -> None:
+    game = UltimatumGame({"rounds": rounds, "alternate_roles": alternate,
+                          "granularity": granularity, "pie": 10.0})
+    moves = data.draw(st.lists(st.tuples(st.integers(0, granularity), st.sampled_from(
+        (ACCEPT, REJECT))), min_size=rounds, max_size=rounds))
+    state = _run(game, [a for move in moves for a in move])
+    r0, r1 = game.returns(state)
+    brute = min(abs(r0 - s0) + abs(r1 - s1) for s0, s1 in _stage_spe_totals(game))
+    got = game.metrics(state)["distance_to_benchmark"]
+    assert got == pytest.approx(brute / (10.0 * rounds), abs=1e-12)
 
 
 def test_ultimatum_metrics_over_alternating_rounds() -> None:

@@ -16,7 +16,14 @@ Episode end: agreement, or rejection in round ``horizon``.
 Benchmark: the subgame-perfect equilibrium by backward induction: immediate agreement
 with the first proposer keeping ``x_1`` where ``x_H = 1`` and
 ``x_t = 1 - d_responder * x_{t+1}``; as ``horizon`` grows this tends to Rubinstein's
-``(1 - d_1) / (1 - d_0 d_1)``. The exact SPE of the discrete game is given in units.
+``(1 - d_1) / (1 - d_0 d_1)``. On the grid a responder can be exactly indifferent
+(``d * units`` whole), so there may be several SPEs: ``spe_keep_units`` is the one where
+indifferent responders accept, ``spe_keep_units_min/max`` span the round-1 agreements of
+every pure SPE and ``spe_unique`` / ``spe_delay_possible`` say whether the outcome is
+unique and whether some SPE agrees late or never (:mod:`.bargaining_spe`).
+Metrics: ``gain_i``, ``agreed``, ``agreement_round``, ``share_0``, ``efficiency``,
+``fairness``; ``distance_to_benchmark`` is ``|r_0 / pie - s|`` for the nearest pure SPE
+outcome's discounted share ``s`` of player 0.
 Reference: Rubinstein (1982), Econometrica 50(1); Osborne & Rubinstein (1990) ch. 3.
 Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
 one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
@@ -44,6 +51,7 @@ from agora.envs.core import (
     is_real,
     require,
 )
+from agora.envs.games.bargaining_spe import SpeOutcomes, spe_outcomes, spe_range_values
 from agora.envs.spec import EnvSpec
 
 ACCEPT, REJECT = 1, 0
@@ -110,10 +118,12 @@ def proposer(round_: int) -> int:
 
 def spe_keep_units(discounts: tuple[float, float], horizon: int, granularity: int,
                    round_: int = 1) -> int:
-    """Units the proposer keeps in the discrete game's SPE from ``round_`` on.
+    """Units the proposer keeps from ``round_`` on in the SPE where indifferent responders accept.
 
     Backward induction: the last proposer keeps everything; earlier, the responder is
-    offered the fewest units worth at least what it gets by proposing next round.
+    offered the fewest units worth at least what it gets by proposing next round. When a
+    responder is exactly indifferent other SPEs exist too: see
+    :func:`agora.envs.games.bargaining_spe.spe_outcomes` for all of them.
     """
     keep = granularity
     for r in range(horizon - 1, round_ - 1, -1):
@@ -182,10 +192,10 @@ class BargainingGame(AlternatingOffers, Game[BargainParams, BargainState, Bargai
     num_players = 2
     observation_shape = (6,)
 
-    def __init__(self, params: BargainParams | dict | None = None) -> None:
-        super().__init__(params)
-        p = self.params
-        self._spe_share = spe_share(p.discounts, p.horizon)  # params are frozen
+    @functools.cached_property
+    def _outcomes(self) -> SpeOutcomes:
+        p = self.params  # frozen
+        return spe_outcomes(p.discounts, p.horizon, p.granularity)
 
     @property
     def num_actions(self) -> int:  # type: ignore[override]
@@ -246,7 +256,6 @@ class BargainingGame(AlternatingOffers, Game[BargainParams, BargainState, Bargai
         share0 = state.units_0 / self.params.granularity if agreed else float("nan")
         r0, r1 = self.returns(state)
         pie = self.params.pie
-        spe = self._spe_share
         return {
             **gains((r0, r1)),
             "agreed": float(agreed),
@@ -254,8 +263,8 @@ class BargainingGame(AlternatingOffers, Game[BargainParams, BargainState, Bargai
             "share_0": share0,
             "efficiency": (r0 + r1) / pie,
             "fairness": 1 - 4 * (share0 - 0.5) ** 2 if agreed else float("nan"),
-            # |first proposer's discounted share - its SPE share|
-            "distance_to_benchmark": abs(r0 / pie - spe),
+            # |first proposer's discounted share - the nearest pure SPE outcome's|
+            "distance_to_benchmark": self._outcomes.distance(r0 / pie),
         }
 
     def benchmark(self) -> Benchmark:
@@ -268,9 +277,13 @@ class BargainingGame(AlternatingOffers, Game[BargainParams, BargainState, Bargai
                 "spe_share_infinite_horizon": rubinstein_share(p.discounts),
                 "spe_keep_units": float(keep),
                 "spe_agreement_round": 1.0,
+                **spe_range_values(self._outcomes, p.granularity, "spe_keep_units",
+                                   "spe_keep_share"),
             },
-            "Immediate agreement; spe_keep_units is exact for the discrete game, "
-            "spe_share_first_proposer for a continuous pie with this horizon.",
+            "spe_keep_units (agreed in round 1) is exact for the discrete game when "
+            "indifferent responders accept; with ties the pure SPEs agree in round 1 on "
+            "spe_keep_units_min..max (or, if spe_delay_possible, later); "
+            "spe_share_first_proposer is the SPE for a continuous pie with this horizon.",
         )
 
 

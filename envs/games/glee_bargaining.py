@@ -23,11 +23,16 @@ Parameters: see :class:`GleeBargainParams`; ``messages`` adds an optional free-t
 Metrics (GLEE, exact): ``p = alice_gain / M``; ``alice_share = p * delta_A^(r-1)``,
 ``bob_share = (1 - p) * delta_B^(r-1)`` (both 0 without agreement); ``gain_i`` = own share;
 ``efficiency = alice_share + bob_share``; ``fairness = 1 - 4 (p - 1/2)^2`` (NaN without
-agreement, where ``p`` is undefined); ``distance_to_benchmark = |alice_share - spe_p|``.
+agreement, where ``p`` is undefined); ``distance_to_benchmark = |alice_share - s|`` for
+the nearest pure SPE outcome's discounted share ``s`` of Alice.
 Benchmark: the subgame-perfect equilibrium of the finite game by backward induction
-(immediate agreement; exact in units for the grid, reusing
-:func:`agora.envs.games.bargaining.spe_keep_units`) and Rubinstein's infinite-horizon share
-``(1 - delta_B) / (1 - delta_A delta_B)`` (NaN when both deltas are 1: every split is one).
+(immediate agreement; exact in units for the grid when indifferent responders accept,
+reusing :func:`agora.envs.games.bargaining.spe_keep_units`); since a responder can be
+exactly indifferent on the grid, also the range of Alice's units over the round-1
+agreements of every pure SPE and whether the SPE outcome is unique or may be delayed
+(:mod:`agora.envs.games.bargaining_spe`, shared with ``Bargaining``); and Rubinstein's
+infinite-horizon share ``(1 - delta_B) / (1 - delta_A delta_B)`` (NaN when both deltas
+are 1: every split is one).
 Reference: Shapira et al. (2024), GLEE; Rubinstein (1982), Econometrica 50(1).
 Version history: v0, first release; v1, ``reset(seed=...)`` of every shell follows the
 one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its episode.
@@ -35,6 +40,7 @@ one seeding rule (:mod:`agora.envs.seeding`), so a record's seed replays its epi
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -60,6 +66,7 @@ from agora.envs.games.bargaining import (
     spe_keep_units,
     spe_share,
 )
+from agora.envs.games.bargaining_spe import SpeOutcomes, spe_outcomes, spe_range_values
 from agora.envs.spec import EnvSpec
 
 SHOW_HORIZON_MAX = 20
@@ -186,6 +193,11 @@ class GleeBargainingGame(AlternatingOffers,
         p = self.params
         self._spe_units = spe_keep_units(p.deltas, p.horizon, p.granularity)  # Alice proposes
 
+    @functools.cached_property
+    def _outcomes(self) -> SpeOutcomes:
+        p = self.params  # frozen
+        return spe_outcomes(p.deltas, p.horizon, p.granularity)
+
     @property
     def num_actions(self) -> int:  # type: ignore[override]
         return self.params.granularity + 1
@@ -266,7 +278,7 @@ class GleeBargainingGame(AlternatingOffers,
             "gain_1": bob,
             "efficiency": alice + bob,
             "fairness": glee_fairness(share_p) if agreed else float("nan"),
-            "distance_to_benchmark": abs(alice - self._spe_units / p.granularity),
+            "distance_to_benchmark": self._outcomes.distance(alice),
         }
 
     def benchmark(self) -> Benchmark:
@@ -284,10 +296,13 @@ class GleeBargainingGame(AlternatingOffers,
                 "spe_efficiency": 1.0,
                 "spe_fairness": glee_fairness(units / p.granularity),
                 "horizon_shown": float(p.horizon_shown),
+                **spe_range_values(self._outcomes, p.granularity, "spe_alice_units", "spe_p"),
             },
             "Complete information and a known horizon: Alice offers spe_alice_units in "
-            "round 1 and Bob accepts (exact for the grid); spe_p_continuous is the same for "
-            "a divisible pie, rubinstein_p its infinite-horizon limit.",
+            "round 1 and Bob accepts (exact for the grid when indifferent responders "
+            "accept); with ties the pure SPEs agree in round 1 on spe_alice_units_min..max "
+            "(or, if spe_delay_possible, later); spe_p_continuous is the SPE for a "
+            "divisible pie, rubinstein_p its infinite-horizon limit.",
         )
 
 

@@ -18,8 +18,9 @@ responder ``k / granularity * pie``, paid at the response; 0 each after a reject
 Metrics: ``gain_i`` (money), ``efficiency`` (paid / pie over the rounds played),
 ``fairness`` (mean over rounds of ``1 - 4 (p - 1/2)^2``, ``p`` the proposer's share in the
 *proposed* split, so it is defined after a rejection too), ``offer_share``, ``accept_rate``
-and ``distance_to_benchmark`` (L1 distance of the payoffs from the SPE's, per money at
-stake). NaN before the first round is complete.
+and ``distance_to_benchmark`` (L1 distance of the payoffs from the nearest SPE's, per money
+at stake, over the profiles that play either stage SPE in each round). NaN before the first
+round is complete.
 Episode end: after the response in round ``rounds``.
 Parameters: ``pie``, ``granularity``, ``dictator``, ``rounds``, ``alternate_roles``,
 ``messages`` (the text face lets the proposer attach cheap talk), ``framing``.
@@ -246,6 +247,24 @@ class UltimatumGame(Game[UltimatumParams, UltimatumState, UltimatumView]):
             totals[1 - q] += stage[1]
         return totals[0], totals[1]
 
+    def _spe_distance(self, totals: tuple[float, float], rounds: int) -> float:
+        """L1 distance of ``totals`` from the nearest totals of a stage SPE in every round.
+
+        Each ultimatum round may play either stage SPE: one unit offered, or the tie at 0
+        (offered and accepted). Taking the tie in ``a`` of player 0's proposing rounds and
+        ``b`` of player 1's moves ``(a - b) * pie / g`` from player 1 to player 0, so only
+        ``c = a - b`` matters. The dictator's SPE is unique (``c = 0``).
+        """
+        p = self.params
+        s0, s1 = self.spe_returns(rounds)
+        shifts = range(1)
+        if not p.dictator:
+            n0 = sum(self.proposer(r) == 0 for r in range(1, rounds + 1))
+            shifts = range(n0 - rounds, n0 + 1)
+        unit = p.pie / p.granularity
+        return min(abs(totals[0] - s0 - c * unit) + abs(totals[1] - s1 + c * unit)
+                   for c in shifts)
+
     def metrics(self, state: UltimatumState) -> dict[str, float]:
         p = self.params
         n = state.played
@@ -257,15 +276,14 @@ class UltimatumGame(Game[UltimatumParams, UltimatumState, UltimatumView]):
         g, at_stake = p.granularity, p.pie * n
         # the proposed split's fairness: defined in every round, rejected or not
         fair = sum(fairness_index((g - k) / g) for k in state.offers) / n
-        s0, s1 = self.spe_returns(n)
         return {
             **out,
             "efficiency": sum(state.accepted) / n,  # = paid / at stake, without float noise
             "fairness": fair,
             "offer_share": sum(state.offers) / (g * n),
             "accept_rate": sum(state.accepted) / n,
-            # L1 distance of the payoffs from the SPE payoffs, per unit of money at stake
-            "distance_to_benchmark": (abs(r0 - s0) + abs(r1 - s1)) / at_stake,
+            # L1 distance of the payoffs from the nearest SPE's, per unit of money at stake
+            "distance_to_benchmark": self._spe_distance((r0, r1), n) / at_stake,
         }
 
     def benchmark(self) -> Benchmark:
@@ -290,7 +308,9 @@ class UltimatumGame(Game[UltimatumParams, UltimatumState, UltimatumView]):
                           spe_accept_zero_payoff_responder=0.0)
             note = ("Responder accepts every positive offer, proposer offers one unit; the "
                     "tie at 0 gives a second SPE (spe_accept_zero_*) where 0 is offered and "
-                    "accepted. Values are per round; spe_return_* sum them over all rounds.")
+                    "accepted. Values are per round; spe_return_* sum them over all rounds "
+                    "(one unit offered in each); distance_to_benchmark is to the nearest "
+                    "SPE, any round may play the tie.")
         return Benchmark("subgame-perfect equilibrium", values, note)
 
 
