@@ -27,7 +27,7 @@ from agora.envs.games.bargaining_spe import spe_outcomes
 
 TOL = 1e-9
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-STEMS = {"Bargaining-v0": "spe_keep_units", "GleeBargaining-v0": "spe_alice_units"}
+STEMS = {"Bargaining-v1": "spe_keep_units", "GleeBargaining-v1": "spe_alice_units"}
 DISCOUNTS = [(0.9, 0.9), (0.5, 0.5), (0.5, 0.8), (0.75, 0.25), (0.37, 0.61), (1.0, 0.7),
              (1.0, 1.0)]
 
@@ -35,7 +35,7 @@ Outcome = tuple[int, float, float]  # (agreement round, 0 for none; player 0's, 
 
 
 def _game(env_id: str, discounts: tuple[float, float], horizon: int, units: int) -> Any:
-    key = "discounts" if env_id == "Bargaining-v0" else "deltas"
+    key = "discounts" if env_id == "Bargaining-v1" else "deltas"
     return make_game(env_id, {key: discounts, "horizon": horizon, "granularity": units})[0]
 
 
@@ -111,7 +111,7 @@ def _assert_benchmark_matches(game: Any, env_id: str, brute: set[Outcome]) -> No
     delay = any(o[0] != 1 for o in brute)
     assert values["spe_delay_possible"] == float(delay)
     assert values["spe_unique"] == float(len(brute) == 1)
-    d = game.params.discounts if env_id == "Bargaining-v0" else game.params.deltas
+    d = game.params.discounts if env_id == "Bargaining-v1" else game.params.deltas
     exact = spe_outcomes(d, game.params.horizon, g).shares
     assert {(round(a, 9), round(b, 9)) for a, b in exact} == {o[1:] for o in brute}
 
@@ -122,7 +122,7 @@ def _assert_benchmark_matches(game: Any, env_id: str, brute: set[Outcome]) -> No
     ({"granularity": 10, "discounts": (0.5, 0.5), "horizon": 2}, (4, 5), 5),
 ])
 def test_ties_give_a_range_of_spe_splits(params: dict, keeps: tuple, accepting: int) -> None:
-    game, _ = make_game("Bargaining-v0", params)
+    game, _ = make_game("Bargaining-v1", params)
     values = game.benchmark().values
     assert values["spe_keep_units"] == accepting
     assert (values["spe_keep_units_min"], values["spe_keep_units_max"]) == keeps
@@ -133,7 +133,7 @@ def test_ties_give_a_range_of_spe_splits(params: dict, keeps: tuple, accepting: 
 
 
 def test_glee_default_has_two_spe_splits() -> None:
-    values = make_game("GleeBargaining-v0")[0].benchmark().values
+    values = make_game("GleeBargaining-v1")[0].benchmark().values
     assert (values["spe_alice_units_min"], values["spe_alice_units_max"]) == (519, 520)
     assert values["spe_alice_units"] == 519 and values["spe_unique"] == 0.0
     assert (values["spe_p_min"], values["spe_p_max"]) == (0.519, 0.52)
@@ -141,7 +141,7 @@ def test_glee_default_has_two_spe_splits() -> None:
 
 def test_without_ties_the_spe_is_unique() -> None:
     # 0.37 and 0.61 times any whole number of units up to 12 is never whole
-    game = _game("Bargaining-v0", (0.37, 0.61), 3, 12)
+    game = _game("Bargaining-v1", (0.37, 0.61), 3, 12)
     values = game.benchmark().values
     assert values["spe_unique"] == 1.0
     assert values["spe_keep_units_min"] == values["spe_keep_units_max"] == values[
@@ -154,8 +154,8 @@ def test_without_ties_the_spe_is_unique() -> None:
 @pytest.mark.parametrize("discounts", DISCOUNTS)
 def test_bargaining_benchmark_equals_the_tree_brute_force(
         discounts: tuple[float, float], horizon: int, units: int) -> None:
-    game = _game("Bargaining-v0", discounts, horizon, units)
-    _assert_benchmark_matches(game, "Bargaining-v0", _tree_spe_outcomes(game))
+    game = _game("Bargaining-v1", discounts, horizon, units)
+    _assert_benchmark_matches(game, "Bargaining-v1", _tree_spe_outcomes(game))
 
 
 @pytest.mark.parametrize(("units", "horizon"), [(4, 1), (10, 2), (6, 3), (9, 3)])
@@ -163,18 +163,18 @@ def test_bargaining_benchmark_equals_the_tree_brute_force(
 def test_glee_benchmark_equals_the_tree_brute_force(
         discounts: tuple[float, float], horizon: int, units: int) -> None:
     # GLEE's state keeps the offer history, so its tree is not merged across histories
-    game = _game("GleeBargaining-v0", discounts, horizon, units)
-    _assert_benchmark_matches(game, "GleeBargaining-v0", _tree_spe_outcomes(game))
+    game = _game("GleeBargaining-v1", discounts, horizon, units)
+    _assert_benchmark_matches(game, "GleeBargaining-v1", _tree_spe_outcomes(game))
 
 
 @pytest.mark.parametrize(("units", "horizon"), [(1, 1), (2, 1), (4, 1), (1, 2)])
 @pytest.mark.parametrize("discounts", [(0.5, 0.5), (1.0, 0.7), (1.0, 1.0)])
 def test_profile_enumeration_agrees_with_the_tree_search(
         discounts: tuple[float, float], horizon: int, units: int) -> None:
-    game = _game("Bargaining-v0", discounts, horizon, units)
+    game = _game("Bargaining-v1", discounts, horizon, units)
     profiles = _profile_spe_outcomes(game)
     assert profiles == _tree_spe_outcomes(game)
-    _assert_benchmark_matches(game, "Bargaining-v0", profiles)
+    _assert_benchmark_matches(game, "Bargaining-v1", profiles)
 
 
 @SETTINGS
@@ -183,8 +183,8 @@ def test_profile_enumeration_agrees_with_the_tree_search(
 def test_benchmark_equals_the_brute_force_on_a_grid_of_twentieths(
         d0: int, d1: int, horizon: int, units: int) -> None:
     """Discounts k/20 make ties common (d * units whole) but not universal."""
-    game = _game("Bargaining-v0", (d0 / 20, d1 / 20), horizon, units)
-    _assert_benchmark_matches(game, "Bargaining-v0", _tree_spe_outcomes(game))
+    game = _game("Bargaining-v1", (d0 / 20, d1 / 20), horizon, units)
+    _assert_benchmark_matches(game, "Bargaining-v1", _tree_spe_outcomes(game))
 
 
 @SETTINGS
@@ -200,8 +200,8 @@ def test_the_accepting_spe_is_always_in_the_range(
 
 # ----- distance to the nearest SPE outcome ------------------------------------------------
 @pytest.mark.parametrize(("env_id", "keep", "expected"), [
-    ("Bargaining-v0", 34, 0.0), ("Bargaining-v0", 35, 0.0), ("Bargaining-v0", 50, 0.15),
-    ("GleeBargaining-v0", 520, 0.0), ("GleeBargaining-v0", 600, 0.08),
+    ("Bargaining-v1", 34, 0.0), ("Bargaining-v1", 35, 0.0), ("Bargaining-v1", 50, 0.15),
+    ("GleeBargaining-v1", 520, 0.0), ("GleeBargaining-v1", 600, 0.08),
 ])
 def test_distance_is_to_the_nearest_spe_split(env_id: str, keep: int, expected: float) -> None:
     game = make_game(env_id)[0]
