@@ -81,13 +81,21 @@ def test_gymnasium_replays_the_record(env_id: str, seed: int) -> None:
 
 
 def test_seeded_reset_sequences_repeat() -> None:
-    """``reset(seed=S)`` then ``reset()`` draws the same next episode every time."""
+    """``reset(seed=S)`` then ``reset()`` continues S's streams (Gymnasium's convention):
+    the same sequence of episodes every time, each new; only a seeded episode has a seed."""
     runs = []
     for _ in range(2):
         env = make_gym("FirstPriceAuction-v1")
-        env.reset(seed=3)
-        runs.append([env.reset()[1]["seed"] for _ in range(3)])
-    assert runs[0] == runs[1] and len(set(runs[0])) == 3
+        assert env.reset(seed=3)[1]["seed"] == 3
+        episode = []
+        for _ in range(3):
+            obs, info = env.reset()
+            assert info["seed"] is None
+            episode.append(obs["observation"].tolist())
+        runs.append(episode)
+    assert runs[0] == runs[1] and len({str(o) for o in runs[0]}) == 3
+    first = make_gym("FirstPriceAuction-v1").reset()[1]["seed"]  # never seeded: named
+    assert isinstance(first, int) and first >= 0
 
 
 def test_streams_do_not_depend_on_the_referee() -> None:
