@@ -25,9 +25,7 @@ Every timing is the best and the median of ``--repeats`` runs (the machines are 
 Run::
 
     python benchmarks/bench_design.py [--repeats 7] [--seeds 3] [--json out.json]
-        [--only eig greedy update accuracy inner] [--worlds lotka_volterra emotion] [--quick]
-
-``--quick`` (several seconds): every section once, one seed, one accuracy repeat.
+        [--only eig greedy update accuracy inner] [--worlds lotka_volterra emotion]
 """
 
 from __future__ import annotations
@@ -46,7 +44,6 @@ from functools import partial  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _cli import parse_args  # noqa: E402
 
 from agora.envs.design.eig import eig, eig_many  # noqa: E402
 from agora.envs.design.inference import (  # noqa: E402
@@ -63,7 +60,6 @@ TARGET_EIG_MS = 20.0
 TARGET_GREEDY_S = 1.0
 TARGET_UPDATE_MS = 50.0
 N_PARTICLES = 4096
-QUICK = {"repeats": 1, "seeds": 1, "reps": 1}
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
@@ -95,7 +91,7 @@ def speed_worlds() -> list[tuple[str, Model]]:
     worlds: list[tuple[str, Model]] = []
     if "location_finding" in model_keys():
         cls = model_class("location_finding")
-        worlds += [("location_finding (raw)", cls()),
+        worlds += [("location_finding (raw)", cls({"log_intensity": False})),
                    ("location_finding (log)", cls({"log_intensity": True}))]
     else:
         print("location_finding is not declared: timing linear-Gaussian only")
@@ -257,7 +253,7 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", choices=SECTIONS, default=list(SECTIONS),
                     help="sections to run (default: all)")
     ap.add_argument("--worlds", nargs="*", default=None, help="worlds for update")
-    args = parse_args(ap, QUICK)
+    args = ap.parse_args()
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"{platform.processor() or platform.machine()}, single thread")
     runs = {

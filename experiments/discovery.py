@@ -45,7 +45,7 @@ from agora.experiments.episode import EpisodeResult, collect_calls
 from agora.experiments.tasks import TaskEpisode
 
 EVENT_FIELDS = ("checkpoint", "goal", "eig", "eig_stderr", "eig_lower", "eig_upper",
-                "best_eig", "regret", "y", "error", "z")
+                "eig_limit", "best_eig", "regret", "y", "error", "z")
 """Extra event columns; every event row carries all of them (None where not applicable)."""
 
 
@@ -120,7 +120,7 @@ class _Episode:
         self.event("design", self.turns.face.format_design(design, state.model), reward, reply,
                    invalid, eig=info.eig.value, eig_stderr=info.eig.stderr,
                    eig_lower=info.eig.lower, eig_upper=info.eig.upper,
-                   best_eig=info.best_eig.value, regret=info.regret,
+                   eig_limit=info.eig.limit, best_eig=info.best_eig.value, regret=info.regret,
                    y=self.outcome_texts[-1])
         return state
 

@@ -173,6 +173,21 @@ def test_every_model_has_a_gymnasium_id():
     assert env.unwrapped.world.params.model == "location_finding"
 
 
+@pytest.mark.parametrize("log_intensity", [False, True])
+def test_location_step_reports_an_eig_bracket_inside_the_limit(log_intensity: bool):
+    """Each step's info carries the bracket, within the world's capacity (10.3 nats raw,
+    2.5 log) and the particle entropy ``log 256``; the reward is the bracket's value."""
+    env = DesignEnv(world("location_finding", budget=3, reward="eig", checkpoints=(0,),
+                          log_intensity=log_intensity))
+    env.reset(seed=3)
+    cap = 2.54 if log_intensity else 10.31
+    for x in ([0.0, 0.0], [0.5, -0.5], [-1.0, 1.0]):
+        _, reward, _, _, info = env.step(np.array(x, np.float32))
+        assert 0 <= info["eig_lower"] <= reward == info["eig"] <= info["eig_upper"]
+        assert info["eig_upper"] <= info["eig_limit"] <= min(cap, np.log(256)) + 1e-9
+        assert 0 <= info["best_eig"] <= min(cap, np.log(256)) + 1e-9
+
+
 def test_final_reward_is_eig_minus_mean_z_and_the_episode_ends():
     env = DesignEnv(world(budget=2, checkpoints=(2,), reward="both"))
     env.reset(seed=0)

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
+from agora.envs.design.catalog import task_id
 from agora.envs.design.model import Model
 from agora.envs.design.worlds import emotion, lotka_volterra, model_class, model_keys
 from agora.envs.design.worlds._boxing_common import (
@@ -146,7 +147,7 @@ def _integrate_1d(model: Model, th: np.ndarray, d: np.ndarray, lo: float, hi: fl
 
 
 @pytest.mark.parametrize(("key", "params"), [
-    ("location_finding", {}), ("location_finding", {"log_intensity": False}),
+    ("location_finding", {"log_intensity": False}), ("location_finding", {}),
     ("dugongs", {}), ("dugongs", {"noise": 1.0}),
 ])
 def test_continuous_density_normalises_and_matches_draws(key: str, params: dict) -> None:
@@ -679,3 +680,12 @@ def test_doctests(name: str) -> None:
     module = importlib.import_module(f"agora.envs.design.worlds.{name}")
     result = doctest.testmod(module)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_location_default_is_the_log_form_under_a_new_id() -> None:
+    """v1 observes log intensity by default (raw-scale EIG was not estimable); BoxingGym's
+    raw form stays one param away, and the id's version says the default changed."""
+    assert make("location_finding").params.log_intensity is True
+    assert make("location_finding", log_intensity=False).params.log_intensity is False
+    assert task_id("location_finding") == "LocationFinding-v1"
+    assert task_id("dugongs") == "Dugongs-v1"

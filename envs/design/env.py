@@ -17,8 +17,8 @@ Rewards: the EIG (nats) of each experiment under the posterior before it (``rewa
 given the history (``prediction``/``both``): the env scores the agent's data, not its
 predictions (language agents answer queries themselves in ``agora run``).
 Episode end: terminated after ``budget`` experiments.
-Info: ``eig``, ``eig_stderr``, its bracket ``eig_lower``/``eig_upper`` (clipped to the
-world's information limit, :mod:`agora.envs.design.eig`), ``best_eig``, ``regret`` per
+Info: ``eig``, ``eig_stderr``, the bracket ``eig_lower <= eig <= eig_upper <= eig_limit``
+(the proven information limit, :mod:`agora.envs.design.eig`), ``best_eig``, ``regret`` per
 experiment; ``z`` and ``errors``
 (per goal) at the checkpoints (at reset for checkpoint 0).
 """
@@ -137,7 +137,8 @@ class DesignEnv(WorldEnv):
         info: dict[str, Any] = {
             "eig": report.eig.value, "eig_stderr": report.eig.stderr,
             "eig_lower": report.eig.lower, "eig_upper": report.eig.upper,
-            "best_eig": report.best_eig.value, "regret": report.regret}
+            "eig_limit": report.eig.limit, "best_eig": report.best_eig.value,
+            "regret": report.regret}
         done = state.step >= p.budget
         if state.step in p.eval_points:
             ev = self._evaluation(state)

@@ -28,7 +28,6 @@ Two optional hooks speed up inference (:mod:`agora.envs.design.inference` looks 
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -207,15 +206,19 @@ class Model(ABC):
         self.check_design(x)
         return x
 
-    def information_limit(self, theta: np.ndarray, design: np.ndarray) -> float:
-        """An upper bound on ``EIG(design)`` under the distribution ``theta (N, P)`` is
-        drawn from, in nats (``inf`` when the model knows none). Models with additive
-        Gaussian noise on some scale return :func:`gaussian_limit` of their means there."""
-        return math.inf
-
     def outcome_support(self, design: np.ndarray) -> np.ndarray | None:
         """All outcomes, ``(K, *outcome_shape)``, when they are few (Bernoulli, Binomial(50))
         so EIG can sum over them exactly; ``None`` otherwise."""
+        return None
+
+    def gaussian_channel(self, theta: np.ndarray, design: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Means and standard deviations ``(..., k)`` of a Gaussian vector ``z`` with
+        independent coordinates given theta, one per outcome value, such that the outcome
+        is a fixed function of ``z`` (``y = z``, ``exp(z)``, ``|z|``): then
+        ``I(theta; y) <= I(theta; z)``, which the EIG estimator bounds in closed form
+        (:func:`~agora.envs.design.eig.information_limit`).
+        ``None`` (the default): the outcome is not such a channel."""
         return None
 
     def eval_queries(self, goal: Goal, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -254,20 +257,3 @@ class Model(ABC):
     def format_outcome(self, design: np.ndarray, y: np.ndarray, story: bool) -> str:
         """An outcome in words (moral machine and emotion verbalise; default: numbers)."""
         return np.array2string(np.asarray(y), precision=4)
-
-
-def gaussian_limit(means: np.ndarray, noise: float) -> float:
-    """The Gaussian-channel bound on the information an outcome ``y = mean(theta) + noise
-    * eps`` carries about ``theta``: ``I <= sum_d 0.5 log(1 + Var[mean_d] / noise^2)``
-    (the entropy of ``y_d`` is at most a Gaussian's of the same variance, and given
-    ``theta`` it is the noise's; coordinates add up since the noise is independent), with
-    the variance over the draws ``means (N, *outcome_shape)``. Any invertible transform of
-    ``y``, or a function of it (a folded or exponentiated reading), carries no more.
-
-    Example:
-        >>> round(gaussian_limit(np.array([[-1.0], [1.0]]), 1.0), 4)  # 0.5 log(1 + 2)
-        0.5493
-    """
-    m = np.asarray(means, dtype=float).reshape(len(means), -1)
-    var = m.var(axis=0, ddof=1)
-    return float(np.sum(0.5 * np.log1p(var / float(noise) ** 2)))

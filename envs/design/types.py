@@ -70,7 +70,8 @@ class ExperimentInfo(NamedTuple):
 
     @property
     def regret(self) -> float:
-        """Best candidate EIG minus the chosen design's EIG (>= 0 up to Monte Carlo noise)."""
+        """Best candidate EIG minus the chosen design's EIG (>= 0 up to Monte Carlo noise;
+        both are inside their proven limits, so neither term is ever impossible)."""
         return self.best_eig.value - self.eig.value
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import special
 
 from agora.envs.core import GameInfo, Params, Timing, is_real, require
-from agora.envs.design.model import DesignField, DesignSpace, Goal, gaussian_limit
+from agora.envs.design.model import DesignField, DesignSpace, Goal
 from agora.envs.design.worlds._boxing_common import LOG_SQRT_2PI, BoxingModel, Marginal, Normal
 
 
@@ -95,10 +95,6 @@ class Dugongs(BoxingModel):
         mu = self.curve(theta, design)
         return np.abs(mu + self.params.noise * rng.standard_normal(mu.shape))
 
-    def information_limit(self, theta: np.ndarray, design: np.ndarray) -> float:
-        """The bound of the unfolded reading (folding it can only lose information)."""
-        return gaussian_limit(self.curve(theta, design), self.params.noise)
-
     def log_lik(self, y: np.ndarray, theta: np.ndarray, design: np.ndarray) -> np.ndarray:
         """``log(phi((y - mu)/s) + phi((y + mu)/s)) - log s``. With ``q = y mu / s^2`` the
         sum is ``2 cosh(q) exp(-(y^2 + mu^2) / 2s^2) / sqrt(2 pi)``, so the ``(y, theta)``
@@ -121,6 +117,11 @@ class Dugongs(BoxingModel):
         out -= 0.5 * k * y * y + (math.log(s) + LOG_SQRT_2PI)
         out -= 0.5 * k * mu * mu
         return out if (y >= 0.0).all() else np.where(y >= 0.0, out, -np.inf)
+
+    def gaussian_channel(self, theta: np.ndarray, design: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """The length before folding: the curve plus Gaussian noise (``y = |z|``)."""
+        return self.curve(theta, design), np.asarray(self.params.noise)
 
     def mean_outcome(self, theta: np.ndarray, design: np.ndarray) -> np.ndarray:
         """The folded-normal mean ``s sqrt(2/pi) exp(-mu^2 / 2 s^2) + mu (1 - 2 Phi(-mu/s))``."""

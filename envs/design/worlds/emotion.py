@@ -190,6 +190,12 @@ class Emotion(BoxingModel):
         sd = np.abs(np.asarray(theta, dtype=float)[..., 32:])
         return mean + sd * rng.standard_normal(mean.shape)
 
+    def gaussian_channel(self, theta: np.ndarray, design: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """The eight ratings: their means plus Gaussian noise of the drawn scales."""
+        theta = np.asarray(theta, dtype=float)
+        return self.mean_outcome(theta, design), np.abs(theta[..., 32:])
+
     def log_lik(self, y: np.ndarray, theta: np.ndarray, design: np.ndarray) -> np.ndarray:
         theta = np.asarray(theta, dtype=float)
         sd = theta[..., 32:]

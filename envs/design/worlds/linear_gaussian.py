@@ -28,7 +28,7 @@ from typing import ClassVar
 import numpy as np
 
 from agora.envs.core import GameInfo, Params, Timing, is_real, require
-from agora.envs.design.model import DesignField, DesignSpace, Goal, Model, gaussian_limit
+from agora.envs.design.model import DesignField, DesignSpace, Goal, Model
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -136,18 +136,15 @@ class LinearGaussian(Model):
         mu = self.mean_output(theta, design)
         return mu + self.lg.noise_sd * rng.standard_normal(np.shape(mu))
 
-    def information_limit(self, theta: np.ndarray, design: np.ndarray) -> float:
-        """The Gaussian-channel bound, per reading of the outcome (a subclass with several
-        readings of one mean gets a bound that adds them up)."""
-        mean = np.asarray(self.mean_output(theta, design), dtype=float).reshape(-1)
-        shape = (len(mean), *self.outcome_shape)
-        means = np.broadcast_to(mean.reshape(len(mean), *(1,) * len(self.outcome_shape)), shape)
-        return gaussian_limit(means, self.lg.noise_sd)
-
     def log_lik(self, y: np.ndarray, theta: np.ndarray, design: np.ndarray) -> np.ndarray:
         s = self.lg.noise_sd
         z = (np.asarray(y, dtype=float) - self.mean_output(theta, design)) / s
         return -0.5 * z * z - (np.log(s) + 0.5 * _LOG_2PI)
+
+    def gaussian_channel(self, theta: np.ndarray, design: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """The output plus Gaussian noise of known scale."""
+        return self.mean_output(theta, design), np.asarray(self.lg.noise_sd)
 
     # ----- closed forms --------------------------------------------------------------
     def exact_posterior(self, designs: np.ndarray | Sequence[Sequence[float]],

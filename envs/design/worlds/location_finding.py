@@ -6,14 +6,17 @@ source contributes; BoxingGym's likelihood looped over dimensions instead of sou
 Two observation forms:
 
 * ``log_intensity=True`` (the default since v1; the DAD paper's form):
-  ``y ~ N(log mu, noise^2)``;
-* ``log_intensity=False`` (BoxingGym's raw form): ``y ~ N(mu, noise^2)``. Kept for
-  comparison, but its numbers mean little: a reading next to a source reaches
-  ``alpha / m = 1e4`` against noise ``0.5``, so one reading can pin a source down, nested
-  Monte Carlo EIG estimates ran to ``1e5`` nats where the Gaussian-channel limit is ~5-11,
-  and the prior-predictive error of ``predict_signal`` has a standard deviation of
-  ``1e5``. On the log scale the limit is about 1 nat per reading, the estimates stay
-  well inside it, and the z-normalisers are finite and stable.
+  ``y ~ N(log mu, noise^2)``. ``log mu`` spans ``[log b, log(b + K alpha / m)]`` (12.6
+  at the defaults), so one reading can tell at most
+  ``0.5 log(1 + 12.6^2 / (4 noise^2)) = 2.5`` nats, and a reading's information is spread
+  over the whole plane rather than concentrated on the few designs next to a source:
+  EIG, regret and the greedy scientist's ranking are well estimated here;
+* ``log_intensity=False`` (BoxingGym's raw form, v0's default): ``y ~ N(mu, noise^2)``,
+  heavy-tailed (a reading next to a source reaches ``alpha / m = 1e4``). Its limit is
+  ``0.5 log(1 + (K alpha / m)^2 / (4 noise^2)) = 10.3`` nats and its EIGs are reported
+  inside that and the particle entropy, but the prior spread of the prediction error is
+  set by rare readings next to a source (``sigma0`` of ``predict_signal`` is 1.1e5,
+  against 0.87 on the log scale), so its z-scores say little.
 
 Latent parameters: ``theta = (x_1, y_1, ..., x_K, y_K)``, every coordinate ``N(0, 1)``.
 Designs: ``[x, y]`` in ``[-extent, extent]^2``.
@@ -22,9 +25,9 @@ Goals: ``predict_signal`` (squared error of the reading at a query point drawn f
 ``K!`` matchings of predicted to true sources, as BoxingGym scores it).
 Reference: BoxingGym (Gandhi et al. 2025) ``location_finding``; Foster et al. (2021),
 Deep Adaptive Design (DAD).
-Version history: v0, first release (raw form by default); v1, the log-intensity form by
-default, EIG clipped to the Gaussian-channel limit (see :mod:`agora.envs.design.eig`), and
-``reset(seed=...)`` following the one seeding rule (:mod:`agora.envs.seeding`).
+Version history: v0, first release (raw); v1, the log-intensity form is the default
+(raw-scale EIG was not estimable: values of thousands of nats above its 10.3-nat limit),
+and ``reset(seed=...)`` follows the one seeding rule (:mod:`agora.envs.seeding`).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agora.envs.core import GameInfo, Params, Timing, is_int, is_real, require
-from agora.envs.design.model import DesignField, DesignSpace, Goal, gaussian_limit
+from agora.envs.design.model import DesignField, DesignSpace, Goal
 from agora.envs.design.worlds._boxing_common import (
     LOG_SQRT_2PI,
     BoxingModel,
@@ -56,8 +59,8 @@ class LocationParams(Params):
         b: the background intensity.
         m: the saturation constant (the peak of one source is ``alpha / m``).
         alpha: the strength of every source.
-        log_intensity: observe ``log mu`` plus noise (DAD; the default) instead of ``mu``
-            plus noise (BoxingGym).
+        log_intensity: observe ``log mu`` plus noise (DAD, the default) instead of ``mu``
+            plus noise (BoxingGym's raw form: ``False``).
         extent: designs lie in ``[-extent, extent]^2``.
     """
 
@@ -182,8 +185,10 @@ class LocationFinding(BoxingModel):
     def mean_outcome(self, theta: np.ndarray, design: np.ndarray) -> np.ndarray:
         return self._location(theta, design)
 
-    def information_limit(self, theta: np.ndarray, design: np.ndarray) -> float:
-        return gaussian_limit(self._location(theta, design), self.params.noise)
+    def gaussian_channel(self, theta: np.ndarray, design: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """The reading is its location plus Gaussian noise of known scale."""
+        return self._location(theta, design), np.asarray(self.params.noise)
 
     def eval_queries(self, goal: Goal, rng: np.random.Generator, n: int) -> np.ndarray:
         """Query points from ``N(0, I)`` as in BoxingGym (clipped to the design box)."""

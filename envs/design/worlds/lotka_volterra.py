@@ -37,7 +37,7 @@ from typing import ClassVar
 import numpy as np
 
 from agora.envs.core import GameInfo, Params, Timing, is_real, require
-from agora.envs.design.model import DesignField, DesignSpace, Goal, gaussian_limit
+from agora.envs.design.model import DesignField, DesignSpace, Goal
 from agora.envs.design.worlds._boxing_common import (
     LOG_SQRT_2PI,
     BoxingModel,
@@ -166,6 +166,11 @@ class LotkaVolterra(BoxingModel):
         log_pop = self.log_populations(theta, design)
         return np.exp(log_pop + self.params.noise * rng.standard_normal(log_pop.shape))
 
+    def gaussian_channel(self, theta: np.ndarray, design: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """The log populations plus Gaussian noise (``y = exp(z)``)."""
+        return self.log_populations(theta, design), np.asarray(self.params.noise)
+
     def log_lik(self, y: np.ndarray, theta: np.ndarray, design: np.ndarray) -> np.ndarray:
         """Log-normal density of both populations (with the ``-log y`` Jacobian)."""
         y = np.asarray(y, dtype=float)
@@ -193,10 +198,6 @@ class LotkaVolterra(BoxingModel):
 
     def mean_outcome(self, theta: np.ndarray, design: np.ndarray) -> np.ndarray:
         return np.exp(self.log_populations(theta, design) + 0.5 * self.params.noise**2)
-
-    def information_limit(self, theta: np.ndarray, design: np.ndarray) -> float:
-        """The Gaussian bound on the log scale (taking logs loses no information)."""
-        return gaussian_limit(self.log_populations(theta, design), self.params.noise)
 
     def eval_queries(self, goal: Goal, rng: np.random.Generator, n: int) -> np.ndarray:
         """Times ``4 Beta(2, 5)`` (BoxingGym's evaluation times)."""
