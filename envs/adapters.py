@@ -29,6 +29,14 @@ _RUNNING, _TERMINATED = Status.RUNNING, Status.TERMINATED
 _MISSING = object()
 
 
+class _Penalised(Exception):
+    """Carries a penalised step's return value out of the checks (penalty policy)."""
+
+    def __init__(self, result: tuple[dict, dict, dict, dict, dict]) -> None:
+        super().__init__("penalised")
+        self.result = result
+
+
 @runtime_checkable
 class Policy(Protocol):
     """Anything that picks an action from a typed observation (agents satisfy this)."""
@@ -135,6 +143,7 @@ class _PettingZooShell:
         self.possible_agents = [agent_name(i) for i in range(game.num_players)]
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
         self._seeder = Seeder()
+        self._seeded = False
         self._rng = np.random.default_rng()
         self.mail = Mailbox(game.num_players)
         self.state_: Any = None
@@ -143,11 +152,13 @@ class _PettingZooShell:
     def _new_episode(self, seed: int | None) -> None:
         """Seed the episode by the one rule (:mod:`agora.envs.seeding`; ``seed=None``
         continues the last episode's stream) and deal it."""
-        streams = self._seeder.reset(seed, self.game.num_players)
-        if streams is not None:
-            self._rng = streams.rules
+        if seed is not None or self._seeder.seed is not None or not self._seeded:
+            streams = self._seeder.reset(seed, self.game.num_players)
+            if streams is not None:
+                self._rng = streams.rules
+            self._seeded = True
         self.state_ = self.game.initial_state(self._rng)
-        self.invalid.reset()
+        self.invalid.count = 0
         if self.mail.log:
             self.mail = Mailbox(self.game.num_players)
 
@@ -224,23 +235,18 @@ class ParallelGameEnv(_PettingZooShell, ParallelEnv):
             raise GameOverError("step() called after the episode ended; call reset()")
         game, state = self.game, self.state_
         movers = game.to_move(state)
-        joint = tuple([actions.get(a, _MISSING) for a in names])
-        replies = joint
-        if not self._fast_legal(joint):
-            read, raises = self._faces.read, self.invalid.raises
-            joint = tuple([read(state, i, x, raises) for i, x in zip(movers, joint)])
-            if not raises:
-                bad = [a for i, a, x in zip(movers, names, joint)
-                       if not game.is_legal(state, i, x)]
-                if bad:
-                    return self._penalise(bad)
-            check = self._faces.check
-            joint = tuple([check(state, i, a) for i, a in zip(movers, joint)])
-        before, (state, rewards) = state, game.step(state, joint, self._rng)
+        try:
+            joint = tuple([actions[a] for a in names])
+        except KeyError:
+            joint = tuple([actions.get(a, _MISSING) for a in names])
+        if self._fast_legal(joint):
+            state, rewards = game.step(state, joint, self._rng)
+        else:
+            try:
+                state, rewards = self._slow_step(movers, names, joint)
+            except _Penalised as done:  # invalid actions under the penalty policy
+                return done.result
         self.state_ = state
-        if replies is not joint:
-            for i, reply in zip(movers, replies):
-                self._post(i, reply, before)
         running = game.status(state) is _RUNNING
         m8 = self._all8
         if m8 is not None and running:
@@ -250,13 +256,31 @@ class ParallelGameEnv(_PettingZooShell, ParallelEnv):
         else:
             obs = {a: self._faces.obs(state, i) for i, a in zip(movers, names)}
         rew = {a: rewards[i] for i, a in zip(movers, names)}
-        infos: dict[str, dict] = {a: self._messages(i) for i, a in zip(movers, names)}
+        infos: dict[str, dict] = ({a: self._messages(i) for i, a in zip(movers, names)}
+                                  if self.mail.log else {a: {} for a in names})
         if running:
             flags = dict.fromkeys(names, False)
             return obs, rew, flags, flags.copy(), infos
         self.agents = []
         term = game.status(state) is _TERMINATED
         return obs, rew, dict.fromkeys(names, term), dict.fromkeys(names, not term), infos
+
+    def _slow_step(self, movers: tuple[int, ...], names: list[str], joint: tuple[Any, ...]
+                   ) -> Any:
+        """A step whose actions need reading (text answers) or checking."""
+        game, state = self.game, self.state_
+        read, raises = self._faces.read, self.invalid.raises
+        acts = tuple([read(state, i, x, raises) for i, x in zip(movers, joint)])
+        if not raises:
+            bad = [a for i, a, x in zip(movers, names, acts) if not game.is_legal(state, i, x)]
+            if bad:
+                raise _Penalised(self._penalise(bad))
+        check = self._faces.check
+        acts = tuple([check(state, i, a) for i, a in zip(movers, acts)])
+        new, rewards = game.step(state, acts, self._rng)
+        for i, reply in zip(movers, joint):
+            self._post(i, reply, state)
+        return new, rewards
 
     def _penalise(self, offenders: list[str]) -> tuple[dict, dict, dict, dict, dict]:
         """Invalid actions under ``penalty``: nothing moves; offenders pay and are counted."""
