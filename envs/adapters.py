@@ -152,6 +152,8 @@ class _PettingZooShell:
     def _new_episode(self, seed: int | None) -> None:
         """Seed the episode by the one rule (:mod:`agora.envs.seeding`; ``seed=None``
         continues the last episode's stream) and deal it."""
+        # the seeder decides, except when it would only say "continue" again (the hot path
+        # of unseeded resets in a training loop)
         if seed is not None or self._seeder.seed is not None or not self._seeded:
             streams = self._seeder.reset(seed, self.game.num_players)
             if streams is not None:
