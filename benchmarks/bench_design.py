@@ -25,7 +25,9 @@ Every timing is the best and the median of ``--repeats`` runs (the machines are 
 Run::
 
     python benchmarks/bench_design.py [--repeats 7] [--seeds 3] [--json out.json]
-        [--only eig greedy update accuracy inner] [--worlds lotka_volterra emotion]
+        [--only eig greedy update accuracy inner] [--worlds lotka_volterra emotion] [--quick]
+
+``--quick`` (several seconds): every section once, one seed, one accuracy repeat.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from functools import partial  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _cli import parse_args  # noqa: E402
 
 from agora.envs.design.eig import eig, eig_many  # noqa: E402
 from agora.envs.design.inference import (  # noqa: E402
@@ -60,6 +63,7 @@ TARGET_EIG_MS = 20.0
 TARGET_GREEDY_S = 1.0
 TARGET_UPDATE_MS = 50.0
 N_PARTICLES = 4096
+QUICK = {"repeats": 1, "seeds": 1, "reps": 1}
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
@@ -253,7 +257,7 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", choices=SECTIONS, default=list(SECTIONS),
                     help="sections to run (default: all)")
     ap.add_argument("--worlds", nargs="*", default=None, help="worlds for update")
-    args = ap.parse_args()
+    args = parse_args(ap, QUICK)
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"{platform.processor() or platform.machine()}, single thread")
     runs = {
