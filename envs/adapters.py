@@ -143,7 +143,6 @@ class _PettingZooShell:
         self.possible_agents = [agent_name(i) for i in range(game.num_players)]
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
         self._seeder = Seeder()
-        self._seeded = False
         self._rng = np.random.default_rng()
         self.mail = Mailbox(game.num_players)
         self.state_: Any = None
@@ -154,11 +153,10 @@ class _PettingZooShell:
         continues the last episode's stream) and deal it."""
         # the seeder decides, except when it would only say "continue" again (the hot path
         # of unseeded resets in a training loop)
-        if seed is not None or self._seeder.seed is not None or not self._seeded:
+        if seed is not None or not self._seeder.continuing:
             streams = self._seeder.reset(seed, self.game.num_players)
             if streams is not None:
                 self._rng = streams.rules
-            self._seeded = True
         self.state_ = self.game.initial_state(self._rng)
         self.invalid.count = 0
         if self.mail.log:

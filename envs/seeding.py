@@ -176,6 +176,12 @@ class Seeder:
         self.seed = int(seed)
         return streams
 
+    @property
+    def continuing(self) -> bool:
+        """Whether the current episode continues an earlier one's streams (so another
+        unseeded reset would only continue them again)."""
+        return self._source is not None and self.seed is None
+
     def next_seed(self) -> int:
         """A seed for an agent that must be reset within continued streams (drawn from a
         stream of the last episode seed, so it repeats with the sequence)."""

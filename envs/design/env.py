@@ -124,7 +124,9 @@ class DesignEnv(WorldEnv):
         streams = self.world.streams(rules)  # the same split as the episode player's
         self._eval_seed, self._experiments = streams.eval_seed, streams.experiments
         self.state_ = self.world.initial_state(streams.truth)
-        return self._checkpoint(self.state_) if 0 in self.world.params.eval_points else {}
+        if 0 not in self.world.params.eval_points:
+            return {}
+        return self._checkpoint(self.state_)[0]
 
     def _decode(self, action: Any) -> np.ndarray:
         return to_design(self.world, action, self.state_.model)
@@ -141,8 +143,8 @@ class DesignEnv(WorldEnv):
             "regret": report.regret}
         done = state.step >= p.budget
         if state.step in p.eval_points:
-            ev = self._evaluation(state)
-            info.update(checkpoint=state.step, z=ev.z, errors=ev.errors)
+            scores, ev = self._checkpoint(state)
+            info.update(scores)
             if done:
                 reward += self.world.prediction_reward(ev)
         return reward, done, False, info
@@ -159,13 +161,11 @@ class DesignEnv(WorldEnv):
         return "\n".join(lines)
 
     # ----- helpers --------------------------------------------------------------------
-    def _evaluation(self, state: DesignState) -> Evaluation:
-        """The Bayes-optimal answers' scores at this checkpoint (its own question stream)."""
-        return self.world.evaluate(state, checkpoint_rng(self._eval_seed, state.step))
-
-    def _checkpoint(self, state: DesignState) -> dict[str, Any]:
-        ev = self._evaluation(state)
-        return {"checkpoint": state.step, "z": ev.z, "errors": ev.errors}
+    def _checkpoint(self, state: DesignState) -> tuple[dict[str, Any], Evaluation]:
+        """The Bayes-optimal answers' scores at this checkpoint (its own question stream),
+        as info and as the evaluation the final reward reads."""
+        ev = self.world.evaluate(state, checkpoint_rng(self._eval_seed, state.step))
+        return {"checkpoint": state.step, "z": ev.z, "errors": ev.errors}, ev
 
     def _obs(self) -> dict[str, np.ndarray]:
         state = self.state_
