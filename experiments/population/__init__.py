@@ -1,0 +1,1 @@
+"""Populations: many agents meeting, scoring and copying each other, generation after generation."""
