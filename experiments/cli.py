@@ -5,6 +5,7 @@ Usage::
     agora list
     agora run CONFIG.yaml [--workers N] [--out DIR] [--resume]
     agora show RUN_DIR
+    agora report RUN_DIR [RUN_DIR ...] [--out report.html]
     agora grow CONFIG.yaml [--out DIR] [--iterations N] [--resume] [--quiet]
     agora design-constants [--check]
 """
@@ -139,6 +140,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from agora.analysis.report import build_report
+
+    path = build_report(args.run_dirs, args.out)
+    print(f"report: {path}")
+    return 0
+
+
 def cmd_grow(args: argparse.Namespace) -> int:
     from agora.experiments.growth import load_growth_config, parse_growth_config, run_growth
 
@@ -173,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir")
     p.add_argument("--plot", metavar="PNG", help="also save mean returns per cell as a chart")
     p.set_defaults(func=cmd_show)
+    p = sub.add_parser("report", help="one self-contained HTML page for one or more runs")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories to compare")
+    p.add_argument("--out", default=None,
+                   help="HTML file (default: report.html in the first run directory)")
+    p.set_defaults(func=cmd_report)
     p = sub.add_parser("grow", help="grow a knowledge graph from a seed question (open mode)")
     p.add_argument("config", help="YAML graph-growth config")
     p.add_argument("--out", default=None, help="run directory (default runs/<name>-<time>)")

@@ -102,10 +102,17 @@ async def aplay_graph_task(world: Any, agents: Sequence[Agent], seed: int,
             total += reward
             agent.observe(reward, world.done(state))
             ep.event(0, kind=kind if problem is None else "invalid", action=shown,
-                     reward=reward, reply=reply, invalid=problem is not None, problem=problem)
+                     reward=reward, reply=reply, invalid=problem is not None, problem=problem,
+                     **_progress(world, state))
         return ep.result([total], world.metrics(state))
     except Exception as exc:  # the episode fails; its records are kept
         return ep.failed(exc, [total], _safe_metrics(world, state))
+
+
+def _progress(world: Any, state: Any) -> dict[str, float]:
+    """The world's running score after a step (the completion world's F1), if it has one."""
+    progress = getattr(world, "progress", None)
+    return dict(progress(state)) if progress is not None else {}
 
 
 def _safe_metrics(world: Any, state: Any) -> dict[str, float] | None:

@@ -175,6 +175,11 @@ class CompletionWorld:
         state.counts["invalid"] += 1
         return state, -self.params.cost_weight * cost, {"kind": "invalid", "cost": cost}
 
+    def progress(self, state: KGState) -> dict[str, float]:
+        """The score so far, recorded with every step (F1 against steps in reports)."""
+        g = state.graph
+        return {"f1": scoring.prf(g.tp, g.fp, len(g.target), "")["f1"]}
+
     def metrics(self, state: KGState) -> dict[str, float]:
         g = state.graph
         out = scoring.prf(g.tp, g.fp, len(g.target), "")
