@@ -364,7 +364,7 @@ class MoranDB(_Selected):
                graph: Neighbours | None) -> tuple[np.ndarray, ...]:
         R, N = s.shape
         rows = np.arange(R)
-        dead = rng.integers(N, size=R)
+        dead = np.asarray(rng.integers(N, size=R))
         f = self.fitness(p)
         if graph is None:
             f[rows, dead] = 0.0
@@ -398,7 +398,7 @@ class Fermi(_Asynchronous):
                graph: Neighbours | None) -> tuple[np.ndarray, ...]:
         R, N = s.shape
         rows = np.arange(R)
-        focal = rng.integers(N, size=R)
+        focal = np.asarray(rng.integers(N, size=R))
         if graph is None:
             model, has = _another(N, focal, rng), np.ones(R, bool)
         else:
