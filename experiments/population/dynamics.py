@@ -472,9 +472,14 @@ class Truncation(Dynamics):
                 graph: Neighbours | None, n_strategies: int) -> np.ndarray:
         R, N = s.shape
         kept = max(1, round(self.keep * N))
-        order = np.lexsort((rng.random((R, N)), -p), axis=-1)  # best first, ties at random
-        survivors, replaced = order[:, :kept], order[:, kept:]
         rows = np.arange(R)[:, None]
+        shuffled = rng.permuted(np.broadcast_to(np.arange(N), (R, N)), axis=1)
+        if kept == N:
+            return s.copy()
+        # any selection made on a uniform shuffle picks among tied agents uniformly
+        top = np.argpartition(-p[rows, shuffled], kept - 1, axis=1)
+        order = np.take_along_axis(shuffled, top, axis=1)
+        survivors, replaced = order[:, :kept], order[:, kept:]
         parents = survivors[rows, rng.integers(kept, size=replaced.shape)]
         out = s.copy()
         out[rows, replaced] = s[rows, parents]
