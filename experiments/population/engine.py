@@ -39,7 +39,7 @@ import pandas as pd
 from agora.agents import AgentSpec
 from agora.agents.memory_one import memory_one_of
 from agora.analysis.records import EPISODE, METRIC, OK, RETURN, STATUS, player_column
-from agora.envs import ConfigError, RunAbortedError, lookup
+from agora.envs import ConfigError, RunAbortedError, UnknownIdError, lookup
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
 from agora.envs.seeding import episode_seed
 from agora.experiments.batch import BatchResult, BatchTask, run_batch
@@ -104,11 +104,17 @@ class PayoffEngine:
     def __init__(self, env: str, params: dict[str, Any], strategies: Sequence[AgentSpec], *,
                  engine: Engine = "auto", backend: str = "auto", device: str | None = None,
                  noise: float = 0.0, workers: int = 1, on_invalid: str = "fail") -> None:
-        spec = lookup(env)
+        try:
+            spec = lookup(env)
+        except UnknownIdError as exc:
+            raise ConfigError(f"env: {exc.args[0]}") from None
         if not hasattr(spec, "make_game"):
             raise ConfigError(f"env: {env!r} is a task, not a game; populations play games")
         self.env, self.params = env, dict(params)
-        self.game = spec.make_game(params)
+        try:
+            self.game = spec.make_game(params)
+        except ConfigError as exc:
+            raise ConfigError(f"params: {exc}") from None
         self.strategies = tuple(strategies)
         self.probs = _vector_tables(self.strategies) if isinstance(
             self.game, RepeatedMatrixGame) else None

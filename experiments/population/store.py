@@ -91,23 +91,27 @@ class PopulationStore(RunDirectory):
     def _write(path: Path, table: pa.Table) -> None:
         write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
-    def read_table(self, kind: str) -> pd.DataFrame:
-        """One population table from the committed parts, sorted."""
+    def read_arrow(self, kind: str) -> pa.Table | None:
+        """One population table from the committed parts, sorted, with the parts' types
+        (None: no part yet)."""
         done = set(self.committed())
-        frames = [pd.read_parquet(p) for p in sorted(self.parts.glob(f"gen_*.{kind}.parquet"))
-                  if _number(p) in done]
-        if not frames:
-            return pd.DataFrame()
-        keys = list(SORT_KEYS[kind])
-        return pd.concat(frames, ignore_index=True).sort_values(keys).reset_index(drop=True)
+        parts = [pq.read_table(p) for p in sorted(self.parts.glob(f"gen_*.{kind}.parquet"))
+                 if _number(p) in done]
+        if not parts:
+            return None
+        table = pa.concat_tables(parts, promote_options="permissive")
+        return table.sort_by([(k, "ascending") for k in SORT_KEYS[kind]])
+
+    def read_table(self, kind: str) -> pd.DataFrame:
+        """One population table from the committed parts, as a DataFrame."""
+        table = self.read_arrow(kind)
+        return pd.DataFrame() if table is None else table.to_pandas()
 
     def consolidate(self, final: Population) -> pd.DataFrame:
         """Write the final tables and population; return the generations table."""
-        tables = {kind: self.read_table(kind) for kind in POPULATION_TABLES}
-        for kind, df in tables.items():
-            if len(df):
-                write_atomically(self.root / f"{kind}.parquet",
-                                 lambda tmp, df=df: df.to_parquet(tmp, index=False))
-        write_atomically(self.root / "population.parquet",
-                         lambda tmp: pq.write_table(final.to_table(), tmp))
-        return tables[GENERATIONS]
+        for kind in POPULATION_TABLES:
+            table = self.read_arrow(kind)
+            if table is not None:
+                self._write(self.root / f"{kind}.parquet", table)
+        self._write(self.root / "population.parquet", final.to_table())
+        return self.read_table(GENERATIONS)
