@@ -32,7 +32,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from agora.analysis import records as rec
-from agora.envs import ConfigError
+from agora.envs import ConfigError, RunAbortedError
 from agora.experiments.population.config import (
     EvolveConfig,
     build_population,
@@ -220,8 +220,8 @@ def run_evolve(cfg: EvolveConfig, out: str | Path, *, workers: int | None = None
             store.write_generation(g, rows, agents, pop)
             bar.set_postfix_str(_postfix(rows), refresh=False)
             bar.update(1)
-    except BaseException:
-        store.finish("interrupted")
+    except BaseException as exc:  # a failed match aborts; a resume replays its generation
+        store.finish("aborted" if isinstance(exc, RunAbortedError) else "interrupted")
         raise
     finally:
         bar.close()

@@ -191,7 +191,8 @@ class Population:
         keys = list(dict.fromkeys(s.to_json() for s in parsed))
         strategies = tuple(parsed[[s.to_json() for s in parsed].index(k)] for k in keys)
         index = {k: i for i, k in enumerate(keys)}
-        return cls(np.arange(len(parsed)), [index[s.to_json()] for s in parsed], strategies)
+        return cls(np.arange(len(parsed)), np.array([index[s.to_json()] for s in parsed]),
+                   strategies)
 
     @classmethod
     def mixture(cls, k: int, size: int, seed: int) -> Population:
@@ -288,7 +289,7 @@ class Population:
                               "its strategy list") from None
         attrs = {c.removeprefix(ATTRIBUTE_PREFIX): df[c].to_numpy() for c in df.columns
                  if c.startswith(ATTRIBUTE_PREFIX)}
-        return cls(df["id"].to_numpy(), strategy, specs, attrs)
+        return cls(df["id"].to_numpy(), np.array(strategy, dtype=np.int64), specs, attrs)
 
     def frame(self) -> pd.DataFrame:
         """The agents as a DataFrame (id, strategy, label, attributes)."""
