@@ -1,8 +1,10 @@
-"""Plots of run summaries (needs the ``plot`` extra: matplotlib)."""
+"""Plots of run summaries and population runs (needs the ``plot`` extra: matplotlib)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +50,81 @@ def plot_returns(episodes: pd.DataFrame, path: str | Path, level: float = 0.95) 
     ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel(f"mean return ({int(level * 100)}% CI)")
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_shares(generations: pd.DataFrame, path: str | Path) -> Path:
+    """Stacked area of the strategies' shares over the generations of a population run.
+
+    Example:
+        >>> df = pd.DataFrame({"generation": [0, 0, 1, 1], "label": ["a", "b"] * 2,
+        ...                    "share": [0.5, 0.5, 0.75, 0.25]})
+        >>> import tempfile, os
+        >>> plot_shares(df, os.path.join(tempfile.mkdtemp(), "s.png")).exists()
+        True
+    """
+    plt = _pyplot()
+    wide = generations.pivot_table(index="generation", columns="label", values="share",
+                                   sort=False).fillna(0.0)
+    fig, ax = plt.subplots(figsize=(8.0, 4.5))
+    ax.stackplot(wide.index.to_numpy(), wide.to_numpy().T,
+                 labels=[str(c)[:40] for c in wide.columns])
+    ax.set_xlabel("generation")
+    ax.set_ylabel("share")
+    ax.set_ylim(0.0, 1.0)
+    ax.margins(x=0)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_population_graph(graph: Any, strategies: Sequence[str], path: str | Path,
+                          seed: int = 0) -> Path:
+    """The population on its interaction graph, each node coloured by its strategy.
+
+    Args:
+        graph: a networkx graph whose nodes are the agents' indices.
+        strategies: the strategy label of each agent, in node order.
+        path: the image file to write.
+        seed: the layout's seed (lattices are drawn as grids when their size is square).
+    """
+    import networkx as nx
+
+    plt = _pyplot()
+    nodes = list(graph.nodes)
+    labels = sorted(set(strategies), key=list(strategies).index)
+    colour = {s: plt.get_cmap("tab10")(k % 10) for k, s in enumerate(labels)}
+    side = int(round(len(nodes) ** 0.5))
+    if side * side == len(nodes) and all(d in (4, 8) for _, d in graph.degree):
+        pos = {v: (v % side, -(v // side)) for v in nodes}
+    else:
+        pos = nx.spring_layout(graph, seed=seed)
+    fig, ax = plt.subplots(figsize=(6.0, 6.0))
+    size = max(4.0, min(80.0, 4000.0 / max(len(nodes), 1)))
+    if len(nodes) <= 2000:
+        nx.draw_networkx_edges(graph, pos, ax=ax, alpha=0.2, width=0.5)
+    nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=size,
+                           node_color=[colour[strategies[v]] for v in nodes])
+    for s in labels:
+        ax.scatter([], [], color=colour[s], label=str(s)[:40])
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_axis_off()
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)

@@ -13,6 +13,10 @@ Tables:
     :data:`TASK_EVENT_COLUMNS` plus the world's own; types in :data:`EVENT_COLUMNS`).
     ``calls``: one row per language-model call: where it happened (:data:`CALL_KEY`), the
     agent's ``attempt``, then the call itself (:data:`MODEL_CALL_COLUMNS`).
+    ``generations`` (population runs): one row per generation and strategy
+    (:data:`GENERATION_COLUMNS`, then the declared ``metric.<name>`` reporters).
+    ``agents`` (population runs): one row per agent on the generations its reporter
+    samples (:data:`AGENT_COLUMNS`, then ``attr.<name>`` attributes).
 
 Parts: ``parts/NNNNNN.<table>.parquet``, one set per batch. The side tables are written
 first and the episodes part last, so the episodes part is the batch's commit marker; a
@@ -79,11 +83,33 @@ MODEL_CALL_COLUMNS: dict[str, pa.DataType] = {
 CALL_COLUMNS: dict[str, pa.DataType] = {
     **dict.fromkeys(CALL_KEY, pa.int64()), ATTEMPT: pa.int64(), **MODEL_CALL_COLUMNS}
 
+# ----- population runs (agora evolve) ----------------------------------------------
+GENERATIONS, AGENTS = "generations", "agents"
+POPULATION_TABLES = (GENERATIONS, AGENTS)
+GENERATION, STRATEGY, LABEL, AGENT_ID = "generation", "strategy", "label", "id"
+GENERATION_KEY = (GENERATION, STRATEGY, LABEL)
+GENERATION_COLUMNS: dict[str, pa.DataType] = {
+    GENERATION: pa.int64(), STRATEGY: pa.int64(), LABEL: pa.string(), "count": pa.int64(),
+    "share": pa.float64(), "mean_payoff": pa.float64(), "std_payoff": pa.float64(),
+    "coop_rate": pa.float64()}
+"""Per generation and strategy (every declared strategy, absent ones with count 0):
+agents, share, mean and standard deviation of the agents' payoffs (the quantity the
+dynamics see), and the share of rounds its agents played action 0 (cooperated); game
+metrics follow as ``metric.<name>`` (float64), each the strategy's mean over its agents."""
+AGENT_KEY = (GENERATION, AGENT_ID)
+AGENT_COLUMNS: dict[str, pa.DataType] = {
+    GENERATION: pa.int64(), AGENT_ID: pa.int64(), STRATEGY: pa.int64(),
+    "payoff": pa.float64(), "coop_rate": pa.float64(), "matches": pa.int64()}
+"""Per agent on a sampled generation; attributes follow as ``attr.<name>``."""
+ATTRIBUTE = "attr."
+
 COLUMNS: dict[str, dict[str, pa.DataType]] = {
-    EPISODES: EPISODE_COLUMNS, EVENTS: EVENT_COLUMNS, CALLS: CALL_COLUMNS}
+    EPISODES: EPISODE_COLUMNS, EVENTS: EVENT_COLUMNS, CALLS: CALL_COLUMNS,
+    GENERATIONS: GENERATION_COLUMNS, AGENTS: AGENT_COLUMNS}
 SORT_KEYS: dict[str, tuple[str, ...]] = {
     EPISODES: (CELL, EPISODE), EVENTS: (CELL, EPISODE, STEP, ACTOR),
-    CALLS: (*CALL_KEY, ATTEMPT)}
+    CALLS: (*CALL_KEY, ATTEMPT), GENERATIONS: (GENERATION, STRATEGY),
+    AGENTS: AGENT_KEY}
 """The order of each consolidated table (keys a table lacks are skipped)."""
 
 TIMING_COLUMNS = (DURATION,)
@@ -107,8 +133,12 @@ def player_column(prefix: str, player: int, name: str | None = None) -> str:
 def column_type(table: str, column: str) -> pa.DataType | None:
     """The declared type of a column (None: undeclared, the values decide)."""
     declared = COLUMNS[table].get(column)
-    if declared is not None or table != EPISODES:
+    if declared is not None:
         return declared
+    if table == GENERATIONS and column.startswith(METRIC):
+        return pa.float64()
+    if table != EPISODES:
+        return None
     prefix = next((p for p in FAMILY_TYPES if column.startswith(p)), None)
     return FAMILY_TYPES[prefix] if prefix is not None else None
 

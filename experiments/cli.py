@@ -4,8 +4,11 @@ Usage::
 
     agora list
     agora run CONFIG.yaml [--workers N] [--out DIR] [--resume]
-    agora show RUN_DIR
+    agora show RUN_DIR [--plot PNG|DIR]
     agora report RUN_DIR [RUN_DIR ...] [--out report.html]
+    agora evolve CONFIG.yaml [--out DIR] [--resume] [--workers N] [--generations N] [--quiet]
+                             [--plot DIR]
+    agora tournament CONFIG.yaml [--out DIR]
     agora grow CONFIG.yaml [--out DIR] [--iterations N] [--resume] [--quiet]
     agora design-constants [--check]
 """
@@ -123,7 +126,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if summary.failed == 0 else 3
 
 
+def _run_kind(run_dir: str) -> str | None:
+    path = Path(run_dir) / "manifest.json"
+    if not path.exists():
+        return None
+    kind = json.loads(path.read_text()).get("kind")
+    return kind if isinstance(kind, str) else None
+
+
 def cmd_show(args: argparse.Namespace) -> int:
+    if _run_kind(args.run_dir) in ("population", "tournament"):
+        from agora.experiments.population.show import describe, write_plots
+
+        print(describe(args.run_dir))
+        if args.plot and _run_kind(args.run_dir) == "population":
+            for path in write_plots(args.run_dir, args.plot):
+                print(f"plot: {path}")
+        return 0
     run = load_run(args.run_dir)
     m = run.manifest
     done = int((run.episodes[STATUS] == OK).sum()) if len(run.episodes) else 0
@@ -145,6 +164,42 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     path = build_report(args.run_dirs, args.out)
     print(f"report: {path}")
+    return 0
+
+
+def cmd_evolve(args: argparse.Namespace) -> int:
+    from agora.experiments.population.config import load_evolve_config, parse_evolve_config
+    from agora.experiments.population.evolve import run_evolve
+    from agora.experiments.population.show import shares_table, write_plots
+
+    cfg = load_evolve_config(args.config)
+    if args.generations is not None:
+        cfg = parse_evolve_config({**cfg.model_dump(), "generations": args.generations})
+    out = _out_dir(args, cfg.name, "continue")
+    summary = run_evolve(cfg, out, workers=args.workers, resume=args.resume,
+                         progress=not args.quiet)
+    print(f"\nevolve {summary.status}: {summary.generations_done}/{cfg.generations} "
+          f"generations of {summary.population.size} agents in {summary.run_dir}")
+    print(shares_table(summary.generations))
+    print(f"\ngenerations: {summary.run_dir / 'generations.parquet'}  "
+          f"population: {summary.run_dir / 'population.parquet'}")
+    if args.plot:
+        for path in write_plots(summary.run_dir, args.plot):
+            print(f"plot: {path}")
+    return 0
+
+
+def cmd_tournament(args: argparse.Namespace) -> int:
+    from agora.experiments.population.config import load_tournament_config
+    from agora.experiments.population.tournament_run import run_tournament
+
+    cfg = load_tournament_config(args.config)
+    args.resume = False
+    run = run_tournament(cfg, _out_dir(args, cfg.name, "continue"))
+    print(f"tournament {cfg.name}: {len(cfg.strategies)} strategies, {cfg.turns} turns, "
+          f"{cfg.repetitions} repetitions, noise {cfg.noise}")
+    print(run.ranked.round(3).to_string(index=False))
+    print(f"\nranked: {run.run_dir / 'ranked.parquet'}  scores: {run.run_dir / 'scores.parquet'}")
     return 0
 
 
@@ -180,13 +235,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("show", help="summary of a finished or partial run")
     p.add_argument("run_dir")
-    p.add_argument("--plot", metavar="PNG", help="also save mean returns per cell as a chart")
+    p.add_argument("--plot", metavar="PNG", help="also save mean returns per cell as a chart "
+                   "(population runs: a folder for the shares and graph plots)")
     p.set_defaults(func=cmd_show)
     p = sub.add_parser("report", help="one self-contained HTML page for one or more runs")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories to compare")
     p.add_argument("--out", default=None,
                    help="HTML file (default: report.html in the first run directory)")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("evolve", help="run a population generation by generation")
+    p.add_argument("config", help="YAML population config")
+    p.add_argument("--out", default=None, help="run directory (default runs/<name>-<time>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--workers", type=count_arg, default=None, help="parallel workers")
+    p.add_argument("--generations", type=count_arg, default=None,
+                   help="override the config's count (with --resume: extend the run)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--plot", metavar="DIR", default=None, help="write shares (and graph) plots")
+    p.set_defaults(func=cmd_evolve)
+    p = sub.add_parser("tournament", help="a ranked round robin of strategies")
+    p.add_argument("config", help="YAML tournament config")
+    p.add_argument("--out", default=None, help="run directory (default runs/<name>-<time>)")
+    p.set_defaults(func=cmd_tournament)
     p = sub.add_parser("grow", help="grow a knowledge graph from a seed question (open mode)")
     p.add_argument("config", help="YAML graph-growth config")
     p.add_argument("--out", default=None, help="run directory (default runs/<name>-<time>)")

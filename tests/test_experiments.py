@@ -197,12 +197,17 @@ def test_yaml_errors(tmp_path):
 
 def test_shipped_configs_validate():
     from agora.experiments.growth import load_growth_config
+    from agora.experiments.population.config import load_evolve_config, load_tournament_config
 
     configs = sorted((Path(__file__).parents[1] / "experiments" / "configs").glob("*.yaml"))
     assert configs
     for path in configs:
         if path.name.startswith("graph_growth"):  # `agora grow` configs
             assert load_growth_config(path).iterations >= 1
+        elif path.name.startswith("evolve_"):  # `agora evolve` configs
+            assert load_evolve_config(path).generations >= 1
+        elif path.name.startswith("tournament_"):  # `agora tournament` configs
+            assert len(load_tournament_config(path).strategies) >= 2
         else:
             assert load_config(path).cells()
 
