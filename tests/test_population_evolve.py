@@ -199,7 +199,7 @@ def test_a_tournament_of_deterministic_strategies_scores_the_closed_form(tmp_pat
     ({"population": {"size": 4, "shares": {"tit_for_tat": 1.0}, "placement": "grid"}},
      "population.placement='grid'"),
     ({"population": {"size": 4, "mixture": {"k": 0}}}, "population.mixture.k=0"),
-    ({"dynamics": {"rule": "darwin"}}, "dynamics.rule"),
+    ({"dynamics": {"rule": "darwin"}}, "dynamics: rule=.darwin. is unknown"),
     ({"matching": {"type": "groups", "k": 3}}, "game has 2 players"),
     ({"engine": "vector", "population": {"size": 4, "shares": {"fictitious_play": 1.0}}},
      "engine=vector: strategies \\['fictitious_play'\\]"),
