@@ -122,18 +122,25 @@ def generation_rows(setup: Setup, generation: int, pop: Population,
                     scores: dict[str, np.ndarray]) -> pa.Table:
     """The generations table's rows of one generation (one per declared strategy)."""
     s, counts = len(pop.strategies), pop.counts()
-    frame = pd.DataFrame({"s": pop.strategy, **{k: v for k, v in scores.items()
-                                                 if k != "matches"}})
-    grouped = frame.groupby("s")
-    means = grouped.mean().reindex(range(s))
+    present = counts > 0
+
+    def mean(values: np.ndarray) -> np.ndarray:  # per strategy, NaN-aware (bincount: O(N))
+        ok = ~np.isnan(values)
+        total = np.bincount(pop.strategy[ok], weights=values[ok], minlength=s)
+        n = np.bincount(pop.strategy[ok], minlength=s)
+        return np.divide(total, n, out=np.full(s, np.nan), where=(n > 0) & present)
+
+    payoff = np.asarray(scores["payoff"], dtype=np.float64)
+    mean_payoff = mean(payoff)
+    spread = mean((payoff - np.nan_to_num(mean_payoff)[pop.strategy]) ** 2)
     cols: dict[str, Any] = {rec.GENERATION: [generation] * s, rec.STRATEGY: list(range(s)),
                             rec.LABEL: pop.labels()}
-    derived = {"count": counts, "share": counts / pop.size,
-               "mean_payoff": means["payoff"].to_numpy(),
-               "std_payoff": grouped["payoff"].std(ddof=0).reindex(range(s)).to_numpy(),
-               "coop_rate": means["coop_rate"].to_numpy()}
+    derived = {"count": counts, "share": counts / pop.size, "mean_payoff": mean_payoff,
+               "std_payoff": np.sqrt(spread),
+               "coop_rate": mean(np.asarray(scores["coop_rate"], dtype=np.float64))}
     for name in setup.cfg.reporters.model:
-        cols[name] = derived[name] if name in derived else means[name].to_numpy()
+        cols[name] = derived[name] if name in derived else mean(
+            np.asarray(scores[name], dtype=np.float64))
     return rec.to_table(rec.GENERATIONS, cols)
 
 

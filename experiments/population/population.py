@@ -242,14 +242,16 @@ class Population:
 
     # ----- storing ----------------------------------------------------------------
     def to_table(self) -> pa.Table:
-        """Parquet-ready: ``id``, ``strategy``, ``spec`` (JSON), ``attr.<name>``; the full
-        strategy list (absent ones too) in the schema metadata."""
-        specs = np.array([s.to_json() for s in self.strategies], dtype=object)
-        cols: dict[str, Any] = {"id": self.ids, "strategy": self.strategy,
-                                "spec": specs[self.strategy]}
+        """Parquet-ready: ``id``, ``strategy``, ``spec`` (JSON, dictionary-encoded: one
+        string per strategy, not per agent), ``attr.<name>``; the full strategy list (absent
+        ones too) in the schema metadata."""
+        specs = [s.to_json() for s in self.strategies]
+        spec = pa.DictionaryArray.from_arrays(pa.array(self.strategy, pa.int32()),
+                                              pa.array(specs, pa.string()))
+        cols: dict[str, Any] = {"id": self.ids, "strategy": self.strategy, "spec": spec}
         cols.update({f"{ATTRIBUTE_PREFIX}{k}": v for k, v in self.attributes.items()})
         table = pa.table(cols)
-        meta = json.dumps([json.loads(s) for s in specs.tolist()]).encode()
+        meta = json.dumps([json.loads(s) for s in specs]).encode()
         return table.replace_schema_metadata({_META_KEY: meta})
 
     def save(self, path: str | Path) -> Path:
@@ -275,21 +277,23 @@ class Population:
             raise ConfigError(f"population file {str(path)!r} does not exist")
         table = pq.read_table(path)
         meta = (table.schema.metadata or {}).get(_META_KEY)
-        df = table.to_pandas()
-        if "id" not in df or "spec" not in df:
+        names = table.column_names
+        if "id" not in names or "spec" not in names:
             raise ConfigError(f"population file {str(path)!r} lacks the columns 'id' and 'spec'")
-        raw = json.loads(meta) if meta else list(dict.fromkeys(df["spec"]))
-        specs = tuple(parse_spec(json.loads(s) if isinstance(s, str) else s,
-                                 f"population file {path.name}") for s in raw)
+        codes, distinct = pd.factorize(table.column("spec").to_pandas(), sort=False)
+        raw = json.loads(meta) if meta else [json.loads(s) if isinstance(s, str) else s
+                                             for s in distinct]
+        specs = tuple(parse_spec(r, f"population file {path.name}") for r in raw)
         index = {s.to_json(): i for i, s in enumerate(specs)}
-        try:
-            strategy = [index[AgentSpec.parse(json.loads(s)).to_json()] for s in df["spec"]]
+        try:  # parse each distinct spec once, then map the codes
+            remap = np.array([index[AgentSpec.parse(json.loads(s) if isinstance(s, str) else s)
+                                    .to_json()] for s in distinct], dtype=np.int64)
         except KeyError as exc:
             raise ConfigError(f"population file {path.name}: spec {exc.args[0]} is not in "
                               "its strategy list") from None
-        attrs = {c.removeprefix(ATTRIBUTE_PREFIX): df[c].to_numpy() for c in df.columns
-                 if c.startswith(ATTRIBUTE_PREFIX)}
-        return cls(df["id"].to_numpy(), np.array(strategy, dtype=np.int64), specs, attrs)
+        attrs = {c.removeprefix(ATTRIBUTE_PREFIX): table.column(c).to_numpy()
+                 for c in names if c.startswith(ATTRIBUTE_PREFIX)}
+        return cls(table.column("id").to_numpy(), remap[codes], specs, attrs)
 
     def frame(self) -> pd.DataFrame:
         """The agents as a DataFrame (id, strategy, label, attributes)."""
