@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -66,11 +67,11 @@ def straight(server: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("straight")
     before = server.count
     summary = run_society(_cfg(server, tmp / "cache"), tmp / "run", progress=False)
-    return summary, server.count - before
+    return summary, server.count - before, tmp / "cache"
 
 
 def test_a_run_records_every_generation_strategy_and_move(straight):
-    summary, requests = straight
+    summary, requests, _ = straight
     t = summary.tables
     assert summary.status == "ok" and summary.generations_done == 6
     gens, agents, calls = t["generations"], t["agents"], t["calls"]
@@ -166,6 +167,26 @@ def test_a_mixture_keeps_its_model_shares(server: FakeOpenAI, tmp_path: Path):
     calls = t["calls"].merge(t["agents"][["generation", "agent", "model"]],
                              on=["generation", "agent"], suffixes=("", "_agent"))
     assert (calls["model"] == calls["model_agent"]).all()  # every call by the agent's model
+
+
+def test_the_cli_replays_a_run_from_the_cache_and_plots_it(server: FakeOpenAI, straight,
+                                                            tmp_path: Path):
+    from agora.analysis.plots import plot_society
+    from agora.experiments.cli import main
+    from agora.experiments.population.society_store import read_society
+
+    cfg = _cfg(server, straight[2]).model_dump()
+    (tmp_path / "vh.yaml").write_text(yaml.safe_dump(cfg))
+    before = server.count
+    assert main(["society", str(tmp_path / "vh.yaml"), "--out", str(tmp_path / "run"),
+                 "--quiet"]) == 0
+    assert server.count == before  # every answer came from the straight run's cache
+    tables = read_society(tmp_path / "run")
+    assert tables["agents"]["strategy"].tolist() == straight[0].tables["agents"][
+        "strategy"].tolist()
+    png = plot_society(tables["generations"], tmp_path / "vh.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["society", str(tmp_path / "vh.yaml"), "--resume"]) == 2  # needs --out
 
 
 # ----- pure parts -------------------------------------------------------------------
