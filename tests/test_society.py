@@ -254,14 +254,15 @@ def test_the_shipped_config_is_the_papers_protocol():
 def test_the_shipped_config_runs_end_to_end_on_the_embedded_model(tmp_path: Path):
     pytest.importorskip("llama_cpp")
     cfg = load_society_config(CONFIGS / "vallinder_hughes.yaml")
-    small = parse_society_config({**cfg.model_dump(), "agents": 4, "generations": 2,
-                                  "params": {**cfg.params, "rounds": 2},
-                                  "strategy": {**cfg.strategy.model_dump(), "max_tokens": 24},
-                                  "agent": {**cfg.agent, "max_tokens": 16},
+    small = parse_society_config({**cfg.model_dump(), "agents": 2, "generations": 2,
+                                  "seeds": [0], "params": {**cfg.params, "rounds": 2},
+                                  "strategy": {**cfg.strategy.model_dump(), "max_tokens": 16},
+                                  "agent": {**cfg.agent, "max_tokens": 12},
                                   "models": [{"model": {**cfg.models[0].model.__dict__,
                                                         "cache_dir": str(tmp_path / "c")}}]})
     summary = run_society(small, tmp_path / "run", progress=False)
     t = summary.tables
     assert summary.status == "ok" and len(t["generations"]) == 2
-    assert len(t["agents"]) == 8 and t["agents"]["strategy"].str.len().gt(0).all()
-    assert len(t["events"]) == 2 * 2 * 2  # 2 rounds x 2 pairs, 2 generations
+    assert len(t["agents"]) == 4 and t["agents"]["strategy"].str.len().gt(0).all()
+    assert len(t["events"]) == 2 * 2  # 2 rounds x 1 pair, 2 generations
+    assert t["calls"].groupby("phase").size().to_dict() == {"game": 4, "strategy": 3}

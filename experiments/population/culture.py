@@ -97,9 +97,11 @@ class ModelShare(BaseModel):
 
 
 def _shares(value: Any) -> Any:
-    """A bare model id or ModelSpec mapping is one model with share 1."""
+    """A bare model id or ModelSpec mapping is one model with share 1; a mapping with a
+    ``share``, or whose ``model`` is itself a mapping, is a :class:`ModelShare`."""
     if isinstance(value, list):
-        return [v if isinstance(v, dict) and "share" in v else {"model": v} for v in value]
+        return [v if isinstance(v, dict) and ("share" in v or isinstance(v.get("model"), dict))
+                else {"model": v} for v in value]
     return value
 
 
