@@ -117,11 +117,12 @@ def test_config_errors_name_the_key():
 def test_the_shipped_config_runs_on_the_embedded_model(tmp_path: Path):
     pytest.importorskip("llama_cpp", reason="the embedded model needs the 'local' extra")
     cfg = load_archetype_config(CONFIGS / "archetypes_pd.yaml")
-    small = parse_archetype_config({**cfg.model_dump(), "steps": 2, "samples": 2,
+    small = parse_archetype_config({**cfg.model_dump(), "steps": 1, "samples": 1,
+                                    "max_tokens": 12,
                                     "model": {**cfg.model.__dict__,
                                               "cache_dir": str(tmp_path / "c")}})
     res = run_archetypes(small, tmp_path / "run")
     n_arch = len(small.archetypes())
-    assert res.status == "ok" and len(res.calls) == n_arch * 2 * 2
-    assert res.population["agents"].tolist() == [small.agents] * 2
+    assert res.status == "ok" and len(res.calls) == n_arch * 1 * 1
+    assert res.population["agents"].tolist() == [small.agents]
     assert (tmp_path / "run" / "population.parquet").exists()
