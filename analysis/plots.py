@@ -130,3 +130,35 @@ def plot_population_graph(graph: Any, strategies: Sequence[str], path: str | Pat
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+SOCIETY_PANELS = (("mean_donation", "mean donation"), ("final_resources", "final resources"),
+                  ("cooperation_rate", "cooperation rate"),
+                  ("strategy_words", "strategy words (reciprocity, punishment dashed)"))
+
+
+def plot_society(generations: pd.DataFrame, path: str | Path) -> Path:
+    """A society run over generations: mean donation, final resources, cooperation rate and
+    the strategy texts' measures, one line per seed (the ``generations`` table).
+
+    Example:
+        >>> from agora.experiments.population.society_store import read_society  # doctest: +SKIP
+        >>> plot_society(read_society("runs/vh")["generations"], "vh.png")     # doctest: +SKIP
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True)
+    for ax, (column, title) in zip(axes.flat, SOCIETY_PANELS, strict=True):
+        for seed, g in generations.groupby("run_seed"):
+            g = g.sort_values("generation")
+            line, = ax.plot(g["generation"], g[column], marker="o", label=f"seed {seed}")
+            if column == "strategy_words":
+                for extra in ("reciprocity_words", "punishment_words"):
+                    ax.plot(g["generation"], g[extra], ls="--", color=line.get_color())
+        ax.set_title(title)
+        ax.set_xlabel("generation")
+    axes.flat[0].legend(fontsize="small")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -209,3 +209,64 @@ def read_parts(root: str | Path, with_events: bool = True
     raw = read_episode_parts(parts)
     episodes = raw.drop(columns=PART_COLUMN, errors="ignore")
     return episodes, read_side_parts(parts, EVENTS, raw) if with_events else None
+
+
+# ----- LLM societies (``agora society``) -------------------------------------------
+RUN_SEED = "run_seed"
+SOCIETY_KEY = (RUN_SEED, GENERATION)
+"""Where a society row belongs: one of the run's seeds and the generation (1-based);
+not ``seed``, which is a model call's sampling seed."""
+SOCIETY_TABLES = (AGENTS, CALLS, EVENTS, GENERATIONS)
+"""The tables of a cultural-evolution run; each generation's ``generations`` part is
+written last, so it is that generation's commit marker."""
+SOCIETY_COLUMNS: dict[str, dict[str, pa.DataType]] = {
+    AGENTS: {
+        RUN_SEED: pa.int64(), GENERATION: pa.int64(), "agent": pa.string(), "slot": pa.int64(),
+        "born": pa.int64(), "model": pa.string(), "model_index": pa.int64(),
+        "strategy": pa.string(), "score": pa.float64(), "resources": pa.float64(),
+        "rank": pa.int64(), "survived": pa.bool_(), "strategy_words": pa.int64(),
+        "reciprocity_words": pa.int64(), "punishment_words": pa.int64()},
+    CALLS: {RUN_SEED: pa.int64(), GENERATION: pa.int64(), "phase": pa.string(),
+            "agent": pa.string(), STEP: pa.int64(), ACTOR: pa.int64(), ATTEMPT: pa.int64(),
+            **MODEL_CALL_COLUMNS},
+    EVENTS: {RUN_SEED: pa.int64(), GENERATION: pa.int64(),
+             **{k: v for k, v in EVENT_COLUMNS.items() if k not in (CELL, EPISODE)}},
+    GENERATIONS: {
+        RUN_SEED: pa.int64(), GENERATION: pa.int64(), "agents": pa.int64(),
+        "newcomers": pa.int64(), "mean_score": pa.float64(), "mean_donation": pa.float64(),
+        "final_resources": pa.float64(), "cooperation_rate": pa.float64(),
+        "strategy_words": pa.float64(), "reciprocity_words": pa.float64(),
+        "punishment_words": pa.float64(), "strategy_change": pa.float64(),
+        "invalid_answers": pa.int64(), "fallbacks": pa.int64(), "llm_calls": pa.int64(),
+        "requests": pa.int64(), "cache_hits": pa.int64(), "duration_s": pa.float64()},
+}
+"""Columns of a society run's tables (``generations`` also carries ``metric.<name>``,
+the game's metrics, typed float64)."""
+
+# ----- archetype populations ------------------------------------------------------
+ARCHETYPE, ARCHETYPE_STEPS, POPULATION = "archetype", "archetype_steps", "population"
+ARCHETYPE_COLUMNS: dict[str, dict[str, pa.DataType]] = {
+    ARCHETYPE_STEPS: {
+        STEP: pa.int64(), ARCHETYPE: pa.int64(), "variables": pa.string(),
+        "agents": pa.int64(), "samples": pa.int64(), "invalid": pa.int64(),
+        "fallback": pa.bool_(), "p_action": pa.list_(pa.float64()),
+        "share_action": pa.list_(pa.float64()), "mean_payoff": pa.float64()},
+    POPULATION: {STEP: pa.int64(), "agents": pa.int64(), "calls": pa.int64(),
+                 "share_action": pa.list_(pa.float64()), "mean_payoff": pa.float64(),
+                 "cooperation_rate": pa.float64(), "duration_s": pa.float64()},
+    CALLS: {STEP: pa.int64(), ARCHETYPE: pa.int64(), "sample": pa.int64(),
+            **MODEL_CALL_COLUMNS},
+}
+"""Columns of an archetype run: per step and archetype, per step over the population,
+and every model call (``action_text`` of the parsed answer is in the call's completion)."""
+
+
+def typed_table(columns: Mapping[str, pa.DataType], rows: Sequence[Mapping[str, Any]]
+                ) -> pa.Table:
+    """Rows as an Arrow table with the declared column types (undeclared columns, such as
+    a generation's ``metric.<name>``, typed by their values), in declared order first."""
+    keys = list(dict.fromkeys([*columns, *(k for r in rows for k in r)]))
+    return pa.table({k: pa.array([r.get(k) for r in rows],
+                                 type=columns.get(k, pa.float64() if k.startswith(METRIC)
+                                                  else None))
+                     for k in keys})

@@ -10,6 +10,7 @@ Usage::
                              [--plot DIR]
     agora tournament CONFIG.yaml [--out DIR]
     agora grow CONFIG.yaml [--out DIR] [--iterations N] [--resume] [--quiet]
+    agora society CONFIG.yaml [--out DIR] [--resume] [--quiet]
     agora design-constants [--check]
 """
 
@@ -220,6 +221,12 @@ def cmd_grow(args: argparse.Namespace) -> int:
     return 0 if summary.status == "ok" else 3
 
 
+def cmd_society(args: argparse.Namespace) -> int:
+    from agora.experiments.population.society_cli import society
+
+    return society(args.config, args.out, args.resume, args.quiet)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agora", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -264,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--quiet", action="store_true", help="no per-iteration lines")
     p.set_defaults(func=cmd_grow)
+    p = sub.add_parser("society", help="an LLM society: cultural evolution or archetypes")
+    p.add_argument("config", help="YAML society config (kind: culture or archetypes)")
+    p.add_argument("--out", default=None, help="run directory (default runs/<name>-<time>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_society)
     from agora.experiments.discovery import add_design_constants_parser
 
     add_design_constants_parser(sub)

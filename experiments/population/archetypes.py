@@ -1,0 +1,332 @@
+"""Archetype-batched language-model populations: millions of agents, few model calls.
+
+Agents carry attributes (``attributes``: values and shares per variable, drawn once from the
+seed). An *archetype* is one combination of attribute values; the persona template is
+filled with it. Every step the model is asked ``samples`` times per archetype, through
+the game's own text face (its rules, the opening turn, its answer schema and parser), with
+one line on what the archetype's partners did the step before. The valid answers give the
+archetype's action distribution; each agent draws its action from its archetype's
+distribution, agents meet in random pairs, and the game's payoff table pays them, all as
+array operations. Calls are archetypes x samples x steps, whatever the population size.
+
+Payoffs come from a 2x2 matrix game's table (``RepeatedMatrixGame`` ids such as
+``RepeatedPD-v1``): :func:`pay_pairs` is tested equal to the core's ``step``.
+
+Example:
+    >>> cfg = parse_archetype_config({"name": "a", "model": "openai/x", "agents": 10,
+    ...     "attributes": {"age": {"values": ["young", "old"]}},
+    ...     "persona": "You are {age}."})
+    >>> cfg.archetypes()
+    [{'age': 'young'}, {'age': 'old'}]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import json
+import string
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, model_validator
+
+from agora.agents.llm.factory import ModelSpec, build_model
+from agora.agents.llm.model import LanguageModel, ModelError, Sampling, call_record
+from agora.analysis.records import ARCHETYPE_COLUMNS, ARCHETYPE_STEPS, CALLS, POPULATION
+from agora.analysis.records import typed_table as _typed
+from agora.envs import ActionParseError, ConfigError, IllegalActionError, make_game
+from agora.envs.games.repeated_matrix import RepeatedMatrixGame
+from agora.experiments.config import STRICT, read_yaml, validate_model
+from agora.experiments.population.culture import derived_seed
+from agora.experiments.store import RunDirectory, write_atomically
+
+Model = Annotated[ModelSpec, BeforeValidator(ModelSpec.parse),
+                  PlainSerializer(lambda spec: dataclasses.asdict(spec))]
+CONTEXT = "Last round, the players you were matched with chose: {shares}."
+
+
+class Attribute(BaseModel):
+    """One prompt variable: its values and the share of agents with each (equal if
+    omitted)."""
+
+    model_config = STRICT
+    values: list[str] = Field(min_length=1)
+    shares: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _shares(self) -> Attribute:
+        if self.shares is not None and (len(self.shares) != len(self.values)
+                                        or min(self.shares) < 0 or sum(self.shares) <= 0):
+            raise ValueError(f"shares {self.shares} must be one non-negative number per "
+                             f"value {self.values}, not all 0")
+        return self
+
+    def probabilities(self) -> np.ndarray:
+        p = np.ones(len(self.values)) if self.shares is None else np.asarray(self.shares)
+        return p / p.sum()
+
+
+class ArchetypeConfig(BaseModel):
+    """A validated archetype-population config (see the module docstring)."""
+
+    model_config = STRICT
+    kind: Literal["archetypes"] = "archetypes"
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    env: str = "RepeatedPD-v1"
+    params: dict[str, Any] = Field(default_factory=lambda: {"rounds": 1})
+    model: Model
+    agents: int = Field(default=1000, ge=2)
+    steps: int = Field(default=3, ge=1)
+    samples: int = Field(default=4, ge=1)
+    attributes: dict[str, Attribute] = Field(min_length=1)
+    persona: str = Field(min_length=1)
+    temperature: float = Field(default=1.0, ge=0, le=2)
+    max_tokens: int = Field(default=32, ge=1)
+    timeout: float = Field(default=60.0, gt=0)
+    seed: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _template(self) -> ArchetypeConfig:
+        used = {f for _, f, _, _ in string.Formatter().parse(self.persona) if f}
+        if used != set(self.attributes):
+            raise ValueError(f"persona uses {sorted(used)} but attributes are "
+                             f"{sorted(self.attributes)}: they must match")
+        return self
+
+    def archetypes(self) -> list[dict[str, str]]:
+        """Every combination of attribute values, in a fixed order."""
+        names = list(self.attributes)
+        combos = itertools.product(*(self.attributes[n].values for n in names))
+        return [dict(zip(names, c, strict=True)) for c in combos]
+
+    def fingerprint(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
+
+def parse_archetype_config(data: Any) -> ArchetypeConfig:
+    """Validate an archetype config (errors name each key and value); the game must be a
+    2x2 matrix game, whose table pays the pairs."""
+    cfg = validate_model(ArchetypeConfig, data, "invalid archetype config")
+    try:
+        game, _ = make_game(cfg.env, cfg.params)
+    except ConfigError as exc:
+        raise ConfigError(f"params: {exc}") from None
+    if not isinstance(game, RepeatedMatrixGame):
+        raise ConfigError(f"env={cfg.env!r}: archetype populations pay pairs from a 2x2 "
+                          "matrix game's table (e.g. RepeatedPD-v1)")
+    return cfg
+
+
+def load_archetype_config(path: str | Path) -> ArchetypeConfig:
+    return parse_archetype_config(read_yaml(path))
+
+
+# ----- the vectorised parts -------------------------------------------------------------
+def draw_archetypes(cfg: ArchetypeConfig, rng: np.random.Generator) -> np.ndarray:
+    """The archetype index of every agent (attributes drawn independently)."""
+    index = np.zeros(cfg.agents, dtype=np.int64)
+    for attr in cfg.attributes.values():
+        index = index * len(attr.values) + rng.choice(len(attr.values), cfg.agents,
+                                                      p=attr.probabilities())
+    return index
+
+
+def sample_actions(dist: np.ndarray, archetype: np.ndarray, rng: np.random.Generator
+                   ) -> np.ndarray:
+    """Each agent's action, drawn from its archetype's row of ``dist`` (inverse CDF).
+
+    Example:
+        >>> sample_actions(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([0, 1, 1]),
+        ...                np.random.default_rng(0)).tolist()
+        [0, 1, 1]
+    """
+    cdf = np.cumsum(dist, axis=1)
+    u = rng.random(len(archetype))
+    return np.minimum((u[:, None] >= cdf[archetype]).sum(axis=1), dist.shape[1] - 1)
+
+
+def pay_pairs(payoffs: np.ndarray, actions: np.ndarray, rng: np.random.Generator
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Random pairs (row, column seats) and every agent's payoff from the (2, 2, 2) table
+    ``payoffs[a_row, a_col] = (u_row, u_col)``; with an odd count one agent sits out (0).
+    Returns (partner index, -1 when sitting out; payoffs)."""
+    n = len(actions)
+    order = rng.permutation(n)
+    row, col = order[0:n - 1:2], order[1::2]
+    partner = np.full(n, -1)
+    partner[row], partner[col] = col, row
+    pay = np.zeros(n)
+    pay[row] = payoffs[actions[row], actions[col], 0]
+    pay[col] = payoffs[actions[row], actions[col], 1]
+    return partner, pay
+
+
+@dataclass(frozen=True)
+class ArchetypeResult:
+    """What an archetype run produced (also written under ``out`` when given)."""
+
+    status: str
+    steps: pd.DataFrame
+    population: pd.DataFrame
+    calls: pd.DataFrame
+    archetype: np.ndarray
+
+
+class _Asker:
+    """Asks the model for one archetype's answers through the game's text face."""
+
+    def __init__(self, cfg: ArchetypeConfig, model: LanguageModel) -> None:
+        self.cfg, self.model = cfg, model
+        self.game, self.text = make_game(cfg.env, cfg.params)
+        self.obs = self.game.observe(self.game.initial_state(np.random.default_rng(0)), 0)
+        self.labels = list(self.game.params.labels)
+
+    def messages(self, persona: str, context: str) -> list[dict[str, str]]:
+        user = self.text.render(self.obs) + (f"\n{context}" if context else "")
+        return [{"role": "system", "content": f"{self.text.rules(0)}\n\n{persona}\nAlways "
+                                              "answer with a single JSON object and nothing "
+                                              "else."},
+                {"role": "user", "content": user}]
+
+    async def ask(self, step: int, arch: int, sample: int, messages: list[dict[str, str]]
+                  ) -> tuple[int | None, dict[str, Any]]:
+        c = self.cfg
+        sampling = Sampling(c.temperature, c.max_tokens, derived_seed(c.seed, step, arch,
+                                                                      sample),
+                            self.text.action_schema(self.obs), c.timeout)
+        completion = await self.model.acomplete(messages, sampling)
+        try:
+            action, problem = self.text.parse(completion.text, self.obs), None
+        except (ActionParseError, IllegalActionError) as exc:
+            action, problem = None, str(exc)
+        return action, {"step": step, "archetype": arch, "sample": sample,
+                        **call_record("archetype", c.model.model, sampling, messages,
+                                      completion, problem)}
+
+
+def _context(asker: _Asker, shares: np.ndarray | None) -> str:
+    if shares is None:
+        return ""
+    parts = [f"{label} {share:.0%}" for label, share in zip(asker.labels, shares, strict=True)]
+    return CONTEXT.format(shares=", ".join(parts))
+
+
+async def _distributions(asker: _Asker, step: int, personas: Sequence[str],
+                         partner_shares: Sequence[np.ndarray | None]
+                         ) -> tuple[np.ndarray, list[dict[str, Any]], list[int]]:
+    """(archetypes x actions) answer shares, the call rows, invalid counts per archetype."""
+    k, s = asker.game.num_actions, asker.cfg.samples
+    jobs = [asker.ask(step, a, j, asker.messages(personas[a], _context(asker,
+                                                                        partner_shares[a])))
+            for a in range(len(personas)) for j in range(s)]
+    answers = await asyncio.gather(*jobs)
+    dist = np.zeros((len(personas), k))
+    invalid = [0] * len(personas)
+    for (action, row) in answers:
+        if action is None:
+            invalid[row["archetype"]] += 1
+        else:
+            dist[row["archetype"], action] += 1
+    empty = dist.sum(axis=1) == 0
+    dist[empty] = 1.0  # every answer invalid: uniform, flagged as a fallback
+    return dist / dist.sum(axis=1, keepdims=True), [r for _, r in answers], invalid
+
+
+def run_archetypes(cfg: ArchetypeConfig, out: str | Path | None = None, *,
+                   model: LanguageModel | None = None, progress: bool = False
+                   ) -> ArchetypeResult:
+    """Run the population for ``cfg.steps`` steps (and write it under ``out``).
+
+    A spent budget or failing provider ends the run with status ``"stopped"`` after the
+    last whole step; run it again (``--resume``) and the response cache answers the
+    calls already made (sampled calls need the model's ``cache: always``).
+    """
+    store = RunDirectory(out) if out is not None else None
+    if store is not None:
+        if (store.root / "manifest.json").exists():
+            store.mark_resumed(store.check_resume(cfg))
+        else:
+            store.start(cfg, {"kind": "archetypes"}, {"agents": cfg.agents,
+                                                      "archetypes": len(cfg.archetypes())})
+    asker = _Asker(cfg, model if model is not None else build_model(cfg.model))
+    return asyncio.run(_run(cfg, asker, store, progress))
+
+
+async def _run(cfg: ArchetypeConfig, asker: _Asker, store: RunDirectory | None,
+               progress: bool) -> ArchetypeResult:
+    rng = np.random.default_rng([cfg.seed, 0])
+    archetype = draw_archetypes(cfg, rng)
+    combos = cfg.archetypes()
+    personas = [cfg.persona.format(**c) for c in combos]
+    payoffs = np.asarray(asker.game.params.payoffs, dtype=float)
+    counts = np.bincount(archetype, minlength=len(combos))
+    shares: list[np.ndarray | None] = [None] * len(combos)
+    steps, population, calls, status = [], [], [], "ok"
+    for step in range(cfg.steps):
+        started = time.perf_counter()
+        try:
+            dist, rows, invalid = await _distributions(asker, step, personas, shares)
+        except ModelError as exc:
+            status = "stopped" if not exc.fatal else "aborted"
+            break
+        calls += rows
+        actions = sample_actions(dist, archetype, np.random.default_rng([cfg.seed, 1, step]))
+        partner, pay = pay_pairs(payoffs, actions, np.random.default_rng([cfg.seed, 2, step]))
+        steps += _step_rows(step, combos, counts, dist, invalid, cfg.samples, archetype,
+                            actions, pay)
+        shares = _partner_shares(archetype, actions, partner, len(combos), dist.shape[1])
+        total = np.bincount(actions, minlength=dist.shape[1]) / len(actions)
+        population.append({"step": step, "agents": cfg.agents, "calls": len(rows),
+                           "share_action": total.tolist(), "mean_payoff": float(pay.mean()),
+                           "cooperation_rate": float(total[0]),
+                           "duration_s": time.perf_counter() - started})
+        if progress:
+            print(f"step {step + 1}/{cfg.steps}: {len(rows)} calls, action shares "
+                  f"{np.round(total, 3).tolist()}", file=sys.stderr, flush=True)
+    tables = {ARCHETYPE_STEPS: steps, POPULATION: population, CALLS: calls}
+    frames = {k: _typed(ARCHETYPE_COLUMNS[k], v).to_pandas() for k, v in tables.items()}
+    if store is not None:
+        for name, rows in tables.items():
+            table = _typed(ARCHETYPE_COLUMNS[name], rows)
+            write_atomically(store.root / f"{name}.parquet",
+                             lambda tmp, t=table: pq.write_table(t, tmp))
+        store.finish(status, steps_done=len(population))
+    return ArchetypeResult(status, frames[ARCHETYPE_STEPS], frames[POPULATION],
+                           frames[CALLS], archetype)
+
+
+def _step_rows(step: int, combos: Sequence[dict[str, str]], counts: np.ndarray,
+               dist: np.ndarray, invalid: Sequence[int], samples: int,
+               archetype: np.ndarray, actions: np.ndarray, pay: np.ndarray
+               ) -> list[dict[str, Any]]:
+    k = dist.shape[1]
+    played = np.zeros((len(combos), k))
+    np.add.at(played, (archetype, actions), 1)
+    paid = np.bincount(archetype, weights=pay, minlength=len(combos))
+    return [{"step": step, "archetype": a, "variables": json.dumps(c),
+             "agents": int(counts[a]), "samples": samples, "invalid": invalid[a],
+             "fallback": invalid[a] == samples, "p_action": dist[a].tolist(),
+             "share_action": (played[a] / max(1, counts[a])).tolist(),
+             "mean_payoff": float(paid[a] / counts[a]) if counts[a] else float("nan")}
+            for a, c in enumerate(combos)]
+
+
+def _partner_shares(archetype: np.ndarray, actions: np.ndarray, partner: np.ndarray,
+                    n_arch: int, k: int) -> list[np.ndarray | None]:
+    """What each archetype's partners played this step (shares of each action)."""
+    met = partner >= 0
+    table = np.zeros((n_arch, k))
+    np.add.at(table, (archetype[met], actions[partner[met]]), 1)
+    totals = table.sum(axis=1, keepdims=True)
+    return [row / t[0] if t[0] else None for row, t in zip(table, totals, strict=True)]
