@@ -187,20 +187,39 @@ def _match(thr, mask, sto, r, c, pay, rounds, base, nthr, dthr):  # pragma: no c
     return tot0, tot1, z0, z1, played
 
 
+@numba.njit(cache=True, inline="always")
+def _pair(i, thr, mask, sto, lut, table, row, col, pay, rounds, khash, first, nthr, dthr,
+          out0, out1, coop0, coop1, played):  # pragma: no cover (compiled)
+    r, c = row[i], col[i]
+    j = lut[r, c]
+    if j >= 0:  # a pair that never randomises, without noise: its one outcome
+        out0[i], out1[i], coop0[i], coop1[i] = table[j, 0], table[j, 1], table[j, 2], \
+            table[j, 3]
+        played[i] = rounds
+        return
+    base = _mix(khash + _U(first + i) * _G)
+    out0[i], out1[i], coop0[i], coop1[i], played[i] = _match(
+        thr, mask, sto, r, c, pay, rounds, base, nthr, dthr)
+
+
 @numba.njit(parallel=True, cache=True)
 def _numba_pairs(thr, mask, sto, lut, table, row, col, pay, rounds, khash, first, nthr, dthr,
-                 out0, out1, coop0, coop1, played):  # pragma: no cover (compiled)
+                 out0, out1, coop0, coop1, played):  # pragma: no cover
     for i in numba.prange(row.shape[0]):
-        r, c = row[i], col[i]
-        j = lut[r, c]
-        if j >= 0:  # a pair that never randomises, without noise: its one outcome
-            out0[i], out1[i], coop0[i], coop1[i] = table[j, 0], table[j, 1], table[j, 2], \
-                table[j, 3]
-            played[i] = rounds
-            continue
-        base = _mix(khash + _U(first + i) * _G)
-        out0[i], out1[i], coop0[i], coop1[i], played[i] = _match(
-            thr, mask, sto, r, c, pay, rounds, base, nthr, dthr)
+        _pair(i, thr, mask, sto, lut, table, row, col, pay, rounds, khash, first, nthr, dthr,
+              out0, out1, coop0, coop1, played)
+
+
+@numba.njit(cache=True)
+def _numba_pairs_serial(thr, mask, sto, lut, table, row, col, pay, rounds, khash, first,
+                        nthr, dthr, out0, out1, coop0, coop1, played):  # pragma: no cover
+    for i in range(row.shape[0]):
+        _pair(i, thr, mask, sto, lut, table, row, col, pay, rounds, khash, first, nthr, dthr,
+              out0, out1, coop0, coop1, played)
+
+
+_SERIAL_BELOW = 2_000_000
+"""Match-rounds under which one thread is faster than waking the thread pool."""
 
 
 def _play_numba(job: _Job) -> PairResult:
@@ -226,7 +245,8 @@ def _run_numba(thr: np.ndarray, mask: np.ndarray, job: _Job, lut: np.ndarray,
     m = len(row)
     out = [np.empty(m) for _ in range(4)]
     played = np.empty(m, dtype=np.int64)
-    _numba_pairs(thr, mask, job.stochastic, lut, table, row, col, job.pay, job.rounds,
+    kernel = _numba_pairs if m * job.rounds >= _SERIAL_BELOW else _numba_pairs_serial
+    kernel(thr, mask, job.stochastic, lut, table, row, col, job.pay, job.rounds,
                  _U(job.khash), first, _U(job.noise), _U(job.delta), *out, played)
     return _result(*out, played)
 

@@ -29,8 +29,8 @@ from scipy import stats
 
 from agora.agents import AgentSpec
 from agora.agents.memory_one import MemoryOne, memory_one_of
-from agora.envs import ConfigError, make_game
-from agora.envs.games.repeated_matrix import RepeatedMatrixGame
+from agora.envs import ConfigError, spec
+from agora.envs.games.repeated_matrix import MatrixParams, RepeatedMatrixGame
 from agora.experiments.population.kernels import play_pairs
 
 __all__ = ["Tournament", "TournamentResult"]
@@ -65,15 +65,14 @@ class TournamentResult:
         mean = self.scores.mean(axis=0)
         std = self.scores.std(axis=0, ddof=1) if reps > 1 else np.full(len(mean), np.nan)
         half = stats.t.ppf(0.975, reps - 1) * std / np.sqrt(reps) if reps > 1 else std
-        table = pd.DataFrame({
-            "strategy": self.names, "mean": mean, "ci_low": mean - half,
-            "ci_high": mean + half, "std": std,
-            "per_turn": self.scores.sum(axis=0) / np.maximum(self.turns.sum(axis=0), 1),
-            "cooperation": self.cooperation,
+        per_turn = self.scores.sum(axis=0) / np.maximum(self.turns.sum(axis=0), 1)
+        order = np.argsort(-mean, kind="stable")
+        return pd.DataFrame({
+            "rank": np.arange(1, len(mean) + 1), "strategy": np.array(self.names)[order],
+            "mean": mean[order], "ci_low": (mean - half)[order],
+            "ci_high": (mean + half)[order], "std": std[order], "per_turn": per_turn[order],
+            "cooperation": self.cooperation[order],
         })
-        table = table.sort_values("mean", ascending=False, kind="stable")
-        table.insert(0, "rank", np.arange(1, len(table) + 1))
-        return table.reset_index(drop=True)
 
 
 def _strategy(spec: Strategy) -> MemoryOne:
@@ -82,6 +81,19 @@ def _strategy(spec: Strategy) -> MemoryOne:
         raise ConfigError(f"strategy {spec!r} is not a memory-one strategy (a table, a "
                           "preset name or a matrix heuristic); tournaments play those only")
     return found
+
+
+def _matrix_params(env: str, params: Mapping[str, Any]) -> MatrixParams:
+    """The env's validated params (without building the game: its benchmark is not needed)."""
+    found = spec(env)
+    if not issubclass(found.game, RepeatedMatrixGame):
+        raise ConfigError(f"env={env!r} is not a repeated 2x2 game")
+    try:
+        out = MatrixParams(**{**found.defaults, **params})
+    except TypeError as exc:
+        raise ConfigError(f"params={dict(params)!r} for {env}: {exc}") from exc
+    out.validate()
+    return out
 
 
 class Tournament:
@@ -111,11 +123,9 @@ class Tournament:
             raise ConfigError(f"strategies={list(strategies)!r}: a tournament needs >= 2")
         if not (isinstance(repetitions, int) and repetitions >= 1):
             raise ConfigError(f"repetitions={repetitions!r} must be an integer >= 1")
-        game, _ = make_game(env, {**(params or {}), "rounds": turns})
-        if not isinstance(game, RepeatedMatrixGame):
-            raise ConfigError(f"env={env!r} is not a repeated 2x2 game")
-        self.payoffs = np.asarray(game.params.payoffs, dtype=np.float64)
-        self.delta = float(game.params.delta)
+        game = _matrix_params(env, {**(params or {}), "rounds": turns})
+        self.payoffs = np.asarray(game.payoffs, dtype=np.float64)
+        self.delta = float(game.delta)
         self.turns, self.repetitions, self.noise, self.seed = turns, repetitions, noise, seed
         self.backend, self.device = backend, device
 
