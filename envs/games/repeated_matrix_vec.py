@@ -68,15 +68,12 @@ class RepeatedMatrixVec:
     """
 
     def __init__(self, params: MatrixParams | dict[str, Any] | None = None) -> None:
-        if params is None:
-            params = MatrixParams()
-        elif isinstance(params, dict):
-            params = MatrixParams(**params)
-        params.validate()
-        self.params = params
-        self.payoffs = np.asarray(params.payoffs, dtype=np.float64)  # (2, 2, 2)
-        self.rounds = int(params.rounds)
-        self.delta = float(params.delta)
+        p = params if isinstance(params, MatrixParams) else MatrixParams(**(params or {}))
+        p.validate()
+        self.params = p
+        self.payoffs = np.asarray(p.payoffs, dtype=np.float64)  # (2, 2, 2)
+        self.rounds = int(p.rounds)
+        self.delta = float(p.delta)
 
     def reset(self, batch: int, backend: str = "numpy", device: Any = None) -> VecMatrixState:
         """``batch`` fresh games (numpy arrays, or torch tensors on ``device``)."""

@@ -131,8 +131,11 @@ def _job(probs: Any, row: Any, col: Any, payoffs: Any, rounds: Any, key: Any, no
 
 
 def _result(pay0: Any, pay1: Any, coop0: Any, coop1: Any, played: Any) -> PairResult:
-    return PairResult(*(np.asarray(x, dtype=np.float64) for x in (pay0, pay1, coop0, coop1)),
-                      rounds=np.asarray(played, dtype=np.int64))
+    def f64(x: Any) -> np.ndarray:
+        return np.asarray(x, dtype=np.float64)
+
+    return PairResult(f64(pay0), f64(pay1), f64(coop0), f64(coop1),
+                      np.asarray(played, dtype=np.int64))
 
 
 # ----- numba: one thread per block of matches, uint64 arithmetic ------------------------
@@ -245,10 +248,10 @@ def _run_numba(thr: np.ndarray, mask: np.ndarray, job: _Job, lut: np.ndarray,
     m = len(row)
     out = [np.empty(m) for _ in range(4)]
     played = np.empty(m, dtype=np.int64)
-    kernel = _numba_pairs if m * job.rounds >= _SERIAL_BELOW else _numba_pairs_serial
+    kernel: Any = _numba_pairs if m * job.rounds >= _SERIAL_BELOW else _numba_pairs_serial
     kernel(thr, mask, job.stochastic, lut, table, row, col, job.pay, job.rounds,
                  _U(job.khash), first, _U(job.noise), _U(job.delta), *out, played)
-    return _result(*out, played)
+    return _result(out[0], out[1], out[2], out[3], played)
 
 
 # ----- numpy and torch: all matches as lanes, int64 with wrapping products ---------------

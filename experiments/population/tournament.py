@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ from agora.experiments.population.kernels import play_pairs
 
 __all__ = ["Tournament", "TournamentResult"]
 
-Strategy = MemoryOne | AgentSpec | str | Mapping[str, Any]
+Strategy: TypeAlias = MemoryOne | AgentSpec | str | Mapping[str, Any]
 
 
 @dataclass(frozen=True)
