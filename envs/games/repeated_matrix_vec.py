@@ -96,7 +96,7 @@ class RepeatedMatrixVec:
         raise ConfigError(f"backend={backend!r} must be 'numpy' or 'torch'")
 
     def step(self, state: VecMatrixState, a0: Any, a1: Any,
-             rng: np.random.Generator | None = None, u: Any = None
+             rng: np.random.Generator | None = None, u: Any = None, mask: Any = None
              ) -> tuple[VecMatrixState, Any]:
         """One round of every running game; returns the new state and rewards (B, 2).
 
@@ -105,8 +105,13 @@ class RepeatedMatrixVec:
             a0, a1: (B,) actions (0 or 1) of player 0 and player 1.
             rng: source of the continuation draws when ``delta > 0`` and ``u`` is not given.
             u: (B,) continuation draws in [0, 1): game b goes on iff ``u[b] < delta``.
+            mask: (B,) bools, the games that play this round (default: every running
+                one); the others stay as they are and earn nothing, as finished games do
+                (a vector env's penalised or restarting sub-envs).
         """
         live = state.status == RUNNING
+        if mask is not None:
+            live = live & mask
         pay = self._table(a0)
         rewards = pay[a0, a1] * live[:, None]
         played = state.round + live
