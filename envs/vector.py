@@ -50,7 +50,7 @@ from gymnasium.vector.utils import batch_space
 from agora.envs.core import Status
 from agora.envs.errors import ConfigError, IllegalActionError
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
-from agora.envs.games.repeated_matrix_vec import RepeatedMatrixVec
+from agora.envs.games.repeated_matrix_vec import RepeatedMatrixVec, _take
 from agora.envs.invalid import InvalidPolicy
 from agora.envs.seeding import Seeder, as_generator, episode_streams, fresh_seed
 
@@ -134,7 +134,8 @@ class _MatrixBatch(VectorEnv):  # type: ignore[type-arg]
         self._seeded = False
         self._rules_draws: _RowDraws | None = None
         self._mask = self._to(np.ones((self.num_envs, 2), np.int8))
-        self._obs = self._to(_OBS[list(seats)])  # (seats, 9, 6)
+        # (9, seats, 6): by code, each learner seat's observation (rows seat-major per game)
+        self._obs = self._to(np.ascontiguousarray(_OBS[list(seats)].transpose(1, 0, 2)))
         self._restart = self._to(np.zeros(self.games, bool))
         self._count = self._to(np.zeros(self.games, np.int64))
 
@@ -253,12 +254,7 @@ class _MatrixBatch(VectorEnv):  # type: ignore[type-arg]
     def _observe(self) -> dict[str, Any]:
         last = self.state_.last
         code = 3 * last[:, 0] + last[:, 1] + 4
-        if len(self.seats) == 1:
-            obs = self._obs[0][code]
-        else:  # rows 2g, 2g + 1: seats 0 and 1 of game g
-            obs = self._obs[:, code].transpose(0, 1).reshape(self.num_envs, 6) \
-                if self.backend == "torch" else \
-                self._obs[:, code].transpose(1, 0, 2).reshape(self.num_envs, 6)
+        obs = _take(self._obs, code).reshape(self.num_envs, 6)
         done = self.state_.status != _RUNNING  # a finished game's mask is all zeros
         mask = self._mask
         if bool(done.any()):
@@ -358,7 +354,7 @@ class MatrixVectorEnv(_MatrixBatch):
         st = self.state_
         code = 3 * st.last[:, 0] + st.last[:, 1] + 4
         if self._opp_draws is None:
-            b = self._act9[code]
+            b = _take(self._act9, code)
         else:
             draw = self._random9[code] & (st.status == _RUNNING) & ~self._restart
             if ok is not None:

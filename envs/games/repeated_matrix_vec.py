@@ -75,6 +75,7 @@ class RepeatedMatrixVec:
         params.validate()
         self.params = params
         self.payoffs = np.asarray(params.payoffs, dtype=np.float64)  # (2, 2, 2)
+        self._pay4 = self.payoffs.reshape(4, 2)
         self.rounds = int(params.rounds)
         self.delta = float(params.delta)
 
@@ -112,8 +113,10 @@ class RepeatedMatrixVec:
         live = state.status == RUNNING
         if mask is not None:
             live = live & mask
-        pay = self._table(a0)
-        rewards = pay[a0, a1] * live[:, None]
+        pay = self._table(a0)  # (4, 2): row 2 * a0 + a1
+        rewards = _take(pay, 2 * a0 + a1)
+        if not bool(live.all()):
+            rewards = rewards * live[:, None]
         played = state.round + live
         if self.delta > 0.0:
             if u is None:
@@ -135,7 +138,7 @@ class RepeatedMatrixVec:
         return new, rewards
 
     def _table(self, like: Any) -> Any:
-        return self._like(self.payoffs, like)
+        return self._like(self._pay4, like)
 
     @staticmethod
     def _like(array: np.ndarray, like: Any) -> Any:
@@ -154,6 +157,14 @@ def _where(cond: Any, a: Any, b: Any) -> Any:
     a = a if isinstance(a, torch.Tensor) else torch.tensor(a, device=cond.device)
     b = b if isinstance(b, torch.Tensor) else torch.tensor(b, device=cond.device)
     return torch.where(cond, a, b)
+
+
+def _take(table: Any, index: Any) -> Any:
+    """``table[index]`` along the first axis (``np.take``: several times faster than fancy
+    indexing on large batches)."""
+    if isinstance(table, np.ndarray):
+        return np.take(table, index, axis=0)
+    return table[index]
 
 
 def _stack(a0: Any, a1: Any) -> Any:
