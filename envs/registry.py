@@ -20,14 +20,17 @@ from agora.envs.core import Game, Timing, merge_params
 from agora.envs.errors import ConfigError, UnknownIdError
 from agora.envs.spec import EnvSpec, add, all_stored, stored
 from agora.envs.text import TextFace
+from agora.envs.vector import VECTORISED
 
 
 def register(spec: EnvSpec) -> EnvSpec:
-    """Add a game id to the registry (and to Gymnasium as ``agora/<id>``)."""
+    """Add a game id to the registry (and to Gymnasium as ``agora/<id>``, with the vector
+    entry point of :mod:`agora.envs.vector` when the game has vectorised rules)."""
     spec.make_game()  # defaults must validate now, not at first use
     add(spec)
+    vector = ("agora.envs.vector:make_vec" if spec.game.info.name in VECTORISED else None)
     gymnasium.register(id=spec.gym_id, entry_point="agora.envs.registry:make_gym",
-                       kwargs={"env_id": spec.id},
+                       vector_entry_point=vector, kwargs={"env_id": spec.id},
                        disable_env_checker=False)
     return spec
 

@@ -74,6 +74,7 @@ class RepeatedMatrixVec:
         self.payoffs = np.asarray(p.payoffs, dtype=np.float64)  # (2, 2, 2)
         self.rounds = int(p.rounds)
         self.delta = float(p.delta)
+        self._pay4 = self.payoffs.reshape(4, 2)
 
     def reset(self, batch: int, backend: str = "numpy", device: Any = None) -> VecMatrixState:
         """``batch`` fresh games (numpy arrays, or torch tensors on ``device``)."""
@@ -93,7 +94,7 @@ class RepeatedMatrixVec:
         raise ConfigError(f"backend={backend!r} must be 'numpy' or 'torch'")
 
     def step(self, state: VecMatrixState, a0: Any, a1: Any,
-             rng: np.random.Generator | None = None, u: Any = None
+             rng: np.random.Generator | None = None, u: Any = None, mask: Any = None
              ) -> tuple[VecMatrixState, Any]:
         """One round of every running game; returns the new state and rewards (B, 2).
 
@@ -102,10 +103,17 @@ class RepeatedMatrixVec:
             a0, a1: (B,) actions (0 or 1) of player 0 and player 1.
             rng: source of the continuation draws when ``delta > 0`` and ``u`` is not given.
             u: (B,) continuation draws in [0, 1): game b goes on iff ``u[b] < delta``.
+            mask: (B,) bools, the games that play this round (default: every running
+                one); the others stay as they are and earn nothing, as finished games do
+                (a vector env's penalised or restarting sub-envs).
         """
         live = state.status == RUNNING
-        pay = self._table(a0)
-        rewards = pay[a0, a1] * live[:, None]
+        if mask is not None:
+            live = live & mask
+        pay = self._table(a0)  # (4, 2): row 2 * a0 + a1
+        rewards = _take(pay, 2 * a0 + a1)
+        if not bool(live.all()):
+            rewards = rewards * live[:, None]
         played = state.round + live
         if self.delta > 0.0:
             if u is None:
@@ -127,7 +135,7 @@ class RepeatedMatrixVec:
         return new, rewards
 
     def _table(self, like: Any) -> Any:
-        return self._like(self.payoffs, like)
+        return self._like(self._pay4, like)
 
     @staticmethod
     def _like(array: np.ndarray, like: Any) -> Any:
@@ -146,6 +154,14 @@ def _where(cond: Any, a: Any, b: Any) -> Any:
     a = a if isinstance(a, torch.Tensor) else torch.tensor(a, device=cond.device)
     b = b if isinstance(b, torch.Tensor) else torch.tensor(b, device=cond.device)
     return torch.where(cond, a, b)
+
+
+def _take(table: Any, index: Any) -> Any:
+    """``table[index]`` along the first axis (``np.take``: several times faster than fancy
+    indexing on large batches)."""
+    if isinstance(table, np.ndarray):
+        return np.take(table, index, axis=0)
+    return table[index]
 
 
 def _stack(a0: Any, a1: Any) -> Any:
