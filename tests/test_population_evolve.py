@@ -100,7 +100,7 @@ def test_resume_after_an_interrupt_gives_the_uninterrupted_run(tmp_path, monkeyp
         run_evolve(cfg, tmp_path / "cut", progress=False)
     monkeypatch.setattr(evolve_mod, "play_generation", real)
     assert sorted(p.name for p in (tmp_path / "cut" / "state").iterdir()) == [
-        "population_000004.parquet"]
+        "population_000000.parquet", "strategy_000004.npy"]
     resumed = run_evolve(cfg, tmp_path / "cut", resume=True, progress=False)
     for a, b in zip(_tables(tmp_path / "whole"), _tables(tmp_path / "cut"), strict=True):
         pd.testing.assert_frame_equal(a, b)

@@ -6,19 +6,23 @@ Layout::
       config.yaml, manifest.json            as every run (RunDirectory)
       parts/gen_000007.agents.parquet       per-agent rows (generations the reporter samples)
       parts/gen_000007.generations.parquet  per strategy: counts, shares, payoffs (the commit)
-      state/population_000008.parquet       the population entering the next generation
+      state/population_000000.parquet       the first population (ids, strategies, attributes)
+      state/strategy_000008.npy             the strategies entering the next generation
       generations.parquet, agents.parquet   all parts, sorted (written at the end)
       population.parquet                    the final population
 
 Generation ``g`` counts once its ``generations`` part exists; it is written after the
 agents part and after the population entering ``g + 1``, so a killed run resumes from the
-last committed generation exactly (only that generation's state is kept).
+last committed generation exactly (only that generation's state is kept). Agents keep
+their ids and attributes for the whole run (the dynamics change strategies only), so a
+generation's state is its strategy vector: 10M agents checkpoint in a fraction of a second.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -27,6 +31,11 @@ from agora.analysis.records import AGENTS, GENERATIONS, POPULATION_TABLES, SORT_
 from agora.experiments.population.config import EvolveConfig
 from agora.experiments.population.population import Population
 from agora.experiments.store import RunDirectory, write_atomically
+
+
+def _save_npy(path: Path, values: np.ndarray) -> None:
+    with open(path, "wb") as f:  # a file object: np.save would add '.npy' to a name
+        np.save(f, values)
 
 SEED_SCHEME = ("generation g: SeedSequence([seed, g]) children 0 matching, 1 vector key, "
                "2 dynamics; episodes engine: episode_seed(seed, g, match)")
@@ -61,7 +70,7 @@ class PopulationStore(RunDirectory):
         manifest = self.check_resume(cfg)
         done = self.committed()
         following = done[-1] + 1 if done else 0
-        for path in [*self.parts.glob("gen_*"), *self.state.glob("population_*")]:
+        for path in [*self.parts.glob("gen_*"), *self.state.glob("strategy_*")]:
             stale = _number(path) > following or (path.parent == self.parts
                                                    and _number(path) >= following)
             if path.name.endswith(".tmp") or stale:
@@ -70,12 +79,22 @@ class PopulationStore(RunDirectory):
         return following
 
     def write_state(self, generation: int, pop: Population) -> None:
-        """The population entering ``generation``."""
-        path = self.state / f"population_{generation:06d}.parquet"
-        write_atomically(path, lambda tmp: pq.write_table(pop.to_table(), tmp))
+        """The population entering ``generation`` (the first in full, later ones as their
+        strategy vector)."""
+        if generation == 0:
+            path = self.state / "population_000000.parquet"
+            write_atomically(path, lambda tmp: pq.write_table(pop.to_table(), tmp))
+            return
+        path = self.state / f"strategy_{generation:06d}.npy"
+        small = pop.strategy.astype(np.min_scalar_type(max(len(pop.strategies) - 1, 0)))
+        write_atomically(path, lambda tmp: _save_npy(tmp, small))
 
     def read_state(self, generation: int) -> Population:
-        return Population.load(self.state / f"population_{generation:06d}.parquet")
+        first = Population.load(self.state / "population_000000.parquet")
+        if generation == 0:
+            return first
+        strategy = np.load(self.state / f"strategy_{generation:06d}.npy")
+        return first.with_strategy(strategy.astype(np.int64))
 
     def write_generation(self, generation: int, rows: pa.Table, agents: pa.Table | None,
                          following: Population) -> None:
@@ -84,8 +103,7 @@ class PopulationStore(RunDirectory):
             self._write(self.parts / f"gen_{generation:06d}.{AGENTS}.parquet", agents)
         self.write_state(generation + 1, following)
         self._write(self.parts / f"gen_{generation:06d}.{GENERATIONS}.parquet", rows)
-        old = self.state / f"population_{generation:06d}.parquet"
-        old.unlink(missing_ok=True)
+        (self.state / f"strategy_{generation:06d}.npy").unlink(missing_ok=True)
 
     @staticmethod
     def _write(path: Path, table: pa.Table) -> None:
