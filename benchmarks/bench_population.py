@@ -15,11 +15,15 @@ c. Cost against population size (10^3 .. ``--agents``) and number of strategies 
    random stochastic tables, ``--small`` x 5 agents).
 d. ``play_pairs_parallel`` on Ray with 1 and 2 workers (one numba thread each): the ratio,
    and whether the numbers are identical to ``play_pairs`` (exit status 1 if not).
+e. The whole ``agora evolve`` loop at ``--agents``: matching, the engine, per-agent and
+   per-strategy scores, the records, the dynamics (replicator with mutation) and the
+   checkpoint: seconds per generation, from runs of 1 and 3 generations (the difference /
+   2, so set-up and the final consolidation are left out).
 
 Run::
 
     python benchmarks/bench_population.py [--agents 10000000] [--rounds 200]
-        [--repeats 3] [--sections abcd] [--quick]
+        [--repeats 3] [--sections abcde] [--quick]
 
 ``--quick``: 20,000 agents, 20 rounds, 2 repetitions, one repeat: seconds plus Ray start.
 """
@@ -209,6 +213,36 @@ def section_d(args: argparse.Namespace) -> bool:
     return same
 
 
+def section_e(args: argparse.Namespace) -> None:
+    import tempfile
+
+    from agora.experiments.population.config import parse_evolve_config
+    from agora.experiments.population.evolve import run_evolve
+
+    specs = [{"name": "memory_one", "initial": m.initial, "table": list(m.table)} for m in MIX]
+    shares = [{"agent": spec, "share": 1.0 / len(MIX)} for spec in specs]
+
+    def run(generations: int) -> float:
+        cfg = parse_evolve_config({
+            "name": "bench", "env": "RepeatedPD-v1", "params": {"rounds": args.rounds},
+            "population": {"size": args.agents, "shares": shares},
+            "dynamics": {"rule": "replicator", "mutation": 0.001},
+            "generations": generations, "seed": 0})
+        with tempfile.TemporaryDirectory() as out:
+            start = time.perf_counter()
+            run_evolve(cfg, os.path.join(out, "run"), progress=False)
+            return time.perf_counter() - start
+
+    run(1)  # warm: imports, compiled kernels
+    one, three = run(1), run(3)
+    per = (three - one) / 2
+    print(f"(e) agora evolve, {args.agents:,} agents, {args.rounds} rounds, well mixed, "
+          f"the {len(MIX)} strategies of (a) as tables, replicator + mutation")
+    print(f"    {per:6.2f} s/generation (1 generation {one:.2f} s, 3 generations {three:.2f} s) "
+          f"[{'PASS' if per <= TARGET_GENERATION_S else 'FAIL'} <= "
+          f"{TARGET_GENERATION_S:.0f} s wall]")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--agents", type=int, default=10_000_000)
@@ -216,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--repetitions", type=int, default=10, help="tournament repetitions")
     ap.add_argument("--repeats", type=int, default=3, help="best of this many runs")
-    ap.add_argument("--sections", default="abcd", help="which of a, b, c, d to run")
+    ap.add_argument("--sections", default="abcde", help="which of a, b, c, d, e to run")
     args = parse_args(ap, QUICK, argv)
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     correct = True
@@ -228,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         section_c(args)
     if "d" in args.sections:
         correct &= section_d(args)
+    if "e" in args.sections:
+        section_e(args)
     return 0 if correct else 1
 
 
