@@ -25,6 +25,7 @@ Validation errors are :class:`~agora.envs.ConfigError` naming the key and value.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -32,12 +33,21 @@ import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+)
 
 from agora.agents import AgentSpec, make_agent
+from agora.agents.llm.factory import ModelSpec
 from agora.envs import (
     ConfigError,
     EnvSpec,
@@ -52,6 +62,12 @@ _ROLE = re.compile(r"^player_(\d+)$")
 STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
 """Every config model's settings: unknown keys are errors and values are never coerced
 (``"3"`` is not an int, ``"yes"`` not a bool)."""
+
+
+Model = Annotated[ModelSpec, BeforeValidator(ModelSpec.parse),
+                  PlainSerializer(lambda spec: dataclasses.asdict(spec))]
+"""A model in the one shape every config uses (:meth:`ModelSpec.parse`), as a pydantic
+field type."""
 
 
 class RayOptions(BaseModel):

@@ -17,28 +17,18 @@ Example YAML::
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agora.agents.llm.factory import ModelSpec
-from agora.experiments.config import STRICT, read_yaml, validate_model
+from agora.experiments.config import STRICT, Model, read_yaml, validate_model
 
 Strategy = Literal["frontier", "novelty", "leap", "bridge"]
-
-
-def _model(value: Any) -> ModelSpec:
-    return ModelSpec.parse(value)
-
-
-Model = Annotated[ModelSpec, BeforeValidator(_model),
-                  PlainSerializer(lambda spec: dataclasses.asdict(spec))]
-"""A model in the one shape every config uses (:meth:`ModelSpec.parse`)."""
 
 
 class EmbeddingOptions(BaseModel):

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 from tqdm import tqdm
 
 from agora.agents import make_agent
@@ -51,7 +51,7 @@ from agora.agents.llm.factory import ModelSpec, build_model
 from agora.agents.llm.model import ModelError, Sampling, call_record
 from agora.analysis.records import AGENTS, CALLS, EVENTS, GENERATIONS
 from agora.envs import ConfigError, RunAbortedError, make_game
-from agora.experiments.config import STRICT, read_yaml, validate_model
+from agora.experiments.config import STRICT, Model, read_yaml, validate_model
 from agora.experiments.episode import EpisodeResult, aplay_episode
 from agora.experiments.population.society_store import SocietyStore
 
@@ -80,12 +80,6 @@ _WORDS = {
 """The prompts' wording (data, not code)."""
 
 
-def _model(value: Any) -> ModelSpec:
-    return ModelSpec.parse(value)
-
-
-Model = Annotated[ModelSpec, BeforeValidator(_model),
-                  PlainSerializer(lambda spec: dataclasses.asdict(spec))]
 
 
 class ModelShare(BaseModel):
