@@ -188,3 +188,26 @@ def test_opponents_hear_their_rewards_like_in_agora_run() -> None:
         env.step(mine)
     expected = [game.stage_payoffs((a, 0))[1] for a in (1, 0, 1)]
     assert env.opponents[1].heard == [(r, i == 2) for i, r in enumerate(expected)]
+
+
+@pytest.mark.slow
+def test_rllibs_action_masking_module_reads_the_rllib_format() -> None:
+    """RLlib's example masking module takes the rllib format as it is: the illegal
+    actions' logits are pushed to FLOAT_MIN (importing RLlib takes ~10 s here)."""
+    import torch
+    from ray.rllib.core.columns import Columns
+    from ray.rllib.examples.rl_modules.classes.action_masking_rlm import (
+        ActionMaskingTorchRLModule,
+    )
+    from ray.rllib.utils.torch_utils import FLOAT_MIN
+
+    env = make_gym("Bargaining-v1", granularity=10, observation_format="rllib")
+    env.reset(seed=0)
+    obs, *_ = env.step(10)  # rejected; the SPE bargainer offers; we respond: 2 legal actions
+    module = ActionMaskingTorchRLModule(
+        observation_space=env.observation_space, action_space=env.action_space,
+        model_config={"fcnet_hiddens": [8], "head_fcnet_hiddens": [8]})
+    batch = {Columns.OBS: {k: torch.as_tensor(v)[None] for k, v in obs.items()}}
+    logits = module.forward_inference(batch)[Columns.ACTION_DIST_INPUTS][0]
+    assert (logits[2:] == FLOAT_MIN).all() and (logits[:2] > FLOAT_MIN).all()
+    assert env.action_masks().tolist() == [True, True] + [False] * 9
