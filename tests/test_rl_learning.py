@@ -5,6 +5,8 @@ shared 2-core machine)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,8 +16,10 @@ from sb3_contrib import MaskablePPO
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_util import make_vec_env
 
+from agora.agents import make_agent
 from agora.envs import make_game, make_gym
 from agora.envs.games.ultimatum import ACCEPT
+from agora.experiments import play_episode
 
 SMALL = {"n_steps": 64, "batch_size": 256, "n_epochs": 4, "learning_rate": 1e-2,
          "policy_kwargs": {"net_arch": [32]}, "seed": 0, "verbose": 0}
@@ -74,3 +78,25 @@ def test_the_ultimatum_responder_learns_to_accept_every_positive_offer() -> None
         answers[offer], _ = model.predict(obs, deterministic=True,
                                           action_masks=env.action_masks())
     assert answers == dict.fromkeys(range(1, 11), ACCEPT)
+
+
+def _readme_training_block() -> str:
+    text = (Path(__file__).parents[1] / "README.md").read_text()
+    match = re.search(r"## Training agents.*?```python\n(.+?)\n```", text, re.S)
+    assert match is not None, "README: no Training agents example"
+    return match.group(1)
+
+
+@pytest.mark.slow
+def test_the_readmes_training_example_learns_the_spe(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's example, run verbatim; its checkpoint then plays as a ``policy``
+    agent against the SPE bargainer and keeps the SPE share, 15/20 of the pie."""
+    monkeypatch.chdir(tmp_path)
+    exec(compile(_readme_training_block(), "README.md", "exec"), {})
+    game, text = make_game("Bargaining-v1", {"granularity": 20, "discounts": (0.8, 0.6)})
+    policy = make_agent({"name": "policy", "checkpoint": "bargainer.zip",
+                         "algorithm": "MaskablePPO"}, game)
+    result = play_episode(game, text, [policy, make_agent("spe_bargainer", game)], seed=0)
+    assert result.returns[0] == pytest.approx(15 / 20)
+    assert result.length == 2  # proposed and accepted at once
