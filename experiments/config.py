@@ -109,9 +109,10 @@ class ExperimentConfig(BaseModel):
         return sweep
 
     def fingerprint(self) -> str:
-        """Hash of everything that decides the episodes (not workers or batching)."""
+        """Hash of everything that decides the episodes (not workers, batching, or the
+        ``imports`` that make agent names known: the agent specs decide)."""
         data = self.model_dump(exclude={"workers", "batch_size", "ray", "episode_concurrency",
-                                        "llm_concurrency"})
+                                        "llm_concurrency", "imports"})
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
     def cells(self) -> list[Cell]:

@@ -124,3 +124,10 @@ def test_on_ray_workers_a_checkpoint_and_a_user_agent_play(
     ray_rows = summary.episodes[cols].sort_values(cols[:2]).to_numpy()
     assert np.array_equal(ray_rows, local.episodes[cols].sort_values(cols[:2]).to_numpy())
     monkeypatch.delitem(sys.modules, "rl_ray_agents")
+
+
+def test_imports_leave_the_fingerprint_alone() -> None:
+    """Runs made before ``imports`` existed still resume: it names no episode."""
+    cfg = {"name": "x", "env": "RepeatedPD-v1", "agents": {"default": "random"}, "episodes": 1}
+    assert (parse_config(cfg).fingerprint()
+            == parse_config({**cfg, "imports": ["json"]}).fingerprint())
