@@ -11,7 +11,8 @@ For every id in ``agora.envs.specs()`` (new games appear automatically) this mea
   ``text.parse(answer, obs)`` of a canonical answer (``text.format_action``, prepared in
   advance from the legal actions), then ``game.step`` on the pure game. "turns/s" counts
   one render + parse per player to move.
-* gym: ``gymnasium.make("agora/<id>").unwrapped`` (player 0 against random opponents).
+* gym: ``gymnasium.make("agora/<id>", opponents=<random>).unwrapped`` (player 0 against
+  random opponents; the default opponents differ per game).
 
 PettingZoo's own ``classic.rps_v2.parallel_env()`` runs side by side in the same process
 as a yardstick. Measurements are interleaved round-robin over ``--repeats`` rounds and
@@ -293,7 +294,9 @@ def build(seed: int, text_steps: int = POOL) -> tuple[list[dict[str, Any]], dict
                                          else parallel_runner(env, seed))
         text_run, turns_per_step = text_runner(s.id, seed, text_steps)
         runners[f"{s.id}|text"] = text_run
-        runners[f"{s.id}|gym"] = gym_runner(gymnasium.make(s.gym_id).unwrapped, seed)
+        randoms = {j: "random" for j in range(1, game.num_players)}  # as before issue 14
+        runners[f"{s.id}|gym"] = gym_runner(
+            gymnasium.make(s.gym_id, opponents=randoms).unwrapped, seed)
         rows.append({"id": s.id, "api": "AEC" if sequential else "Parallel",
                      "players": game.num_players, "turns_per_step": turns_per_step})
     runners["pettingzoo rps_v2|structured"] = parallel_runner(pettingzoo_rps(), seed)

@@ -10,7 +10,7 @@ Example:
 
 from importlib.metadata import PackageNotFoundError, version
 
-from agora.envs.adapters import AECGameEnv, ParallelGameEnv, Policy, SinglePlayerEnv
+from agora.envs.adapters import AECGameEnv, ParallelGameEnv, Policy
 from agora.envs.core import Benchmark, Game, GameInfo, Observation, Params, Status, Timing
 from agora.envs.errors import (
     ActionParseError,
@@ -33,6 +33,7 @@ from agora.envs.registry import (
     spec,
     specs,
 )
+from agora.envs.single_player import SinglePlayerEnv
 from agora.envs.tasks import TaskSpec, discover_families, is_task, task_spec, task_specs
 from agora.envs.text import TextFace, TextProtocol
 

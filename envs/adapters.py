@@ -2,8 +2,9 @@
 
 * :class:`ParallelGameEnv`: a PettingZoo ``ParallelEnv`` for simultaneous-move games.
 * :class:`AECGameEnv`: a PettingZoo ``AECEnv`` for turn-based games.
-* :class:`SinglePlayerEnv`: a Gymnasium ``Env`` for one player of any game facing fixed
-  opponent policies (or a single-agent task).
+* :class:`WorldEnv`: the Gymnasium shell of a single-agent task (design and graph worlds).
+
+The Gymnasium view of one player of a game is :class:`~agora.envs.single_player.SinglePlayerEnv`.
 
 The shells own the shared rules (agent bookkeeping, illegal actions, finished agents,
 reward accumulation), so no game re-implements them. Observations are
@@ -19,10 +20,15 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import AECEnv, ParallelEnv
 
-from agora.envs.core import Game, Observation, Status, uniform_legal
-from agora.envs.errors import ActionParseError, ConfigError, GameOverError, IllegalActionError
+from agora.envs.core import Game, Observation, Status
+from agora.envs.errors import (
+    ActionParseError,
+    GameOverError,
+    IllegalActionError,
+    RenderModeError,
+)
 from agora.envs.invalid import InvalidPolicy
-from agora.envs.seeding import EpisodeStreams, Seeder, as_generator
+from agora.envs.seeding import Seeder, as_generator
 from agora.envs.text import Mailbox, TextFace
 
 _RUNNING, _TERMINATED = Status.RUNNING, Status.TERMINATED
@@ -44,6 +50,19 @@ class Policy(Protocol):
     def act(self, obs: Observation[Any]) -> Any: ...
 
 
+def check_render_mode(render_mode: str | None) -> None:
+    """Every shell draws text (``"ansi"``) or nothing.
+
+    Raises:
+        RenderModeError: any other mode; a ``ConfigError`` and a ``TypeError``, so that
+            Stable-Baselines3's ``make_vec_env`` (which asks for ``"rgb_array"``) builds
+            the env again without a render mode, as it does for envs that take none.
+    """
+    if render_mode not in (None, "ansi"):
+        raise RenderModeError(f"render_mode={render_mode!r} is not supported; use 'ansi' "
+                              "or None")
+
+
 def agent_name(i: int) -> str:
     """PettingZoo name of player ``i``."""
     return f"player_{i}"
@@ -61,7 +80,7 @@ class _Faces:
             "observation": spaces.Box(low, high, game.observation_shape, np.float32),
             "action_mask": spaces.Box(0, 1, (n,), np.int8),
         })
-        self.action_space_ = spaces.Discrete(n)
+        self.action_space_: spaces.Discrete = spaces.Discrete(n)
         self._mask_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def mask8(self, mask: np.ndarray) -> np.ndarray:
@@ -134,8 +153,7 @@ class _PettingZooShell:
     def _setup(self, game: Game[Any, Any, Any], text: TextFace[Any] | None,
                render_mode: str | None, policy: dict[str, Any]) -> None:
         self.invalid = InvalidPolicy(**policy)
-        if render_mode not in (None, "ansi"):
-            raise ConfigError(f"render_mode={render_mode!r} is not supported; use 'ansi'")
+        check_render_mode(render_mode)
         self.game = game
         self.text = text
         self.render_mode = render_mode
@@ -383,135 +401,6 @@ class AECGameEnv(_PettingZooShell, AECEnv):
         self._accumulate_rewards()
 
 
-class _UniformOpponent:
-    """Default fixed opponent: a uniformly random legal action, drawn from the seat's seed
-    exactly as the registered ``random`` agent draws it."""
-
-    def __init__(self) -> None:
-        self.rng = np.random.default_rng(0)
-
-    def reset(self, seed: int, player: int) -> None:
-        self.rng = np.random.default_rng(seed)
-
-    def act(self, obs: Observation[Any]) -> int:
-        return uniform_legal(self.rng, obs)
-
-
-class SinglePlayerEnv(gymnasium.Env):
-    """Gymnasium view of one player of a game, the others played by fixed policies.
-
-    Opponents are :class:`Policy` objects keyed by player index (agents from
-    ``agora.agents`` qualify); a missing opponent plays uniformly random legal actions,
-    exactly as the ``random`` agent does. ``reset(seed=S)`` follows the one seeding rule
-    (:mod:`agora.envs.seeding`): the game's chance comes from the rules stream of ``S`` and
-    each opponent with a ``reset(seed=..., player=...)`` method gets the seed of its seat,
-    so ``agora run``'s episode of seed ``S`` replays here with the recorded actions.
-
-    Invalid actions follow the declared policy of :mod:`agora.envs.invalid`:
-    ``on_invalid_action="raise"`` raises :class:`IllegalActionError`; ``"penalty"`` (the
-    default here, since unmasked RL libraries sample any action) leaves the state
-    unchanged, pays ``invalid_penalty``, counts the event in ``info["invalid_actions"]`` and
-    truncates the episode after ``max_invalid_actions`` of them.
-
-    Example:
-        >>> import gymnasium, agora.envs
-        >>> env = gymnasium.make("agora/RepeatedPD-v1")
-        >>> obs, info = env.reset(seed=1)
-        >>> obs["action_mask"].tolist()
-        [1, 1]
-    """
-
-    metadata = {"render_modes": ["ansi"]}
-
-    def __init__(self, game: Game[Any, Any, Any], text: TextFace[Any] | None = None,
-                 player: int = 0, opponents: dict[int, Policy] | None = None,
-                 render_mode: str | None = None, on_invalid_action: str = "penalty",
-                 invalid_penalty: float = -1.0, max_invalid_actions: int = 100) -> None:
-        self.invalid = InvalidPolicy(on_invalid_action, invalid_penalty, max_invalid_actions)
-        if not 0 <= player < game.num_players:
-            raise ConfigError(f"player={player} is not in 0..{game.num_players - 1}")
-        if render_mode not in (None, "ansi"):
-            raise ConfigError(f"render_mode={render_mode!r} is not supported; use 'ansi'")
-        self.game = game
-        self.text = text
-        self.player = player
-        self.render_mode = render_mode
-        self._faces = _Faces(game, text)
-        self.observation_space = self._faces.observation_space_
-        self.action_space = self._faces.action_space_
-        self._given = dict(opponents or {})
-        self._opponents: dict[int, Any] = {}
-        self._seeder = Seeder()
-        self.state_: Any = None
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None
-              ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        streams = self._seeder.reset(seed, self.game.num_players)
-        if streams is not None:  # else the last episode's streams go on (Gymnasium's way)
-            self._np_random = as_generator(streams.rules)
-            self._np_random_seed = self._seeder.seed
-        self._reset_opponents(streams)
-        self.invalid.reset()
-        self.state_ = self.game.initial_state(self.np_random)
-        self.state_, reward = self._advance(self.state_)
-        return (self._faces.fresh_obs(self.state_, self.player),
-                {"skipped_reward": reward, "seed": self._seeder.seed})
-
-    def _reset_opponents(self, streams: EpisodeStreams | None) -> None:
-        """Each seat's opponent gets its seat's seed; in continued streams the default
-        random opponent goes on with its own stream and others get a seed drawn from the
-        sequence."""
-        if streams is not None or not self._opponents:
-            self._opponents = {j: self._given.get(j) or _UniformOpponent()
-                               for j in range(self.game.num_players) if j != self.player}
-        for j, opp in self._opponents.items():
-            if streams is not None and hasattr(opp, "reset"):
-                opp.reset(seed=streams.agent_seeds[j], player=j)
-            elif hasattr(opp, "reset") and not isinstance(opp, _UniformOpponent):
-                opp.reset(seed=self._seeder.next_seed(), player=j)
-
-    def _advance(self, state: Any) -> tuple[Any, float]:
-        """Let opponents move until it is our turn or the game ends (sequential games)."""
-        reward = 0.0
-        g = self.game
-        while g.status(state) is Status.RUNNING and self.player not in g.to_move(state):
-            joint = tuple(self._opponent_action(state, j) for j in g.to_move(state))
-            state, rewards = g.step(state, joint, self.np_random)
-            reward += rewards[self.player]
-        return state, reward
-
-    def _opponent_action(self, state: Any, j: int) -> int:
-        return self._faces.check(state, j, self._opponents[j].act(self.game.observe(state, j)))
-
-    def step(self, action: Any) -> tuple[dict, float, bool, bool, dict]:
-        g, state = self.game, self.state_
-        if state is None or g.status(state) is not Status.RUNNING or self.invalid.exhausted:
-            raise GameOverError("step() called after the episode ended; call reset()")
-        action = self._faces.read(state, self.player, action, self.invalid.raises)
-        if not self.invalid.raises and not g.is_legal(state, self.player, action):
-            penalty, capped, penalty_info = self.invalid.penalise()
-            return (self._faces.fresh_obs(state, self.player), penalty, False, capped,
-                    penalty_info)
-        mine = self._faces.check(state, self.player, action)
-        joint = tuple(mine if j == self.player else self._opponent_action(state, j)
-                      for j in g.to_move(state))
-        state, rewards = g.step(state, joint, self.np_random)
-        state, later = self._advance(state)
-        self.state_ = state
-        status = g.status(state)
-        info: dict[str, Any] = self.invalid.info()
-        if status is not Status.RUNNING:
-            info.update(returns=g.returns(state), metrics=g.metrics(state))
-        return (self._faces.fresh_obs(state, self.player), float(rewards[self.player] + later),
-                status is Status.TERMINATED, status is Status.TRUNCATED, info)
-
-    def render(self) -> str | None:
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode")
-            return None
-        return self._faces.ansi(self.state_)
-
-
 class WorldEnv(gymnasium.Env):  # type: ignore[type-arg]
     """The Gymnasium shell of a single-agent world (the design and graph families).
 
@@ -531,8 +420,7 @@ class WorldEnv(gymnasium.Env):  # type: ignore[type-arg]
     def __init__(self, world: Any, render_mode: str | None = None,
                  on_invalid_action: str = "penalty", invalid_penalty: float = -1.0,
                  max_invalid_actions: int = 100) -> None:
-        if render_mode not in (None, "ansi"):
-            raise ConfigError(f"render_mode={render_mode!r} is not supported; use 'ansi'")
+        check_render_mode(render_mode)
         self.world = world
         self.render_mode = render_mode
         self.invalid = InvalidPolicy(on_invalid_action, invalid_penalty, max_invalid_actions)

@@ -26,6 +26,12 @@ class ConfigError(AgoraError, ValueError):
     """A parameter, config key or spec is invalid. The message names the key and value."""
 
 
+class RenderModeError(ConfigError, TypeError):
+    """A render mode the env does not draw. Also a ``TypeError``: Stable-Baselines3's
+    ``make_vec_env`` asks for ``render_mode="rgb_array"`` and, on a ``TypeError``, makes the
+    env again without it."""
+
+
 class UnknownIdError(AgoraError, KeyError):
     """An environment or agent id is not registered."""
 

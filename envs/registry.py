@@ -15,9 +15,10 @@ from typing import Any
 
 import gymnasium
 
-from agora.envs.adapters import AECGameEnv, ParallelGameEnv, Policy, SinglePlayerEnv
+from agora.envs.adapters import AECGameEnv, ParallelGameEnv
 from agora.envs.core import Game, Timing, merge_params
 from agora.envs.errors import ConfigError, UnknownIdError
+from agora.envs.single_player import SinglePlayerEnv
 from agora.envs.spec import EnvSpec, add, all_stored, stored
 from agora.envs.text import TextFace
 from agora.envs.vector import VECTORISED
@@ -137,16 +138,30 @@ def make(env_id: str, render_mode: str | None = None, api: str | None = None,
     return env
 
 
-def make_gym(env_id: str, player: int = 0, opponents: dict[int, Policy] | None = None,
+def make_gym(env_id: str, player: int = 0, opponents: Mapping[Any, Any] | None = None,
              render_mode: str | None = None, on_invalid_action: str = "penalty",
              invalid_penalty: float = -1.0, max_invalid_actions: int = 100,
-             params: Mapping[str, Any] | None = None, **keywords: Any) -> SinglePlayerEnv:
-    """A Gymnasium env for ``player`` facing fixed ``opponents`` (random legal by default).
+             params: Mapping[str, Any] | None = None, *, observation_format: str = "dict",
+             reward_scale: float = 1.0, **keywords: Any) -> SinglePlayerEnv:
+    """A Gymnasium env for ``player`` facing fixed ``opponents`` (the entry point behind
+    ``gymnasium.make("agora/<id>")``).
 
-    The ``*invalid*`` keywords declare the invalid-action policy
-    (:mod:`agora.envs.invalid`); game parameters are the other keywords or ``params={...}``
-    (as for task ids).
+    Seats given no opponent play the id's declared ``default_opponent`` (the one
+    ``agora list`` names), built against this env's game. The ``*invalid*`` keywords
+    declare the invalid-action policy (:mod:`agora.envs.invalid`); ``observation_format``
+    and ``reward_scale`` are described in :mod:`agora.envs.single_player`; game parameters
+    are the other keywords or ``params={...}`` (as for task ids).
+
+    Example:
+        >>> env = make_gym("Cournot-v1", opponents={1: "cournot_nash"}, reward_scale=0.01)
+        >>> _, info = env.reset(seed=0)
+        >>> _, reward, *_, info = env.step(0)
+        >>> reward == 0.01 * info["payoff"]
+        True
     """
+    s = spec(env_id)
     game, text = make_game(env_id, merge_params(params, keywords, env_id))
     return SinglePlayerEnv(game, text, player, opponents, render_mode, on_invalid_action,
-                           invalid_penalty, max_invalid_actions)
+                           invalid_penalty, max_invalid_actions,
+                           default_opponent=s.default_opponent,
+                           observation_format=observation_format, reward_scale=reward_scale)

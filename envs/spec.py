@@ -54,6 +54,8 @@ class EnvSpec:
         text: its text face class.
         defaults: parameter overrides that define this id (on top of the params' defaults).
         summary: one line for ``agora list``.
+        default_opponent: the agent the Gymnasium view seats where none is given: one name
+            for every seat, or one name per player (games whose seats play different roles).
     """
 
     id: str
@@ -61,7 +63,7 @@ class EnvSpec:
     text: type[TextFace[Any]] | str
     defaults: Mapping[str, Any] = field(default_factory=dict)
     summary: str = ""
-    default_opponent: str = "random"
+    default_opponent: str | tuple[str, ...] = "random"
 
     def text_face(self, game: Game[Any, Any, Any]) -> TextFace[Any]:
         """The text face for ``game`` (``text`` may be a ``"module:Class"`` path, so a
@@ -75,6 +77,11 @@ class EnvSpec:
     @property
     def gym_id(self) -> str:
         return f"agora/{self.id}"
+
+    def opponent_for(self, seat: int) -> str:
+        """The default opponent's name at player ``seat``."""
+        d = self.default_opponent
+        return d if isinstance(d, str) else d[seat]
 
     @property
     def family(self) -> str:

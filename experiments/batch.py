@@ -32,6 +32,7 @@ from agora.analysis.records import (
     player_column,
 )
 from agora.envs import is_task, make_game, task_spec
+from agora.experiments.config import import_modules
 from agora.experiments.episode import (
     EpisodeResult,
     aplay_episode,
@@ -57,6 +58,7 @@ class BatchTask:
     record_events: bool = True
     episode_concurrency: int = 16
     call_gate: str | None = None  # name of the run-wide model-call gate (a Ray actor)
+    imports: tuple[str, ...] = ()  # modules that register agents (a Ray worker lacks them)
 
 
 @dataclass
@@ -145,6 +147,7 @@ def run_batch(task: BatchTask) -> BatchResult:
     With asynchronous agents (language models) up to ``episode_concurrency`` episodes run
     at once in one event loop; records are assembled in episode order either way.
     """
+    import_modules(task.imports)  # a Ray worker has not read the config
     if task.call_gate is not None:
         from agora.agents.llm.factory import set_run_gate
 

@@ -51,8 +51,14 @@ def _game_row(s: EnvSpec) -> dict[str, str]:
             "moves": s.timing.value,
             "actions": f"{game.info.action_kind}({game.num_actions})",
             "observations": f"{game.info.observation_kind}{list(game.observation_shape)}",
-            "benchmark": game.benchmark().concept, "default opponent": s.default_opponent,
+            "benchmark": game.benchmark().concept, "default opponent": _opponents(s),
             "summary": s.summary}
+
+
+def _opponents(s: EnvSpec) -> str:
+    """The default opponent, or ``player_i: name`` per seat when the seats differ."""
+    d = s.default_opponent
+    return d if isinstance(d, str) else ", ".join(f"player_{i}: {n}" for i, n in enumerate(d))
 
 
 _TASK_BENCHMARK = {"design": "EIG of each design; greedy-EIG regret",

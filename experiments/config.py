@@ -18,6 +18,7 @@ Example YAML::
       agents.player_1: [always_defect, grim_trigger, random]
     episodes: 50
     seed: 0
+    imports: [mypkg.agents]   # optional: modules that register your own agents
 
 Validation errors are :class:`~agora.envs.ConfigError` naming the key and value.
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import importlib
 import itertools
 import json
 import re
@@ -97,6 +99,9 @@ class ExperimentConfig(BaseModel):
     """Run-wide cap on model calls in flight across all Ray workers (None: per process)."""
     record_events: bool = True
     ray: RayOptions = Field(default_factory=RayOptions)
+    imports: list[str] = Field(default_factory=list)
+    """Modules that register agents (``mypkg.agents``), imported before the agents are
+    built: by the config's check here, and by every Ray worker before its batch."""
 
     @field_validator("sweep")
     @classmethod
@@ -120,9 +125,10 @@ class ExperimentConfig(BaseModel):
         return sweep
 
     def fingerprint(self) -> str:
-        """Hash of everything that decides the episodes (not workers or batching)."""
+        """Hash of everything that decides the episodes (not workers, batching, or the
+        ``imports`` that make agent names known: the agent specs decide)."""
         data = self.model_dump(exclude={"workers", "batch_size", "ray", "episode_concurrency",
-                                        "llm_concurrency"})
+                                        "llm_concurrency", "imports"})
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
     def cells(self) -> list[Cell]:
@@ -215,8 +221,22 @@ def parse_config(data: Mapping[str, Any]) -> ExperimentConfig:
         agora.envs.errors.ConfigError: invalid config: episodes: Input should be greater ...
     """
     cfg = validate_model(ExperimentConfig, data, "invalid config")
+    import_modules(cfg.imports)
     cfg.cells()  # semantic checks now, before anything runs
     return cfg
+
+
+def import_modules(names: list[str] | tuple[str, ...]) -> None:
+    """Import the config's ``imports`` (each registers its agents on import).
+
+    Raises:
+        ConfigError: a module cannot be imported (the message names it and why).
+    """
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ConfigError(f"imports: cannot import {name!r}: {exc}") from None
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from agora.agents.policy import checkpoint_hashes
 from agora.analysis.records import CELL, EPISODE, OK, STATUS
 from agora.envs import ConfigError, RunAbortedError
 from agora.envs.seeding import episode_seed
@@ -71,6 +72,7 @@ def plan_batches(cfg: ExperimentConfig, cells: list[Cell], done: set[tuple[int, 
                 seeds=tuple(episode_seed(cfg.seed, cell.index, e) for e in chunk),
                 on_invalid=cfg.on_invalid_action, record_events=cfg.record_events,
                 episode_concurrency=cfg.episode_concurrency, call_gate=call_gate,
+                imports=tuple(cfg.imports),
             ))
     return tasks
 
@@ -193,7 +195,7 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, workers: int | None =
             ok = prior[prior[STATUS] == OK]
             done = set(zip(ok[CELL].tolist(), ok[EPISODE].tolist(), strict=True))
     else:
-        store.create(cfg, planned)
+        store.create(cfg, planned, checkpoint_hashes(s for c in cells for s in c.agents))
     executor = make_executor(cfg, workers) if len(done) < planned else LocalExecutor()
     gate = None  # one process: each model's Limited(max_concurrency) already bounds it
     if cfg.llm_concurrency is not None and isinstance(executor, RayExecutor):

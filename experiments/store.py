@@ -162,12 +162,17 @@ class RunStore(RunDirectory):
         # Tables written by this process; complete only for a fresh run (not a resume).
         self._written: list[dict[str, pa.Table]] | None = None
 
-    def create(self, cfg: ExperimentConfig, planned: int) -> None:
-        """Start a new run directory; refuses to overwrite an existing run."""
+    def create(self, cfg: ExperimentConfig, planned: int,
+               checkpoints: dict[str, str] | None = None) -> None:
+        """Start a new run directory; refuses to overwrite an existing run.
+
+        ``checkpoints`` (``{path: sha256}`` of the trained policies the agents load) go
+        into the manifest, so a run names the exact weights it played.
+        """
         self.start(cfg, {"env": cfg.env}, {
             "base_seed": cfg.seed,
             "seed_scheme": "episode_seed(base, cell, episode) via numpy SeedSequence",
-            "episodes_planned": planned})
+            "episodes_planned": planned, "checkpoints": checkpoints or {}})
         self._written = []
 
     def open_for_resume(self, cfg: ExperimentConfig) -> None:

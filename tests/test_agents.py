@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -396,6 +397,13 @@ def test_registry_entries_document_their_parameters() -> None:
     assert entries["tit_for_tat"].parameters() == {}
     for entry in entries.values():
         assert entry.summary, f"{entry.name} has no docstring summary"
-        make_agent(entry.name)  # defaults are valid
+        required = [k for k, v in entry.parameters().items() if v is inspect.Parameter.empty]
+        if not required:
+            make_agent(entry.name)  # defaults are valid
+            continue
+        with pytest.raises(ConfigError, match=required[0]):  # named when missing
+            make_agent(entry.name)
+    assert [k for k, v in entries["policy"].parameters().items()
+            if v is inspect.Parameter.empty] == ["checkpoint"]
     with pytest.raises(ConfigError, match="already registered"):
         register_agent("tit_for_tat")(Scripted)

@@ -507,8 +507,11 @@ def test_play_episode_is_deterministic(env_id: str) -> None:
 
 @pytest.mark.parametrize("env_id", ALL_IDS)
 def test_gym_reset_seed_repeats_opponents(env_id: str) -> None:
+    n = make_game(env_id)[0].num_players  # random opponents: a default may be deterministic
+    randoms = {f"player_{j}": "random" for j in range(1, n)}
+
     def run(seed: int) -> list:
-        env = make_gym(env_id)
+        env = make_gym(env_id, opponents=randoms)
         obs, _ = env.reset(seed=seed)
         rng = np.random.default_rng(0)
         trace, done = [], False

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from agora.agents import make_agent
-from agora.envs import make, make_game, make_gym, specs, task_spec, task_specs
+from agora.envs import make, make_game, make_gym, spec, specs, task_spec, task_specs
 from agora.envs.adapters import AECGameEnv, agent_name
 from agora.envs.seeding import Seeder, episode_streams
 from agora.experiments import play_episode
@@ -24,8 +24,11 @@ GAME_IDS = [s.id for s in specs()]
 
 
 def _record(env_id: str, seed: int) -> Any:
+    """An ``agora run`` episode: player 0 random, the others the id's default opponent
+    (whom the Gymnasium view seats by default)."""
     game, text = make_game(env_id)
-    agents = [make_agent("random") for _ in range(game.num_players)]
+    agents = [make_agent("random", game)] + [make_agent(spec(env_id).opponent_for(j), game)
+                                             for j in range(1, game.num_players)]
     result = play_episode(game, text, agents, seed=seed)
     assert result.status == "ok", result.error
     return game, result
@@ -64,7 +67,7 @@ def test_pettingzoo_replays_the_record(env_id: str, seed: int) -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_gymnasium_replays_the_record(env_id: str, seed: int) -> None:
     """Player 0 replays its recorded actions; the default opponents, seeded from their
-    seats' seeds, play the random agents' recorded actions by themselves."""
+    seats' seeds, play their recorded actions by themselves."""
     game, result = _record(env_id, seed)
     mine = [a for actor, a in zip(result.events["actor"], result.events["action"]) if actor == 0]
     env = gymnasium.make(f"agora/{env_id}", disable_env_checker=True).unwrapped

@@ -69,7 +69,8 @@ def test_benchmark_and_default_opponent(env_id):
     bench = game.benchmark()
     assert bench.concept and bench.values
     assert all(np.isfinite(v) or np.isnan(v) for v in bench.values.values())
-    make_agent(s.default_opponent, game)  # registered and able to play this game
+    for seat in range(game.num_players):  # registered and able to play this game
+        make_agent(s.opponent_for(seat), game)
 
 
 def test_fairness_index():

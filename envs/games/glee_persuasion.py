@@ -341,5 +341,5 @@ SPECS = (
     EnvSpec("GleePersuasion-v1", GleePersuasionGame,
             "agora.envs.games.glee_persuasion_text:GleePersuasionText",
             summary="GLEE repeated cheap talk: an informed seller recommends, a buyer buys",
-            default_opponent="glee_bayesian_buyer"),
+            default_opponent=("glee_persuasion_optimal_seller", "glee_bayesian_buyer")),
 )

@@ -218,7 +218,7 @@ class KGQueryEnv(_GraphEnv):
             "edge_mask": spaces.MultiBinary(self.max_edges),
             "steps_left": _scalar(world.params.max_steps),
         })
-        self.action_space = spaces.Discrete(self.max_edges + 2)
+        self.action_space: spaces.Discrete = spaces.Discrete(self.max_edges + 2)
 
     def to_action(self, index: Any) -> WalkAction:
         """The world action of a ``Discrete`` index (a masked edge index or an index
