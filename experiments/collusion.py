@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ import numpy as np
 
 from agora.envs import ConfigError
 from agora.envs.core import is_int, is_real
+from agora.envs.games.auction import AuctionGame, expected_payoffs
 
 MAX_STATES = 1 << 16  # m ** n states (memory one) times m actions must stay small
 
@@ -100,8 +102,9 @@ class SessionResults:
     greedy: np.ndarray
 
 
-def profit_table(game: Any) -> np.ndarray:
-    """Every joint action's payoffs, from the game's own ``stage_payoffs``.
+def profit_table(game: Any, payoffs: Callable[[tuple[int, ...]], Any] | None = None
+                 ) -> np.ndarray:
+    """Every joint action's payoffs, from the game's own ``stage_payoffs`` (or ``payoffs``).
 
     Row ``r`` is the joint action ``np.unravel_index(r, (m,) * n)`` (player 0's action
     most significant); column ``i`` is player ``i``'s payoff.
@@ -116,7 +119,8 @@ def profit_table(game: Any) -> np.ndarray:
     if m ** n * m > MAX_STATES * 16:
         raise ConfigError(f"{game.info.name}: {m} actions and {n} players make {m ** n} "
                           f"states, too many for tabular Q-learning")
-    rows = [game.stage_payoffs(joint) for joint in itertools.product(range(m), repeat=n)]
+    pay = game.stage_payoffs if payoffs is None else payoffs
+    rows = [pay(joint) for joint in itertools.product(range(m), repeat=n)]
     return np.asarray(rows, dtype=np.float64)
 
 
@@ -127,7 +131,8 @@ def initial_q(table: np.ndarray, m: int, n: int, delta: float) -> np.ndarray:
                      for i in range(n)]) / (1 - delta)
 
 
-def run_sessions(game: Any, learning: QLearning, sessions: int, seed: int) -> SessionResults:
+def run_sessions(game: Any, learning: QLearning, sessions: int, seed: int,
+                 payoffs: Callable[[tuple[int, ...]], Any] | None = None) -> SessionResults:
     """Run ``sessions`` independent Q-learning sessions of ``game``'s stage game.
 
     Args:
@@ -135,6 +140,8 @@ def run_sessions(game: Any, learning: QLearning, sessions: int, seed: int) -> Se
         learning: the learners' parameters.
         sessions: how many sessions.
         seed: the root seed; session ``k`` draws from the ``k``-th child stream.
+        payoffs: the stage payoffs of a joint action, when not ``game.stage_payoffs``
+            (e.g. :func:`auction_payoffs`).
 
     Returns:
         The sessions' outcomes, see :class:`SessionResults`.
@@ -143,7 +150,7 @@ def run_sessions(game: Any, learning: QLearning, sessions: int, seed: int) -> Se
         raise ConfigError(f"parameter sessions={sessions!r} is invalid: must be a positive "
                           "integer")
     m, n = game.num_actions, game.num_players
-    table = profit_table(game)
+    table = profit_table(game, payoffs)
     q0 = initial_q(table, m, n, learning.delta)
     seeds = np.random.SeedSequence(seed).generate_state(sessions, dtype=np.uint64)
     states = m ** n if learning.memory else 1
@@ -152,6 +159,24 @@ def run_sessions(game: Any, learning: QLearning, sessions: int, seed: int) -> Se
         learning.stable_periods, learning.max_periods, seeds)
     profits, actions, length = limit_cycles(table, greedy, last, m, n)
     return SessionResults(converged, periods, profits, actions, length, greedy)
+
+
+def auction_payoffs(game: AuctionGame) -> Callable[[tuple[int, ...]], tuple[float, ...]]:
+    """Stage payoffs (money) of ``game``'s auction when every bidder values the item at
+    ``value_max`` and knows it (Banchio & Skrzypacz 2022), from the core's own
+    ``expected_payoffs`` (ties split uniformly).
+
+    Example:
+        >>> from agora.envs import make_game
+        >>> game, _ = make_game("FirstPriceAuction-v1", {"n_players": 2, "granularity": 4,
+        ...                                                "value_max": 1.0})
+        >>> auction_payoffs(game)((3, 1))  # bid 0.75 wins the item worth 1
+        (0.25, 0.0)
+    """
+    p = game.params
+    values = (p.granularity,) * p.n_players
+    unit = p.value_max / p.granularity
+    return lambda bids: tuple(unit * x for x in expected_payoffs(p.rule, values, bids))
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
