@@ -12,7 +12,13 @@ from typing import Any
 from agora.agents.base import Agent, register_agent
 from agora.envs import ConfigError, Game, Observation
 from agora.envs.core import is_real
-from agora.envs.games.oligopoly import BertrandGame, CournotGame, DiffBertrandGame, OligopolyGame
+from agora.envs.games.oligopoly import (
+    BertrandGame,
+    CournotGame,
+    DiffBertrandGame,
+    LogitBertrandGame,
+    OligopolyGame,
+)
 
 
 class _FixedAction(Agent):
@@ -57,13 +63,14 @@ class CournotCollusive(_FixedAction):
 
 @register_agent("bertrand_nash")
 class BertrandNash(_FixedAction):
-    """Charges the Bertrand-Nash price: cost (homogeneous) or ``(alpha+beta c)/(2beta-gamma(n-1))``.
+    """Charges the Bertrand-Nash price: cost (homogeneous), ``(alpha+beta c)/(2beta-gamma(n-1))``
+    (differentiated) or the logit game's ``p^N`` (the nearest grid point each time).
 
     ``upper=True`` (homogeneous good only) charges the highest symmetric grid equilibrium
     price instead, cost + 1/granularity when cost lies on the grid.
     """
 
-    games = (BertrandGame, DiffBertrandGame)
+    games = (BertrandGame, DiffBertrandGame, LogitBertrandGame)
 
     def __init__(self, upper: bool = False) -> None:
         super().__init__()

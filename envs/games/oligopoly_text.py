@@ -1,7 +1,8 @@
 """Text faces of the oligopolies: answers are ``{"quantity": K}`` or ``{"price": K}``.
 
 ``K`` is the grid index: with ``granularity == 1`` (the default) it is the quantity or
-price itself; otherwise the prose says that ``K`` counts steps of ``1 / granularity``.
+price itself; otherwise the prose says that ``K`` counts steps of ``1 / granularity``. The
+logit game's prices are a short menu, listed in the rules, and ``K`` is a menu number.
 Three wordings (``params.framing``): ``neutral`` (firms and units), ``farmers_market``
 (farmers selling at a market) and ``economics`` (textbook notation).
 """
@@ -15,6 +16,7 @@ from agora.envs.games.oligopoly import (
     BertrandGame,
     CournotGame,
     DiffBertrandGame,
+    LogitBertrandGame,
     OligopolyGame,
     OligopolyView,
 )
@@ -221,6 +223,60 @@ class DiffBertrandText(OligopolyText):
             f"Each round every firm sets, at the same time, a price (0 to {top}).",
             f"You sell max(0, {al} - {be} x your price + {ga} x (sum of the other firms' "
             "prices)) units.",
+            f"Each unit costs {c}. Your profit in a round = (your price - {c}) x your units "
+            "sold.",
+            "Your goal is the largest total profit over all rounds.",
+        ]
+
+
+class LogitBertrandText(OligopolyText):
+    """Prose for :class:`LogitBertrandGame`: similar products, logit demand, a price menu."""
+
+    game: LogitBertrandGame
+    key = "price"
+    example = 7
+    price_label = "the average price"
+
+    def _grid_line(self) -> str:
+        menu = ", ".join(f"{k}: {_num(round(x, 4))}" for k, x in enumerate(self.game.prices))
+        top = self.game.num_actions - 1
+        return (f"Prices come from a menu; answer with the menu number N from 0 to {top} of "
+                f'the price you charge, e.g. {{"price": {min(self.example, top)}}}. '
+                f"Menu (number: price): {menu}.")
+
+    def _rules(self, player: int) -> list[str]:
+        p = self.game.params
+        n, c, a, a0, mu = p.n_firms, _num(p.cost), _num(p.a), _num(p.a0), _num(p.mu)
+        if p.framing == "farmers_market":
+            return [
+                f"You are baker {player + 1} of {n}, each selling your own sourdough at the "
+                f"same market for {p.rounds} week(s).",
+                "Every week each baker picks a price without knowing the others' prices.",
+                f"Each shopper buys one loaf from the stall they like best or skips bread: "
+                f"a stall with price P is chosen with weight exp(({a} - P) / {mu}), skipping "
+                f"with weight exp({a0} / {mu}); your share of the shoppers is your weight over "
+                "the sum of all weights.",
+                f"Each loaf costs you {c}. Your earnings in a week = (your price - {c}) x your "
+                "share.",
+                "Aim to earn as much as you can over all weeks.",
+            ]
+        if p.framing == "economics":
+            return [
+                f"Repeated Bertrand competition with logit demand: {n} firms, {p.rounds} "
+                f"period(s); you are firm {player + 1}.",
+                "Each period the firms set prices p_i simultaneously.",
+                f"Demand q_i = exp(({a} - p_i)/{mu}) / (sum_j exp(({a} - p_j)/{mu}) + "
+                f"exp({a0}/{mu})); constant marginal cost c = {c}.",
+                f"Your payoff per period is pi_i = (p_i - {c}) q_i; you maximise the sum over "
+                "periods.",
+            ]
+        return [
+            f"You manage firm {player + 1} of {n}; the firms sell similar, not identical, "
+            f"products for {p.rounds} round(s).",
+            "Each round every firm sets, at the same time, a price.",
+            f"Each buyer picks one firm or buys nothing: a firm charging P is picked with "
+            f"weight exp(({a} - P) / {mu}), buying nothing has weight exp({a0} / {mu}); you "
+            "sell your weight's share of all weights (buyers make up 1 unit).",
             f"Each unit costs {c}. Your profit in a round = (your price - {c}) x your units "
             "sold.",
             "Your goal is the largest total profit over all rounds.",
