@@ -6,8 +6,10 @@ Three measurements, each the fastest of ``--repeats``:
    ``tit_for_tat``, half ``always_defect``, well mixed, ``RepeatedPD-v1`` with ``--rounds``
    rounds), every match an episode through ``run_batch``; in-process vs Ray with 2 workers
    (Ray is started once and warmed before anything is timed). Target ratio >= 1.7x.
-2. **vector engine, 1 vs 2 workers**: the same generation through ``play_pairs`` and
-   ``play_pairs_parallel(workers=2)`` with ``--vector-agents`` agents and 200 rounds.
+2. **vector engine, 1 vs 2 workers**: ``agora evolve`` of ``--vector-agents`` agents, 200
+   rounds, noise 0.01 (every match simulated) on 1 and 2 workers (``play_pairs`` vs
+   ``play_pairs_parallel`` on the run's one Ray), per generation from runs of 1 and 3
+   generations, so Ray's start is left out.
 3. **episodes engine vs size**: seconds per generation for each of ``--sizes`` (in-process);
    sizes above ``--max-measured`` are extrapolated linearly from the largest measured one
    and printed as such.
@@ -78,16 +80,37 @@ def episodes_ratio(args: argparse.Namespace, ray: RayExecutor) -> bool:
 
 
 def vector_ratio(args: argparse.Namespace) -> bool:
-    results: dict[int, tuple[float, Outcome]] = {}
+    """``agora evolve`` with the vector engine (noise 0.01, so every match is simulated) on
+    1 and 2 workers; per generation = (3 generations - 1 generation) / 2, so Ray's start
+    and the set-up are left out."""
+    import tempfile
+
+    from agora.experiments.population.config import parse_evolve_config
+    from agora.experiments.population.evolve import run_evolve
+
+    def run(generations: int, workers: int) -> tuple[float, Any]:
+        cfg = parse_evolve_config({
+            "name": "bench", "env": "RepeatedPD-v1", "params": {"rounds": 200},
+            "population": {"size": args.vector_agents,
+                           "shares": {"tit_for_tat": 0.5, "always_defect": 0.5}},
+            "dynamics": {"rule": "replicator", "mutation": 0.01}, "noise": 0.01,
+            "generations": generations, "seed": 0})
+        with tempfile.TemporaryDirectory() as out:
+            start = time.perf_counter()
+            summary = run_evolve(cfg, os.path.join(out, "run"), workers=workers,
+                                 progress=False)
+            return time.perf_counter() - start, summary.generations
+
+    run(1, 1)  # compile / load the kernels
+    per, tables = {}, {}
     for workers in (1, 2):
-        eng, pop, matches = _setup(args.vector_agents, 200, "vector", workers)
-        eng.play(pop.strategy, matches[:10], 0, 0)  # compile (numba) outside the timing
-        results[workers] = _best(lambda e=eng, p=pop, m=matches: e.play(p.strategy, m, 0, 0),
-                                 args.repeats)
-    (t1, o1), (t2, o2) = results[1], results[2]
-    ok = _same(o1, o2)
-    print(f"vector engine, {args.vector_agents} agents x 200 rounds: 1 worker {t1:.2f} s, "
-          f"2 workers {t2:.2f} s, ratio {t1 / t2:.2f}x; identical: {ok}")
+        one, _ = run(1, workers)
+        three, tables[workers] = run(3, workers)
+        per[workers] = (three - one) / 2
+    ok = tables[1].equals(tables[2])
+    print(f"vector engine (agora evolve), {args.vector_agents} agents x 200 rounds, noise "
+          f"0.01: 1 worker {per[1]:.2f} s, 2 workers {per[2]:.2f} s per generation, ratio "
+          f"{per[1] / per[2]:.2f}x (target >= 1.7x); identical: {ok}")
     return ok
 
 

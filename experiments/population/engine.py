@@ -149,15 +149,16 @@ class PayoffEngine:
     def _vector(self, strategy: np.ndarray, matches: np.ndarray, key: int) -> Outcome:
         p = self.game.params
         seats = strategy[matches]
-        options: dict[str, Any] = {"noise": self.noise, "delta": float(p.delta),
-                                   "backend": self.backend, "device": self.device}
         payoffs = np.asarray(p.payoffs, dtype=np.float64)
-        if self.workers > 1:
+        on_cpu = self.backend in ("auto", "numba") and self.device in (None, "cpu")
+        if self.workers > 1 and on_cpu:  # shards on Ray (a GPU backend is one device)
             res = kernels.play_pairs_parallel(self.probs, seats[:, 0], seats[:, 1], payoffs,
-                                              p.rounds, key, workers=self.workers, **options)
+                                              p.rounds, key, workers=self.workers,
+                                              noise=self.noise, delta=float(p.delta))
         else:
             res = kernels.play_pairs(self.probs, seats[:, 0], seats[:, 1], payoffs, p.rounds,
-                                     key, **options)
+                                     key, noise=self.noise, delta=float(p.delta),
+                                     backend=self.backend, device=self.device)
         return Outcome(np.stack([res.row_payoff, res.col_payoff], axis=1),
                        np.stack([res.row_coop, res.col_coop], axis=1),
                        np.asarray(res.rounds, dtype=np.float64))

@@ -180,9 +180,11 @@ def play_generation(setup: Setup, pop: Population, generation: int,
 
 # ----- the run -------------------------------------------------------------------------
 def _executor(setup: Setup, workers: int) -> Any:
+    """Ray once for the whole run when it is asked for: the episodes engine maps batches
+    on it, and the vector engine's shards (``play_pairs_parallel``) find it running."""
     from agora.experiments.runner import LocalExecutor, RayExecutor
 
-    if setup.engine.kind == "episodes" and (workers > 1 or setup.cfg.ray.address):
+    if workers > 1 or setup.cfg.ray.address:
         return RayExecutor(workers, setup.cfg.ray.address)
     return LocalExecutor()
 
