@@ -219,3 +219,29 @@ class ConditionalCooperator(_PublicGoodsAgent):
             return round(self.initial * v.endowment)
         mean_others = sum(v.others_last) / len(v.others_last)
         return min(v.endowment, round(self.slope * mean_others))
+
+
+@register_agent("threshold_contributor")
+class ThresholdContributor(_PublicGoodsAgent):
+    """Contributes ``above`` while the others' mean last round reached ``threshold``, else
+    ``below`` (fractions of the endowment); ``initial`` in round 1.
+
+    A step-shaped conditional cooperator: full giving as long as the group gives at least
+    half (the defaults), nothing once it falls short.
+    """
+
+    def __init__(self, initial: float = 1.0, threshold: float = 0.5, above: float = 1.0,
+                 below: float = 0.0) -> None:
+        super().__init__()
+        self.initial = _fraction("initial", initial)
+        self.threshold = _fraction("threshold", threshold)
+        self.above = _fraction("above", above)
+        self.below = _fraction("below", below)
+
+    def act(self, obs: Observation[Any]) -> int:
+        v = obs.view
+        if v.my_last < 0:
+            return round(self.initial * v.endowment)
+        mean_others = sum(v.others_last) / len(v.others_last)
+        share = self.above if mean_others >= self.threshold * v.endowment else self.below
+        return round(share * v.endowment)

@@ -3,7 +3,11 @@
 * **vector**: when every strategy has a memory-one table and the env is a repeated 2x2
   game, :func:`~agora.experiments.population.kernels.play_pairs` plays all matches at
   once, with the payoffs, rounds and continuation read from the game's own params
-  (``play_pairs_parallel`` shards them over ``workers``).
+  (``play_pairs_parallel`` shards them over ``workers``). When the env is a public goods
+  game and every strategy is a contribution rule
+  (:func:`~agora.agents.group_rule.group_rule_of`),
+  :func:`~agora.experiments.population.group_kernel.play_groups` plays all groups at once
+  (numpy, one process; ``workers`` do not shard it).
 * **episodes**: anything else (any registered game, groups of its players, any agent
   spec, language models included). Each match is one episode played by the batch
   machinery of ``agora run`` (:func:`~agora.experiments.batch.run_batch`, in-process or
@@ -11,8 +15,13 @@
 
 Both give, per match and seat, the total payoff over the rounds and the rounds in which
 the seat played action 0 (cooperation in the repeated games); the episodes engine also
-gives the game's metrics per match. For deterministic memory-one strategies the two
-engines give identical payoffs (tested).
+gives the game's metrics per match. For deterministic memory-one strategies and for
+contribution rules the two engines give identical payoffs (tested).
+
+In public goods games "cooperation" is contribution: the vector engine gives each seat its
+tokens contributed over the endowment (so ``coop / rounds`` is the seat's mean contribution
+fraction), the episodes engine the group's mean contribution fraction x rounds for every
+seat (the game's ``contribution_rate`` metric): the same per group, not per seat.
 
 Example:
     >>> from agora.agents import AgentSpec
@@ -37,13 +46,15 @@ import numpy as np
 import pandas as pd
 
 from agora.agents import AgentSpec
+from agora.agents.group_rule import group_rule_of
 from agora.agents.memory_one import memory_one_of
 from agora.analysis.records import EPISODE, METRIC, OK, RETURN, STATUS, player_column
 from agora.envs import ConfigError, RunAbortedError, UnknownIdError, lookup
+from agora.envs.games.public_goods import PublicGoodsGame
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
 from agora.envs.seeding import episode_seed
 from agora.experiments.batch import BatchResult, BatchTask, run_batch
-from agora.experiments.population import kernels
+from agora.experiments.population import group_kernel, kernels
 from agora.experiments.population.population import playable
 
 Engine = Literal["auto", "vector", "episodes"]
@@ -68,8 +79,9 @@ class Outcome:
 
     Attributes:
         payoffs: ``(M, k)`` total payoff of each seat over the match.
-        coop: ``(M, k)`` rounds in which the seat played action 0 (NaN when the game has
-            no such notion).
+        coop: ``(M, k)`` rounds in which the seat played action 0; in public goods games
+            the contributions in endowments (see the module doc); NaN when the game has
+            no such notion.
         rounds: ``(M,)`` rounds played.
         metrics: per-match game metrics (episodes engine), name -> ``(M,)``.
     """
@@ -85,6 +97,13 @@ def _vector_tables(strategies: Sequence[AgentSpec]) -> np.ndarray | None:
     if any(t is None for t in tables):
         return None
     return np.stack([t.probabilities() for t in tables if t is not None])
+
+
+def _group_rules(strategies: Sequence[AgentSpec]) -> np.ndarray | None:
+    rules = [group_rule_of(s) for s in strategies]
+    if any(r is None for r in rules):
+        return None
+    return np.stack([r.row() for r in rules if r is not None])
 
 
 class PayoffEngine:
@@ -118,29 +137,42 @@ class PayoffEngine:
         self.strategies = tuple(strategies)
         self.probs = _vector_tables(self.strategies) if isinstance(
             self.game, RepeatedMatrixGame) else None
+        self.rules = _group_rules(self.strategies) if isinstance(
+            self.game, PublicGoodsGame) else None
         self.kind = self._choose(engine)
-        if noise and self.kind != "vector":
-            raise ConfigError(f"noise={noise!r} needs the vector engine (memory-one strategies "
-                              "in a repeated 2x2 game); the episodes engine plays the game as is")
+        if noise and (self.kind != "vector" or self.probs is None):
+            raise ConfigError(f"noise={noise!r} needs the vector engine with memory-one "
+                              "strategies in a repeated 2x2 game; the episodes engine and "
+                              "public goods rules play the game as is")
+        if self.rules is not None and self.kind == "vector" and (
+                backend not in ("auto", "numpy") or device not in (None, "cpu")):
+            raise ConfigError(f"backend={backend!r}, device={device!r}: public goods groups "
+                              "play on numpy; use backend auto or numpy on the cpu")
         self.backend, self.device, self.noise = backend, device, float(noise)
         self.workers, self.on_invalid = workers, on_invalid
         self.episode_specs = tuple(playable(s) for s in self.strategies)
 
     def _choose(self, engine: str) -> Literal["vector", "episodes"]:
-        if engine == "episodes" or (engine == "auto" and self.probs is None):
+        tables = self.probs if self.rules is None else self.rules
+        if engine == "episodes" or (engine == "auto" and tables is None):
             return "episodes"
         if engine not in ("auto", "vector"):
             raise ConfigError(f"engine={engine!r}: want auto, vector or episodes")
-        if self.probs is None:
-            bad = [s.name for s in self.strategies if memory_one_of(s) is None]
-            why = (f"strategies {bad} have no memory-one table" if bad else
-                   f"{self.env} is not a repeated 2x2 game")
+        if tables is None:
+            public = isinstance(self.game, PublicGoodsGame)
+            table_of, what = ((group_rule_of, "contribution rule") if public else
+                              (memory_one_of, "memory-one table"))
+            bad = [s.name for s in self.strategies if table_of(s) is None]
+            why = (f"strategies {bad} have no {what}" if bad else
+                   f"{self.env} is neither a repeated 2x2 game nor a public goods game")
             raise ConfigError(f"engine=vector: {why}; use engine: episodes (or auto)")
         return "vector"
 
     def play(self, strategy: np.ndarray, matches: np.ndarray, seed: int, generation: int,
              executor: Executor | None = None) -> Outcome:
         """Play ``matches`` (``(M, k)`` agent indices) for agents playing ``strategy``."""
+        if self.kind == "vector" and self.rules is not None:
+            return self._groups(strategy, matches)
         if self.kind == "vector":
             return self._vector(strategy, matches, vector_key(seed, generation))
         return self._episodes(strategy, matches, seed, generation, executor or _InProcess())
@@ -162,6 +194,12 @@ class PayoffEngine:
         return Outcome(np.stack([res.row_payoff, res.col_payoff], axis=1),
                        np.stack([res.row_coop, res.col_coop], axis=1),
                        np.asarray(res.rounds, dtype=np.float64))
+
+    def _groups(self, strategy: np.ndarray, matches: np.ndarray) -> Outcome:
+        p = self.game.params
+        res = group_kernel.play_groups(self.rules, strategy[matches], p)
+        return Outcome(res.payoffs, res.contributions / p.endowment,
+                       np.full(len(matches), float(res.rounds)))
 
     # ----- episodes ----------------------------------------------------------------
     def tasks(self, strategy: np.ndarray, matches: np.ndarray, seed: int, generation: int,
