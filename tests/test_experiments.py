@@ -196,8 +196,11 @@ def test_yaml_errors(tmp_path):
 
 
 def test_shipped_configs_validate():
+    from agora.experiments.config import read_yaml
     from agora.experiments.growth import load_growth_config
+    from agora.experiments.population.archetypes import parse_archetype_config
     from agora.experiments.population.config import load_evolve_config, load_tournament_config
+    from agora.experiments.population.culture import parse_society_config
 
     configs = sorted((Path(__file__).parents[1] / "experiments" / "configs").glob("*.yaml"))
     assert configs
@@ -208,6 +211,10 @@ def test_shipped_configs_validate():
             assert load_evolve_config(path).generations >= 1
         elif path.name.startswith("tournament_"):  # `agora tournament` configs
             assert len(load_tournament_config(path).strategies) >= 2
+        elif read_yaml(path).get("kind") == "culture":  # `agora society` configs
+            assert parse_society_config(read_yaml(path)).generations >= 1
+        elif read_yaml(path).get("kind") == "archetypes":
+            assert parse_archetype_config(read_yaml(path)).steps >= 1
         else:
             assert load_config(path).cells()
 

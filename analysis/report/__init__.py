@@ -55,6 +55,12 @@ def _run_sections(page: Page, run: ReportRun) -> None:
         sections.growth(page, run)
     elif run.kind is RunKind.POPULATION:
         sections.population(page, run)
+    elif run.kind is RunKind.TOURNAMENT:
+        sections.tournament(page, run)
+    elif run.kind is RunKind.SOCIETY:
+        sections.society(page, run)
+    elif run.kind is RunKind.ARCHETYPES:
+        sections.archetypes(page, run)
     else:
         sections.training(page, run)
 

@@ -7,6 +7,12 @@ Kinds and the files that make them (the manifest's ``kind`` wins when it names o
 * ``graph_growth``: ``iterations.parquet``, ``calls.parquet`` and ``graphs/iter_*.graphml``;
 * ``population``: ``generations.parquet`` (generation, strategy, count, share,
   mean_payoff, coop_rate);
+* ``tournament``: ``ranked.parquet`` (rank, strategy, mean, ci_low, ci_high) and
+  ``scores.parquet``;
+* ``society``: ``generations.parquet`` per seed and generation (mean donation, final
+  resources, cooperation rate, strategy-text measures), ``agents.parquet``, ``calls.parquet``;
+* ``archetypes``: ``population.parquet`` (per step: action shares, payoff, calls),
+  ``archetype_steps.parquet``, ``calls.parquet``;
 * ``training``: ``learning_curves.parquet`` (``iteration`` or ``step``, metric, value).
 """
 
@@ -34,6 +40,9 @@ class RunKind(StrEnum):
     GRAPH = "graph"
     GROWTH = "graph_growth"
     POPULATION = "population"
+    TOURNAMENT = "tournament"
+    SOCIETY = "society"
+    ARCHETYPES = "archetypes"
     TRAINING = "training"
 
 
@@ -119,7 +128,10 @@ def load_report_run(root: str | Path) -> ReportRun:
         config_path = root / "config.yaml"
         config = yaml.safe_load(config_path.read_text()) if config_path.exists() else {}
         names = {RunKind.GROWTH: (ITERATIONS, CALLS, "triples"),
-                 RunKind.POPULATION: (GENERATIONS,), RunKind.TRAINING: (LEARNING_CURVES,)}
+                 RunKind.POPULATION: (GENERATIONS,), RunKind.TRAINING: (LEARNING_CURVES,),
+                 RunKind.TOURNAMENT: ("ranked", "scores"),
+                 RunKind.SOCIETY: (GENERATIONS, "agents", CALLS),
+                 RunKind.ARCHETYPES: ("population", "archetype_steps", CALLS)}
         tables = {name: _read(root, name) for name in names[kind]}
         main = names[kind][0]
         if tables[main].empty and kind is not RunKind.GROWTH:

@@ -170,6 +170,8 @@ def degree_figure(graph: Any, iteration: int) -> tuple[figures.Figure, pd.DataFr
 def population(page: Page, run: ReportRun) -> None:
     """Strategy shares (stacked) and mean payoff per strategy over generations."""
     gens = run.tables[GENERATIONS]
+    if "label" in gens.columns:  # name the strategies, not their indices
+        gens = gens.assign(strategy=gens["label"].astype(str))
     parts = page.section("Population dynamics")
     shares = gens.pivot_table(index="generation", columns="strategy", values="share",
                               aggfunc="mean").sort_index()
@@ -188,6 +190,69 @@ def population(page: Page, run: ReportRun) -> None:
         parts.append(page.figure(figures.lines(coop.index.tolist(), {"cooperation": coop.tolist()},
                                                "Cooperation rate of the population",
                                                "generation", "cooperation rate")))
+
+
+def tournament(page: Page, run: ReportRun) -> None:
+    """The ranked strategies with their intervals, and every repetition's score."""
+    ranked = run.tables["ranked"].sort_values("rank")
+    parts = page.section("Tournament ranking")
+    names = ranked["strategy"].astype(str).tolist()
+    parts.append(page.figure(figures.bars_ci(
+        names, {"mean score": (ranked["mean"].tolist(), ranked["ci_low"].tolist(),
+                               ranked["ci_high"].tolist())},
+        "Mean score per strategy (95% CI over repetitions)", "score", "strategy"), ranked))
+    scores = run.tables["scores"]
+    if {"repetition", "strategy", "score"} <= set(scores.columns):
+        wide = scores.pivot_table(index="repetition", columns="strategy", values="score",
+                                  aggfunc="mean").sort_index()
+        parts.append(page.figure(figures.lines(
+            wide.index.tolist(), {str(c): wide[c].tolist() for c in wide.columns},
+            "Score per repetition", "repetition", "score"), scores))
+
+
+SOCIETY_MEASURES = ("mean_donation", "final_resources", "cooperation_rate", "mean_score",
+                    "strategy_words", "reciprocity_words", "punishment_words",
+                    "strategy_change")
+
+
+def society(page: Page, run: ReportRun) -> None:
+    """A language-model society over generations: one line per seed for each measure."""
+    gens = run.tables[GENERATIONS]
+    parts = page.section("Society over generations")
+    seed = "run_seed" if "run_seed" in gens.columns else None
+    panels = {}
+    for measure in (m for m in SOCIETY_MEASURES if m in gens.columns):
+        groups = gens.groupby(seed) if seed else [("run", gens)]
+        series = {f"seed {k}": g.sort_values("generation")[measure].tolist() for k, g in groups}
+        x = sorted(gens["generation"].unique().tolist())
+        panels[measure] = figures.lines(x, series, measure.replace("_", " "), "generation",
+                                        measure.replace("_", " "))
+    if panels:
+        parts.append(page.figure(figures.selectable("Society measure", panels), gens))
+    agents = run.tables["agents"]
+    if {"strategy", "generation", "score"} <= set(agents.columns):
+        parts.append(table(agents[[c for c in (seed, "generation", "agent", "score",
+                                                    "strategy") if c and c in agents.columns]]
+                                .head(200)))
+
+
+def archetypes(page: Page, run: ReportRun) -> None:
+    """An archetype population: action shares, payoff and model calls per step."""
+    pop = run.tables["population"].sort_values("step")
+    parts = page.section("Archetype population")
+    steps = pop["step"].tolist()
+    if "share_action" in pop.columns:
+        shares = [list(v) for v in pop["share_action"]]
+        k = max((len(v) for v in shares), default=0)
+        parts.append(page.figure(figures.stacked_shares(
+            steps, {f"action {a}": [v[a] if a < len(v) else 0.0 for v in shares]
+                    for a in range(k)}, "Action shares of the population", "step"),
+            pop.drop(columns=["share_action"])))
+    cols = {c: pop[c].tolist() for c in ("mean_payoff", "cooperation_rate") if c in pop}
+    if cols:
+        parts.append(page.figure(figures.lines(steps, cols, "Payoff and cooperation", "step",
+                                               "value"), pop.drop(columns=["share_action"],
+                                                                  errors="ignore")))
 
 
 def training(page: Page, run: ReportRun) -> None:
