@@ -198,6 +198,7 @@ def test_yaml_errors(tmp_path):
 def test_shipped_configs_validate():
     from agora.experiments.growth import load_growth_config
     from agora.experiments.population.config import load_evolve_config, load_tournament_config
+    from agora.experiments.train import load_train_config
 
     configs = sorted((Path(__file__).parents[1] / "experiments" / "configs").glob("*.yaml"))
     assert configs
@@ -208,6 +209,8 @@ def test_shipped_configs_validate():
             assert load_evolve_config(path).generations >= 1
         elif path.name.startswith("tournament_"):  # `agora tournament` configs
             assert len(load_tournament_config(path).strategies) >= 2
+        elif path.name.startswith("train_"):  # `agora train` configs
+            assert load_train_config(path).total_timesteps >= 1
         else:
             assert load_config(path).cells()
 

@@ -1,0 +1,113 @@
+"""``agora train``: configs checked key by key, SB3 training into a run directory with a
+checkpoint per seed, learning curves, TensorBoard events and an evaluation run that
+``agora show`` and ``agora report`` read; the shipped Cournot config learns the Nash
+quantity (issue 14)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from agora.analysis import load_run
+from agora.envs import ConfigError, make_game
+from agora.experiments import cli
+from agora.experiments.train import CURVE_COLUMNS, parse_train_config, run_training
+
+ROOT = Path(__file__).parents[1]
+COURNOT = ROOT / "experiments" / "configs" / "train_cournot_sb3.yaml"
+BASE = {"name": "t", "env": "Cournot-v1", "params": {"rounds": 1, "q_max": 20},
+        "opponents": {"player_1": "cournot_nash"}, "total_timesteps": 64}
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"hyperparameters": {"n_stepz": 8}}, "hyperparameters.n_stepz: PPO takes no such"),
+    ({"hyperparameters": {"seed": 3}}, "hyperparameters.seed: set by agora train"),
+    ({"algorithm": "DQN", "hyperparameters": {"n_epochs": 8}},
+     "hyperparameters.n_epochs: DQN takes no such"),
+    ({"algorithm": "A2C"}, "algorithm: 'A2C' is not one of the sb3 backend's"),
+    ({"learners": ["player_2"]}, "learners: unknown seat 'player_2'"),
+    ({"learners": ["player_0", "player_1"], "opponents": {}}, "the sb3 backend trains one"),
+    ({"opponents": {"player_0": "cournot_nash"}}, "opponents.player_0: player_0 is a learner"),
+    ({"opponents": {"player_1": "no_such_agent"}}, "opponents.player_1"),
+    ({"params": {"q_max": -1}}, "params:"),
+    ({"env": "Nope-v1"}, "env:"),
+    ({"seeds": [1, 1]}, "seeds"),
+    ({"total_timesteps": 0}, "total_timesteps"),
+    ({"epochs": 3}, "epochs"),
+])
+def test_bad_configs_are_config_errors_naming_the_key(changes: dict[str, Any],
+                                                      message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        parse_train_config({**BASE, **changes})
+
+
+def test_the_shipped_config_validates_with_the_settings_that_learn() -> None:
+    cfg = parse_train_config(yaml.safe_load(COURNOT.read_text()))
+    assert (cfg.backend, cfg.algorithm, cfg.learners) == ("sb3", "PPO", ["player_0"])
+    assert cfg.seats() == {"player_0": None, "player_1": "cournot_nash"}
+
+
+@pytest.fixture(scope="module")
+def cournot_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped Cournot config trained through the CLI (one seed, 4,000 steps)."""
+    out = tmp_path_factory.mktemp("train") / "cournot"
+    assert cli.main(["train", str(COURNOT), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_the_cli_writes_checkpoint_curves_and_tensorboard_events(cournot_run: Path) -> None:
+    assert (cournot_run / "seed_0" / "model.zip").is_file()
+    assert list((cournot_run / "tensorboard" / "seed_0").rglob("events.out.tfevents.*"))
+    curves = pd.read_parquet(cournot_run / "learning_curves.parquet")
+    assert tuple(curves.columns) == CURVE_COLUMNS
+    # PPO logs once per rollout of n_steps x n_envs = 512 steps: 8 rollouts cover 4,000
+    assert sorted(curves["step"].unique()) == [512 * k for k in range(1, math.ceil(4000 / 512)
+                                                                       + 1)]
+    assert {"rollout/ep_rew_mean", "train/loss"} <= set(curves["metric"])
+    assert not curves["metric"].str.startswith("time/").any()
+
+
+@pytest.mark.slow
+def test_the_trained_policy_plays_the_nash_quantity_in_the_eval_run(
+        cournot_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    params = {"rounds": 1, "q_max": 80}
+    nash = make_game("Cournot-v1", params)[0].benchmark().values["nash_action"]
+    run = load_run(cournot_run / "eval")
+    assert len(run.episodes) == 20 and (run.episodes["status"] == "ok").all()
+    events = pd.read_parquet(cournot_run / "eval" / "events.parquet")
+    mine = events[events["actor"] == 0]["action"].astype(float)
+    assert len(mine) == 20 and abs(mine.mean() - nash) <= 2
+    capsys.readouterr()
+    assert cli.main(["show", str(cournot_run / "eval")]) == 0
+    assert "20/20 episodes done, 0 failed" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_agora_report_reads_the_training_run(cournot_run: Path) -> None:
+    assert cli.main(["report", str(cournot_run), "--out", str(cournot_run / "r.html")]) == 0
+    page = (cournot_run / "r.html").read_text()
+    assert "Learning curves" in page and "rollout/ep_rew_mean" in page
+
+
+@pytest.mark.slow
+def test_each_seed_trains_and_evaluates_as_its_own_cell(tmp_path: Path) -> None:
+    cfg = parse_train_config({
+        "name": "bargain", "env": "Bargaining-v1", "params": {"granularity": 4},
+        "opponents": {"player_1": "spe_bargainer"}, "algorithm": "MaskablePPO",
+        "hyperparameters": {"n_steps": 16, "batch_size": 32, "n_epochs": 1,
+                            "policy_kwargs": {"net_arch": [8]}},
+        "n_envs": 2, "total_timesteps": 32, "seeds": [3, 5], "eval_episodes": 2})
+    summary = run_training(cfg, tmp_path / "run", progress=False)
+    assert sorted(summary.checkpoints) == [3, 5]
+    assert set(summary.curves["seed"]) == {3, 5}
+    assert summary.evaluation is not None and summary.evaluation.failed == 0
+    episodes = load_run(tmp_path / "run" / "eval").episodes
+    assert episodes.groupby("cell").size().to_dict() == {0: 2, 1: 2}
+    with pytest.raises(ConfigError, match="already holds a run"):
+        run_training(cfg, tmp_path / "run", progress=False)
