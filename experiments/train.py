@@ -85,6 +85,7 @@ class TrainConfig(BaseModel):
     total_timesteps: int = Field(ge=1)
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     eval_episodes: int = Field(default=20, ge=0)
+    """sb3: episodes the trained policies play in ``eval/`` (rllib: not yet, so 0)."""
     threads: int = Field(default=1, ge=1)
     """torch threads while training (one is fastest for small nets on a shared machine)."""
     imports: list[str] = Field(default_factory=list)
@@ -183,6 +184,9 @@ def parse_train_config(data: Any) -> TrainConfig:
     if cfg.algorithm not in ALGORITHMS[cfg.backend]:
         raise ConfigError(f"algorithm: {cfg.algorithm!r} is not one of the {cfg.backend} "
                           f"backend's {list(ALGORITHMS[cfg.backend])}")
+    if cfg.backend == "rllib" and cfg.eval_episodes and "eval_episodes" in cfg.model_fields_set:
+        raise ConfigError(f"eval_episodes: {cfg.eval_episodes} evaluation episodes asked of the "
+                          "rllib backend, whose checkpoints no agent plays yet; use 0")
     _backend(cfg.backend).check_hyperparameters(cfg)
     return cfg
 

@@ -39,6 +39,13 @@ BASE = {"name": "t", "env": "Cournot-v1", "params": {"rounds": 1, "q_max": 20},
     ({"seeds": [1, 1]}, "seeds"),
     ({"total_timesteps": 0}, "total_timesteps"),
     ({"epochs": 3}, "epochs"),
+    ({"backend": "rllib", "hyperparameters": {"lrr": 0.1}},
+     "hyperparameters.lrr: RLlib's PPOConfig.training takes no such"),
+    ({"backend": "rllib", "algorithm": "DQN"}, "algorithm: 'DQN' is not one of the rllib"),
+    ({"backend": "rllib", "eval_episodes": 5}, "eval_episodes: 5 evaluation episodes"),
+    ({"backend": "rllib", "env": "Bargaining-v1", "params": {}, "opponents": {}},
+     "env: Bargaining-v1 is turn-based"),
+    ({"backend": "rllib", "policies": "mixed"}, "policies"),
 ])
 def test_bad_configs_are_config_errors_naming_the_key(changes: dict[str, Any],
                                                       message: str) -> None:
@@ -111,3 +118,41 @@ def test_each_seed_trains_and_evaluates_as_its_own_cell(tmp_path: Path) -> None:
     assert episodes.groupby("cell").size().to_dict() == {0: 2, 1: 2}
     with pytest.raises(ConfigError, match="already holds a run"):
         run_training(cfg, tmp_path / "run", progress=False)
+
+
+def test_the_rllib_env_plays_the_game_with_fixed_opponents_in_their_seats() -> None:
+    """The learners' MultiAgentEnv pays exactly the game's payoffs (scaled) and lets the
+    fixed opponent move in its seat: tit-for-tat copies the learner's last move."""
+    from agora.experiments.train_rllib import learners_env_class
+
+    game = make_game("RepeatedPD-v1", {"rounds": 3})[0]
+    env = learners_env_class()({"env": "RepeatedPD-v1", "params": {"rounds": 3},
+                                "learners": [0], "seats": {"player_0": None,
+                                                           "player_1": "tit_for_tat"},
+                                "reward_scale": 0.5})
+    obs, _ = env.reset(seed=0)
+    assert list(obs) == ["player_0"] and env.observation_spaces["player_0"].contains(
+        obs["player_0"])
+    rewards, done = [], {}
+    for action in (1, 0, 0):  # defect, then cooperate twice (0 = C, 1 = D)
+        obs, rew, done, trunc, _ = env.step({"player_0": action})
+        rewards.append(rew["player_0"])
+    played = [(1, 0), (0, 1), (0, 0)]  # tit-for-tat opens with C, then copies
+    assert rewards == [0.5 * game.stage_payoffs(joint)[0] for joint in played] == [2.5, 0, 1.5]
+    assert done["__all__"] and not trunc["__all__"]
+
+
+@pytest.mark.slow
+def test_rllib_shared_policy_self_play_writes_one_module_and_curves(tmp_path: Path) -> None:
+    raw = yaml.safe_load((ROOT / "experiments" / "configs" / "train_pd_rllib.yaml").read_text())
+    cfg = parse_train_config({**raw, "policies": "shared", "total_timesteps": 200,
+                              "hyperparameters": {**raw["hyperparameters"],
+                                                  "train_batch_size": 200,
+                                                  "num_epochs": 1}})
+    summary = run_training(cfg, tmp_path / "run", progress=False)
+    modules = summary.checkpoints[0] / "learner_group" / "learner" / "rl_module"
+    assert sorted(p.name for p in modules.iterdir() if p.is_dir()) == ["shared"]
+    curves = pd.read_parquet(tmp_path / "run" / "learning_curves.parquet")
+    assert tuple(curves.columns) == CURVE_COLUMNS and set(curves["step"]) == {200}
+    assert {"env_runners/agent_episode_returns_mean/player_0",
+            "learners/shared/policy_loss"} <= set(curves["metric"])
