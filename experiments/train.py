@@ -22,7 +22,8 @@ Example YAML::
     eval_episodes: 20
 
 The run directory holds ``config.yaml``, ``manifest.json`` (kind ``training``),
-``seed_S/model.zip`` (the checkpoint of each seed), ``learning_curves.parquet`` (columns
+``seed_S/model.zip`` (the final checkpoint of each seed; with ``checkpoint_every``,
+``seed_S/checkpoints/step_N`` along the way), ``learning_curves.parquet`` (columns
 :data:`CURVE_COLUMNS`: every logged metric per seed and env step), ``tensorboard/seed_S``
 (TensorBoard event files) and ``eval/``: the trained policies playing ``eval_episodes``
 against the same opponents through ``agora run``'s runner, an ordinary run directory
@@ -83,6 +84,8 @@ class TrainConfig(BaseModel):
     n_envs: int = Field(default=8, ge=1)
     num_env_runners: int = Field(default=0, ge=0)
     total_timesteps: int = Field(ge=1)
+    checkpoint_every: int | None = Field(default=None, ge=1)
+    """Also save ``seed_S/checkpoints/step_N`` about every this many env steps."""
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     eval_episodes: int = Field(default=20, ge=0)
     """sb3: episodes the trained policies play in ``eval/`` (rllib: not yet, so 0)."""

@@ -175,11 +175,17 @@ def train_seed(cfg: Any, root: Path, seed: int, bar: Any,
     try:
         while steps < cfg.total_timesteps:
             result = _flatten(algo.train())
-            new = int(result.get("num_env_steps_sampled_lifetime", steps))
-            bar.update(new - steps)
-            steps = new
+            before = steps
+            steps = int(result.get("num_env_steps_sampled_lifetime", steps))
+            if steps <= before:
+                raise RuntimeError(f"RLlib sampled no env steps in an iteration ({steps})")
+            bar.update(min(steps, cfg.total_timesteps) - min(before, cfg.total_timesteps))
             rows.extend((seed, steps, k, v) for k, v in result.items()
                         if _CURVE.match(k))
+            every = cfg.checkpoint_every
+            if every and steps // every > before // every:
+                algo.save_to_path(str((root / f"seed_{seed}" / "checkpoints" /
+                                       f"step_{steps}").resolve()))
         path = root / f"seed_{seed}" / "checkpoint"
         algo.save_to_path(str(path.resolve()))
     finally:

@@ -58,7 +58,9 @@ class _Progress:
         self.bar = tqdm(total=total, unit="step", desc=desc, disable=not enabled,
                         dynamic_ncols=True, mininterval=0.5)
 
-    def callback(self) -> Any:
+    def callback(self, budget: int) -> Any:
+        """A callback advancing the bar by the env steps of one seed (at most ``budget``:
+        SB3 finishes its last rollout past it)."""
         from stable_baselines3.common.callbacks import BaseCallback
 
         bar = self.bar
@@ -68,8 +70,9 @@ class _Progress:
                 self._last = 0
 
             def _on_step(self) -> bool:
-                bar.update(self.num_timesteps - self._last)
-                self._last = self.num_timesteps
+                now = min(self.num_timesteps, budget)
+                bar.update(now - self._last)
+                self._last = now
                 return True
 
         return _Tick()
@@ -112,7 +115,14 @@ def train_seed(cfg: Any, root: Path, seed: int, progress: _Progress,
     except (TypeError, ValueError, AssertionError) as exc:
         raise ConfigError(f"hyperparameters: {cfg.algorithm} refused them: {exc}") from None
     model.set_logger(_logger(seed, root / "tensorboard" / f"seed_{seed}", rows))
-    model.learn(cfg.total_timesteps, callback=progress.callback())
+    callbacks = [progress.callback(cfg.total_timesteps)]
+    if cfg.checkpoint_every:
+        from stable_baselines3.common.callbacks import CheckpointCallback
+
+        callbacks.append(CheckpointCallback(max(1, cfg.checkpoint_every // cfg.n_envs),
+                                            str(root / f"seed_{seed}" / "checkpoints"),
+                                            name_prefix="step"))
+    model.learn(cfg.total_timesteps, callback=callbacks)
     path = root / f"seed_{seed}" / "model.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)

@@ -109,9 +109,12 @@ def test_each_seed_trains_and_evaluates_as_its_own_cell(tmp_path: Path) -> None:
         "opponents": {"player_1": "spe_bargainer"}, "algorithm": "MaskablePPO",
         "hyperparameters": {"n_steps": 16, "batch_size": 32, "n_epochs": 1,
                             "policy_kwargs": {"net_arch": [8]}},
-        "n_envs": 2, "total_timesteps": 32, "seeds": [3, 5], "eval_episodes": 2})
+        "n_envs": 2, "total_timesteps": 32, "seeds": [3, 5], "eval_episodes": 2,
+        "checkpoint_every": 16})
     summary = run_training(cfg, tmp_path / "run", progress=False)
     assert sorted(summary.checkpoints) == [3, 5]
+    assert sorted(p.name for p in (tmp_path / "run" / "seed_5" / "checkpoints").iterdir()) == [
+        "step_16_steps.zip", "step_32_steps.zip"]
     assert set(summary.curves["seed"]) == {3, 5}
     assert summary.evaluation is not None and summary.evaluation.failed == 0
     episodes = load_run(tmp_path / "run" / "eval").episodes
@@ -146,12 +149,15 @@ def test_the_rllib_env_plays_the_game_with_fixed_opponents_in_their_seats() -> N
 def test_rllib_shared_policy_self_play_writes_one_module_and_curves(tmp_path: Path) -> None:
     raw = yaml.safe_load((ROOT / "experiments" / "configs" / "train_pd_rllib.yaml").read_text())
     cfg = parse_train_config({**raw, "policies": "shared", "total_timesteps": 200,
+                              "checkpoint_every": 100,
                               "hyperparameters": {**raw["hyperparameters"],
                                                   "train_batch_size": 200,
                                                   "num_epochs": 1}})
     summary = run_training(cfg, tmp_path / "run", progress=False)
     modules = summary.checkpoints[0] / "learner_group" / "learner" / "rl_module"
     assert sorted(p.name for p in modules.iterdir() if p.is_dir()) == ["shared"]
+    assert [p.name for p in (tmp_path / "run" / "seed_0" / "checkpoints").iterdir()] == [
+        "step_200"]
     curves = pd.read_parquet(tmp_path / "run" / "learning_curves.parquet")
     assert tuple(curves.columns) == CURVE_COLUMNS and set(curves["step"]) == {200}
     assert {"env_runners/agent_episode_returns_mean/player_0",
