@@ -11,6 +11,7 @@ Usage::
     agora tournament CONFIG.yaml [--out DIR]
     agora grow CONFIG.yaml [--out DIR] [--iterations N] [--resume] [--quiet]
     agora society CONFIG.yaml [--out DIR] [--resume] [--quiet]
+    agora train CONFIG.yaml [--out DIR] [--quiet]
     agora design-constants [--check]
 """
 
@@ -233,6 +234,25 @@ def cmd_society(args: argparse.Namespace) -> int:
     return society(args.config, args.out, args.resume, args.quiet)
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from agora.experiments.train import load_train_config, run_training
+
+    cfg = load_train_config(args.config)
+    args.resume = False
+    summary = run_training(cfg, _out_dir(args, cfg.name, "continue"), progress=not args.quiet)
+    print(f"\ntrained {cfg.algorithm} ({cfg.backend}) for {cfg.total_timesteps} steps x "
+          f"{len(cfg.seeds)} seed(s) in {summary.run_dir}")
+    for seed, path in sorted(summary.checkpoints.items()):
+        print(f"seed {seed}: {path}")
+    print(f"curves: {summary.run_dir / 'learning_curves.parquet'}  "
+          f"tensorboard: {summary.run_dir / 'tensorboard'}")
+    if summary.evaluation is not None:
+        print(f"\nevaluation ({summary.evaluation.run_dir}):")
+        print(format_summary(summarize(summary.evaluation.episodes)))
+        return 0 if summary.evaluation.failed == 0 else 3
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agora", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -283,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_society)
+    p = sub.add_parser("train", help="train RL agents (SB3 or RLlib), then evaluate them")
+    p.add_argument("config", help="YAML training config")
+    p.add_argument("--out", default=None, help="run directory (default runs/<name>-<time>)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
     from agora.experiments.discovery import add_design_constants_parser
 
     add_design_constants_parser(sub)

@@ -201,6 +201,7 @@ def test_shipped_configs_validate():
     from agora.experiments.population.archetypes import parse_archetype_config
     from agora.experiments.population.config import load_evolve_config, load_tournament_config
     from agora.experiments.population.culture import parse_society_config
+    from agora.experiments.train import load_train_config
 
     configs = sorted((Path(__file__).parents[1] / "experiments" / "configs").glob("*.yaml"))
     assert configs
@@ -215,6 +216,8 @@ def test_shipped_configs_validate():
             assert parse_society_config(read_yaml(path)).generations >= 1
         elif read_yaml(path).get("kind") == "archetypes":
             assert parse_archetype_config(read_yaml(path)).steps >= 1
+        elif path.name.startswith("train_"):  # `agora train` configs
+            assert load_train_config(path).total_timesteps >= 1
         else:
             assert load_config(path).cells()
 

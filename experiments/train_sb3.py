@@ -1,0 +1,146 @@
+"""The Stable-Baselines3 backend of ``agora train``: one learner in a Gymnasium view.
+
+Each seed trains ``algorithm`` (PPO, DQN or sb3-contrib's MaskablePPO) on ``n_envs``
+copies of ``agora/<env>`` (the learner's seat, the config's opponents, its observation
+format and reward scale), logs every SB3 metric to TensorBoard and to the learning
+curves, and saves ``seed_S/model.zip``. The progress bar counts env steps over all seeds.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from agora.agents.policy import ALGORITHMS as PACKAGES
+from agora.envs import ConfigError
+
+SET_BY_TRAIN = ("policy", "env", "seed", "tensorboard_log", "verbose", "device",
+                "_init_setup_model")
+"""Constructor arguments ``agora train`` sets itself (not hyperparameters)."""
+
+
+def algorithm_class(name: str) -> Any:
+    """The SB3 class of an algorithm name (a ConfigError if the rl extra is missing)."""
+    try:
+        module = importlib.import_module(PACKAGES[name])
+    except ImportError as exc:
+        raise ConfigError(f"backend sb3 needs the rl extra (pip install 'agora-sim[rl]'): "
+                          f"{exc}") from None
+    return getattr(module, name)
+
+
+def check_hyperparameters(cfg: Any) -> None:
+    """Every hyperparameter is an argument of the algorithm's constructor.
+
+    Raises:
+        ConfigError: naming the first unknown (or reserved) key and the accepted ones.
+    """
+    accepted = set(inspect.signature(algorithm_class(cfg.algorithm)).parameters)
+    accepted -= {"self", *SET_BY_TRAIN}
+    for key in cfg.hyperparameters:
+        if key in SET_BY_TRAIN:
+            raise ConfigError(f"hyperparameters.{key}: set by agora train (seeds, the env, "
+                              "the observation format), not a hyperparameter")
+        if key not in accepted:
+            raise ConfigError(f"hyperparameters.{key}: {cfg.algorithm} takes no such "
+                              f"argument; it takes {sorted(accepted)}")
+
+
+class _Progress:
+    """A tqdm bar over env steps, fed by an SB3 callback (built on first use, since the
+    callback class needs stable_baselines3)."""
+
+    def __init__(self, total: int, desc: str, enabled: bool) -> None:
+        self.bar = tqdm(total=total, unit="step", desc=desc, disable=not enabled,
+                        dynamic_ncols=True, mininterval=0.5)
+
+    def callback(self, budget: int) -> Any:
+        """A callback advancing the bar by the env steps of one seed (at most ``budget``:
+        SB3 finishes its last rollout past it)."""
+        from stable_baselines3.common.callbacks import BaseCallback
+
+        bar = self.bar
+
+        class _Tick(BaseCallback):  # type: ignore[misc]
+            def _on_training_start(self) -> None:
+                self._last = 0
+
+            def _on_step(self) -> bool:
+                now = min(self.num_timesteps, budget)
+                bar.update(now - self._last)
+                self._last = now
+                return True
+
+        return _Tick()
+
+
+def _logger(seed: int, tensorboard: Path, rows: list[tuple[int, int, str, float]]) -> Any:
+    """An SB3 logger writing TensorBoard events and one curve row per numeric metric
+    (wall-clock ``time/*`` entries left out of the curves)."""
+    from stable_baselines3.common.logger import KVWriter, Logger, TensorBoardOutputFormat
+
+    class _Curves(KVWriter):  # type: ignore[misc]
+        def write(self, key_values: dict[str, Any], key_excluded: Any, step: int = 0) -> None:
+            for key, value in key_values.items():
+                if isinstance(value, int | float) and not key.startswith("time/"):
+                    rows.append((seed, int(step), key, float(value)))
+
+    return Logger(folder=None, output_formats=[TensorBoardOutputFormat(str(tensorboard)),
+                                               _Curves()])
+
+
+def _vec_env(cfg: Any, seed: int) -> Any:
+    from stable_baselines3.common.env_util import make_vec_env
+
+    import agora.envs  # noqa: F401  (registers the agora/<id> Gymnasium ids)
+
+    learner = int(cfg.learners[0].removeprefix("player_"))
+    return make_vec_env(f"agora/{cfg.env}", n_envs=cfg.n_envs, seed=seed, env_kwargs={
+        "player": learner, "opponents": dict(cfg.opponents), "params": dict(cfg.params),
+        "observation_format": cfg.observation_format, "reward_scale": cfg.reward_scale})
+
+
+def train_seed(cfg: Any, root: Path, seed: int, progress: _Progress,
+               rows: list[tuple[int, int, str, float]]) -> Path:
+    """Train one seed and save its checkpoint; returns the checkpoint's path."""
+    cls = algorithm_class(cfg.algorithm)
+    policy = "MlpPolicy" if cfg.observation_format == "flat" else "MultiInputPolicy"
+    try:
+        model = cls(policy, _vec_env(cfg, seed), seed=seed, verbose=0, device="cpu",
+                    **cfg.hyperparameters)
+    except (TypeError, ValueError, AssertionError) as exc:
+        raise ConfigError(f"hyperparameters: {cfg.algorithm} refused them: {exc}") from None
+    model.set_logger(_logger(seed, root / "tensorboard" / f"seed_{seed}", rows))
+    callbacks = [progress.callback(cfg.total_timesteps)]
+    if cfg.checkpoint_every:
+        from stable_baselines3.common.callbacks import CheckpointCallback
+
+        callbacks.append(CheckpointCallback(max(1, cfg.checkpoint_every // cfg.n_envs),
+                                            str(root / f"seed_{seed}" / "checkpoints"),
+                                            name_prefix="step"))
+    model.learn(cfg.total_timesteps, callback=callbacks)
+    path = root / f"seed_{seed}" / "model.zip"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    return path
+
+
+def train(cfg: Any, root: Path, progress: bool) -> tuple[dict[int, Path],
+                                                         list[tuple[int, int, str, float]]]:
+    """Train every seed of ``cfg`` into ``root``: the checkpoints and the curve rows."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(cfg.threads)
+    rows: list[tuple[int, int, str, float]] = []
+    bar = _Progress(cfg.total_timesteps * len(cfg.seeds), cfg.name, progress)
+    try:
+        checkpoints = {seed: train_seed(cfg, root, seed, bar, rows) for seed in cfg.seeds}
+    finally:
+        bar.bar.close()
+        torch.set_num_threads(threads)
+    return checkpoints, rows
