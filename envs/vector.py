@@ -40,7 +40,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -168,7 +168,7 @@ class _MatrixBatch(VectorEnv):  # type: ignore[type-arg]
             episode_streams(seed, 2)  # validates: a non-negative integer
             seeds = [int(seed) + i for i in range(self.games)]
         else:
-            seeds = list(seed)
+            seeds = list(cast(Sequence[int], seed))
             if len(seeds) != self.games:
                 raise ConfigError(f"seed={seed!r} must be an int or {self.games} ints")
             for s in seeds:
@@ -194,13 +194,13 @@ class _MatrixBatch(VectorEnv):  # type: ignore[type-arg]
         if self.backend == "torch":
             import torch
 
-            a = torch.as_tensor(actions, device=self.device)
-            ok = not a.is_floating_point() and not a.is_complex() and a.dtype != torch.bool
-            a = a.long() if ok else a
+            t = torch.as_tensor(actions, device=self.device)
+            ok = not t.is_floating_point() and not t.is_complex() and t.dtype != torch.bool
+            a: Any = t.long() if ok else t
         else:
-            a = np.asarray(actions)
-            ok = a.dtype.kind in "iu"
-            a = a.astype(np.int64, copy=False) if ok else a
+            arr = np.asarray(actions)
+            ok = arr.dtype.kind in "iu"
+            a = arr.astype(np.int64, copy=False) if ok else arr
         if tuple(a.shape) != (self.num_envs,) or not ok:
             raise IllegalActionError(
                 f"actions must be {self.num_envs} integers, shape ({self.num_envs},); got "
@@ -444,14 +444,15 @@ def make_vec(num_envs: int, env_id: str, self_play: bool = False, player: int = 
     if not isinstance(game, RepeatedMatrixGame):
         raise ConfigError(f"env_id={env_id!r} has no vectorised rules; vectorised: "
                           f"{', '.join(VECTORISED)}")
-    policy = {"on_invalid_action": on_invalid_action, "invalid_penalty": invalid_penalty,
-              "max_invalid_actions": max_invalid_actions}
     if self_play:
         if not isinstance(num_envs, (int, np.integer)) or num_envs % 2:
             raise ConfigError(f"num_envs={num_envs!r} must be even with self_play (two "
                               "rows, one per seat, for each game)")
-        return MatrixSelfPlayVectorEnv(game, num_envs // 2, backend, device, **policy)
-    return MatrixVectorEnv(game, num_envs, player, opponent, backend, device, **policy)
+        return MatrixSelfPlayVectorEnv(game, num_envs // 2, backend, device,
+                                       on_invalid_action, invalid_penalty,
+                                       max_invalid_actions)
+    return MatrixVectorEnv(game, num_envs, player, opponent, backend, device,
+                           on_invalid_action, invalid_penalty, max_invalid_actions)
 
 
 VECTORISED: tuple[str, ...] = ("RepeatedMatrix",)

@@ -355,7 +355,7 @@ class Society:
         result = await self._play(seed, gen, members)
         for c in _rows(result.calls):
             calls.append({"phase": "game", "agent": members[c["actor"]].agent, **c})
-        scores = np.asarray(result.returns)
+        scores = [float(r) for r in result.returns]
         ranked = select(scores, self.k, self.cfg.selection.rule, rng, self.cfg.selection.size)
         rows = self._rows(seed, gen, members, result, ranked, calls, fresh, survivors)
         rows[GENERATIONS][0]["duration_s"] = time.perf_counter() - started
