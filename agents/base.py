@@ -215,3 +215,24 @@ def make_agent(spec: AgentSpec | str | Mapping[str, Any],
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"agent {spec.name!r} cannot play {game.info.name}: {exc}") from exc
     return agent
+
+
+def table_of(spec: AgentSpec, factories: Mapping[str, Callable[..., Any]]) -> Any | None:
+    """The strategy as data (a table) that ``factories`` build for ``spec``'s name with its
+    parameters, or None when the name has no table (a language model, a learner).
+
+    Raises:
+        ConfigError: the name is known but a parameter is not accepted.
+
+    Example:
+        >>> table_of(AgentSpec("fixed", {"x": 1}), {"fixed": lambda x: (x, x)})
+        (1, 1)
+    """
+    make = factories.get(spec.name)
+    if make is None:
+        return None
+    try:
+        return make(**spec.params)
+    except TypeError as exc:
+        raise ConfigError(f"strategy {spec.name!r}: parameters {spec.params!r} "
+                          f"not accepted ({exc})") from exc

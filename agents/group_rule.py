@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from agora.agents.base import AgentSpec
+from agora.agents.base import AgentSpec, table_of
 from agora.envs import ConfigError
 from agora.envs.core import is_real
 
@@ -160,11 +160,4 @@ def group_rule_of(spec: GroupRule | AgentSpec | str | Mapping[str, Any]) -> Grou
     if isinstance(spec, GroupRule):
         return spec
     parsed = AgentSpec.parse(spec)
-    make = _FACTORIES.get(parsed.name)
-    if make is None:
-        return None
-    try:
-        return make(**parsed.params)
-    except TypeError as exc:
-        raise ConfigError(f"strategy {parsed.name!r}: parameters {parsed.params!r} "
-                          f"not accepted ({exc})") from exc
+    return table_of(parsed, _FACTORIES)

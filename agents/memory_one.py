@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from agora.agents.base import Agent, AgentSpec, register_agent
+from agora.agents.base import Agent, AgentSpec, register_agent, table_of
 from agora.envs import ConfigError, Observation
 from agora.envs.core import is_real
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
@@ -153,14 +153,7 @@ def memory_one_of(spec: MemoryOne | AgentSpec | str | Mapping[str, Any]) -> Memo
         if isinstance(table, (str, bytes)) or not hasattr(table, "__iter__"):
             raise ConfigError(f"table={table!r} must hold 4 probabilities")
         return MemoryOne("memory_one", params.get("initial", 1.0), tuple(table))
-    make = _FACTORIES.get(parsed.name)
-    if make is None:
-        return None
-    try:
-        return make(**parsed.params)
-    except TypeError as exc:
-        raise ConfigError(f"strategy {parsed.name!r}: parameters {parsed.params!r} "
-                          f"not accepted ({exc})") from exc
+    return table_of(parsed, _FACTORIES)
 
 
 @register_agent("memory_one")
