@@ -4,6 +4,7 @@ regression on the grid, error against budget (design) and F1 against steps (grap
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -97,7 +98,8 @@ def robust_table(episodes: pd.DataFrame, labels: list[str], returns: list[str]) 
             row[f"{_short(c)} median"] = f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}]"
             if len(returns) > 1:
                 r, lo, hi = ratio_ci(values[:, i], total, n_resamples=resamples)
-                row[f"{_short(c)} share"] = f"{fmt(r, 3)} [{fmt(lo, 3)}, {fmt(hi, 3)}]"
+                row[f"{_short(c)} share"] = (  # no share of a total that is zero
+                    f"{fmt(r, 3)} [{fmt(lo, 3)}, {fmt(hi, 3)}]" if math.isfinite(r) else "–")
         rows.append(row)
     return pd.DataFrame(rows)
 
