@@ -21,7 +21,11 @@ from agora.envs.errors import ConfigError, UnknownIdError
 from agora.envs.single_player import SinglePlayerEnv
 from agora.envs.spec import EnvSpec, add, all_stored, stored
 from agora.envs.text import TextFace
-from agora.envs.vector import VECTORISED
+
+VECTORISED: tuple[str, ...] = ("RepeatedMatrix",)
+"""Game names (``GameInfo.name``) whose ids get the vector entry point of
+:mod:`agora.envs.vector`; named here so registering never imports that module (it loads
+when a vector env is made)."""
 
 
 def register(spec: EnvSpec) -> EnvSpec:

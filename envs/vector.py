@@ -438,7 +438,7 @@ def make_vec(num_envs: int, env_id: str, self_play: bool = False, player: int = 
     Raises:
         ConfigError: the id has no vectorised rules, or a parameter is invalid.
     """
-    from agora.envs.registry import make_game
+    from agora.envs.registry import VECTORISED, make_game
 
     game, _ = make_game(env_id, params)
     if not isinstance(game, RepeatedMatrixGame):
@@ -454,6 +454,3 @@ def make_vec(num_envs: int, env_id: str, self_play: bool = False, player: int = 
     return MatrixVectorEnv(game, num_envs, player, opponent, backend, device,
                            on_invalid_action, invalid_penalty, max_invalid_actions)
 
-
-VECTORISED: tuple[str, ...] = ("RepeatedMatrix",)
-"""Game names (``GameInfo.name``) whose ids get the vector entry point."""
