@@ -126,3 +126,15 @@ def test_paired_comparison_reports_scipys_tests():
     assert r["lo"] < r["mean_diff"] < r["hi"]
     same = paired_comparison(b, b)
     assert (same["mean_diff"], same["t_p"], same["wilcoxon_p"]) == (0.0, 1.0, 1.0)
+
+
+def test_a_share_of_a_zero_total_is_a_dash_not_nan():
+    from agora.analysis.report.episodes import robust_table
+
+    eps = pd.DataFrame({"cell": [0, 0, 1, 1], "status": ["ok"] * 4,
+                        "return.player_0": [0.0, 0.0, 3.0, 5.0],
+                        "return.player_1": [0.0, 0.0, 1.0, 1.0]})
+    rows = robust_table(eps, ["zero", "paid"], ["return.player_0", "return.player_1"])
+    zero, paid = rows.iloc[0], rows.iloc[1]
+    assert zero["player_0 share"] == zero["player_1 share"] == "–"
+    assert paid["player_0 share"].startswith("0.8 [")  # 8 of 10 in total
