@@ -18,12 +18,19 @@ d. ``play_pairs_parallel`` on Ray with 1 and 2 workers (one numba thread each): 
 e. The whole ``agora evolve`` loop at ``--agents``: matching, the engine, per-agent and
    per-strategy scores, the records, the dynamics (replicator with mutation) and the
    checkpoint: seconds per generation, from runs of 1 and 3 generations (the difference /
-   2, so set-up and the final consolidation are left out).
+   2, so set-up and the final consolidation are left out). ``--backend``/``--device`` choose
+   the engine's kernels (e.g. ``torch``/``cuda``).
+g. The GPU backend (torch on ``cuda``), only where a CUDA device is present: identical
+   numbers to numba first (noise, continuation and stochastic strategies), then one
+   generation at 10^5 .. ``--agents`` (and ``--gpu-max`` beyond) on the GPU against numba
+   on all the machine's cores and on 2 threads (the issue's "2 cores"): seconds and agents
+   per second, host-device copies included. Not in the default sections.
 
 Run::
 
     python benchmarks/bench_population.py [--agents 10000000] [--rounds 200]
         [--repeats 3] [--sections abcde] [--quick]
+    python benchmarks/bench_population.py --sections ge --backend torch --device cuda
 
 ``--quick``: 20,000 agents, 20 rounds, 2 repetitions, one repeat: seconds plus Ray start.
 """
@@ -76,6 +83,11 @@ def best_of(repeats: int, fn: Callable[[], Any]) -> tuple[float, Any]:
     return best, out
 
 
+def same_result(a: PairResult, b: PairResult) -> bool:
+    return all(np.array_equal(getattr(a, f), getattr(b, f))
+               for f in ("row_payoff", "col_payoff", "row_coop", "col_coop", "rounds"))
+
+
 def cpu_of(fn: Callable[[], Any]) -> float:
     """CPU-seconds of this process (all its threads) for one run: on shared cores, half of
     it is what 2 free cores would take."""
@@ -85,14 +97,14 @@ def cpu_of(fn: Callable[[], Any]) -> float:
 
 
 def generation(agents: int, rounds: int, probs: np.ndarray, seed: int, noise: float = 0.0,
-               backend: str = "auto") -> np.ndarray:
+               backend: str = "auto", device: str | None = None) -> np.ndarray:
     """One generation: strategies drawn, random pairs, matches played, payoffs per agent."""
     rng = np.random.default_rng(seed)
     strategy = rng.integers(0, len(probs), agents)
     order = rng.permutation(agents)
     a, b = order[0::2], order[1::2]
     res = play_pairs(probs, strategy[a], strategy[b], PD, rounds, seed, noise=noise,
-                     backend=backend)
+                     backend=backend, device=device)
     payoff = np.empty(agents)
     payoff[a], payoff[b] = res.row_payoff, res.col_payoff
     return payoff
@@ -200,8 +212,7 @@ def section_d(args: argparse.Namespace) -> bool:
                                            workers=w)
             run()  # workers import agora and load the compiled kernel
             times[workers], got = best_of(args.repeats, run)
-            same &= all(np.array_equal(getattr(want, f), getattr(got, f))
-                        for f in ("row_payoff", "col_payoff", "row_coop", "col_coop", "rounds"))
+            same &= same_result(want, got)
     finally:
         ray.shutdown()
     ratio = times[1] / times[2]
@@ -227,7 +238,8 @@ def section_e(args: argparse.Namespace) -> None:
             "name": "bench", "env": "RepeatedPD-v1", "params": {"rounds": args.rounds},
             "population": {"size": args.agents, "shares": shares},
             "dynamics": {"rule": "replicator", "mutation": 0.001},
-            "generations": generations, "seed": 0})
+            "generations": generations, "seed": 0, "backend": args.backend,
+            "device": args.device})
         with tempfile.TemporaryDirectory() as out:
             start = time.perf_counter()
             run_evolve(cfg, os.path.join(out, "run"), progress=False)
@@ -237,10 +249,66 @@ def section_e(args: argparse.Namespace) -> None:
     one, three = run(1), run(3)
     per = (three - one) / 2
     print(f"(e) agora evolve, {args.agents:,} agents, {args.rounds} rounds, well mixed, "
-          f"the {len(MIX)} strategies of (a) as tables, replicator + mutation")
+          f"the {len(MIX)} strategies of (a) as tables, replicator + mutation, backend "
+          f"{args.backend}, device {args.device or 'cpu'}")
     print(f"    {per:6.2f} s/generation (1 generation {one:.2f} s, 3 generations {three:.2f} s) "
           f"[{'PASS' if per <= TARGET_GENERATION_S else 'FAIL'} <= "
           f"{TARGET_GENERATION_S:.0f} s wall]")
+
+
+def section_g(args: argparse.Namespace) -> bool:
+    import torch
+
+    dev = args.gpu_device
+    if dev.startswith("cuda") and not torch.cuda.is_available():
+        print("(g) GPU backend: no CUDA device here (torch "
+              f"{torch.__version__}): skipped")
+        return True
+    probs = np.array([s.probabilities() for s in MIX])
+    cores = numba.get_num_threads()
+    name = torch.cuda.get_device_name(0) if dev.startswith("cuda") else dev
+    gpus = {"numba": "numba", "torch": "torch"} if dev == "cuda" else {"torch": "torch"}
+    print(f"(g) GPU backends on {name} ({', '.join(gpus)}), torch {torch.__version__}; "
+          f"numba on the CPU with {cores} threads and with 2")
+    rng = np.random.default_rng(7)
+    m = 100_000
+    row, col = rng.integers(0, len(probs), m), rng.integers(0, len(probs), m)
+    same = True
+    for noise, delta in ((0.0, 0.0), (0.01, 0.0), (0.01, 0.02)):
+        want = play_pairs(probs, row, col, PD, args.rounds, 9, noise=noise, delta=delta,
+                          first=12345)
+        for backend in gpus:
+            got = play_pairs(probs, row, col, PD, args.rounds, 9, noise=noise, delta=delta,
+                             first=12345, backend=backend, device=dev)
+            same &= same_result(want, got)
+    print(f"    {m:,} matches, noise 0 / 0.01 / 0.01 with continuation 0.98: "
+          f"{' and '.join(gpus)} on {dev} identical to numba on the CPU: "
+          f"{'yes' if same else 'NO'}")
+    for backend in gpus:  # compile / warm
+        generation(20_000, 5, probs, 0, noise=0.01, backend=backend, device=dev)
+    head = "".join(f"{b + ' ' + dev + ' s':>18}" for b in gpus)
+    print(f"    {'agents':>12}  noise {head}   numba s (all)  numba s (2)   best GPU "
+          "agents/s   vs numba(all)   vs numba(2)")
+    sizes = [10 ** k for k in range(5, 12) if 10 ** k <= max(args.agents, args.gpu_max)]
+    for size in sizes:
+        for noise in (0.0, 0.01):
+            def on(backend: str, device: str | None, n: int = size, z: float = noise) -> float:
+                return best_of(args.repeats, lambda: generation(
+                    n, args.rounds, probs, 1, noise=z, backend=backend, device=device))[0]
+            gpu = {b: on(b, dev) for b in gpus}
+            cpu_all = cpu_two = float("nan")
+            if size <= args.agents:
+                cpu_all = on("numba", None)
+                numba.set_num_threads(min(2, cores))
+                try:
+                    cpu_two = on("numba", None)
+                finally:
+                    numba.set_num_threads(cores)
+            best = min(gpu.values())
+            cols = "".join(f"{gpu[b]:18.3f}" for b in gpus)
+            print(f"    {size:>12,}  {noise:<5}{cols}  {cpu_all:13.3f}  {cpu_two:11.3f}  "
+                  f"{size / best:17.4g}   {cpu_all / best:12.2f}x   {cpu_two / best:10.2f}x")
+    return same
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,7 +318,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--repetitions", type=int, default=10, help="tournament repetitions")
     ap.add_argument("--repeats", type=int, default=3, help="best of this many runs")
-    ap.add_argument("--sections", default="abcde", help="which of a, b, c, d, e to run")
+    ap.add_argument("--sections", default="abcde", help="which of a, b, c, d, e, g to run")
+    ap.add_argument("--backend", default="auto", help="(e) the engine's kernel backend")
+    ap.add_argument("--device", default=None, help="(e) torch device, e.g. cuda")
+    ap.add_argument("--gpu-device", default="cuda",
+                    help="(g) the torch device timed as the GPU ('cpu' dry-runs the section)")
+    ap.add_argument("--gpu-max", type=int, default=0,
+                    help="(g) also time the GPU alone up to this many agents")
     args = parse_args(ap, QUICK, argv)
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     correct = True
@@ -264,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         correct &= section_d(args)
     if "e" in args.sections:
         section_e(args)
+    if "g" in args.sections:
+        correct &= section_g(args)
     return 0 if correct else 1
 
 

@@ -231,3 +231,40 @@ def test_one_and_two_ray_workers_give_play_pairs_numbers() -> None:
     for workers in (1, 2):
         got = play_pairs_parallel(*args, noise=0.02, delta=0.97, first=7, workers=workers)
         assert _same(want, got), workers
+
+
+_ON_SIMULATED_GPU = """
+import warnings, numpy as np
+warnings.simplefilter("ignore", RuntimeWarning)  # uint64 scalars wrap, as they must
+from agora.experiments.population import kernels
+from agora.experiments.population.kernels import play_pairs
+probs = np.array({probs})
+rng = np.random.default_rng(3)
+row, col = rng.integers(0, len(probs), 120), rng.integers(0, len(probs), 120)
+pay = np.array({pay})
+for noise, delta in ((0.0, 0.0), (0.03, 0.0), (0.03, 0.9)):
+    want = play_pairs(probs, row, col, pay, 12, 41, noise=noise, delta=delta, first=5,
+                      backend="numpy")
+    got = play_pairs(probs, row, col, pay, 12, 41, noise=noise, delta=delta, first=5,
+                     device="cuda")
+    for f in {fields}:
+        assert np.array_equal(getattr(want, f), getattr(got, f)), (noise, delta, f)
+assert kernels._backend("auto", "cuda") == ("numba_cuda", None)
+print("same")
+"""
+
+
+def test_the_numba_cuda_kernel_gives_the_cpu_numbers_on_numbas_gpu_simulator() -> None:
+    """``device="cuda"`` runs the CPU kernel's own ``_pair`` as one CUDA thread per match.
+    Here numba's CUDA simulator (with the JIT off, so the simulated threads can call it)
+    checks the launch, the transfers and the grid indexing; a GPU run of
+    ``benchmarks/bench_population.py --sections g`` checks the compiled kernel."""
+    import subprocess
+    import sys
+
+    code = _ON_SIMULATED_GPU.format(probs=PROBS.tolist(), pay=ODD.tolist(), fields=FIELDS)
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "NUMBA_DISABLE_JIT": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() == "same"

@@ -225,7 +225,7 @@ _SERIAL_BELOW = 2_000_000
 """Match-rounds under which one thread is faster than waking the thread pool."""
 
 
-def _play_numba(job: _Job) -> PairResult:
+def _play_numba(job: _Job, on_gpu: bool = False) -> PairResult:
     thr = job.thr.astype(np.uint64)
     mask = ((job.thr == 0) << np.arange(5)).sum(axis=1)  # bit s: action 1 in state s
     s = len(thr)
@@ -240,7 +240,8 @@ def _play_numba(job: _Job) -> PairResult:
         table = np.stack([pairs.row_payoff, pairs.col_payoff, pairs.row_coop,
                           pairs.col_coop], axis=1)
         lut[r, c] = np.arange(r.size)
-    return _run_numba(thr, mask, job, lut, table, job.row, job.col, job.first)
+    run = _run_cuda if on_gpu else _run_numba
+    return run(thr, mask, job, lut, table, job.row, job.col, job.first)
 
 
 def _run_numba(thr: np.ndarray, mask: np.ndarray, job: _Job, lut: np.ndarray,
@@ -252,6 +253,51 @@ def _run_numba(thr: np.ndarray, mask: np.ndarray, job: _Job, lut: np.ndarray,
     kernel(thr, mask, job.stochastic, lut, table, row, col, job.pay, job.rounds,
                  _U(job.khash), first, _U(job.noise), _U(job.delta), *out, played)
     return _result(out[0], out[1], out[2], out[3], played)
+
+
+# ----- numba on a CUDA GPU: one thread per match, the same compiled match -------------
+_CUDA_KERNEL: Any = None
+_CUDA_BLOCK = 128
+cuda: Any = None  # numba.cuda, imported on first use (importing it costs time)
+
+
+def _pairs_on_gpu(thr, mask, sto, lut, table, row, col, pay, rounds, khash, first, nthr,
+                  dthr, out0, out1, coop0, coop1, played):  # pragma: no cover (device)
+    """A CUDA thread per match, calling the very ``_pair`` the CPU kernel runs (numba
+    compiles ``@njit`` functions called from a kernel as device functions)."""
+    i = cuda.grid(1)
+    if i < row.shape[0]:
+        _pair(i, thr, mask, sto, lut, table, row, col, pay, rounds, khash, first, nthr,
+              dthr, out0, out1, coop0, coop1, played)
+
+
+def _cuda_kernel() -> Any:
+    """:func:`_pairs_on_gpu` compiled for CUDA, once per process."""
+    global _CUDA_KERNEL, cuda
+    if _CUDA_KERNEL is None:
+        from numba import cuda as module
+
+        cuda = module
+        _CUDA_KERNEL = cuda.jit(_pairs_on_gpu)
+    return _CUDA_KERNEL
+
+
+def _run_cuda(thr: np.ndarray, mask: np.ndarray, job: _Job, lut: np.ndarray,
+              table: np.ndarray, row: np.ndarray, col: np.ndarray, first: int) -> PairResult:
+    kernel = _cuda_kernel()
+    m = len(row)
+    if m == 0:
+        return _result(*(np.empty(0) for _ in range(4)), np.empty(0, np.int64))
+    def put(a: np.ndarray) -> Any:  # a strided view (a column of seats) copies once
+        return cuda.to_device(np.ascontiguousarray(a))
+
+    out = [cuda.device_array(m) for _ in range(4)]
+    played = cuda.device_array(m, dtype=np.int64)
+    kernel[(m + _CUDA_BLOCK - 1) // _CUDA_BLOCK, _CUDA_BLOCK](
+        put(thr), put(mask), put(job.stochastic), put(lut), put(table), put(row), put(col),
+        put(job.pay), job.rounds, _U(job.khash), first, _U(job.noise), _U(job.delta), *out,
+        played)
+    return _result(*(x.copy_to_host() for x in out), played.copy_to_host())
 
 
 # ----- numpy and torch: all matches as lanes, int64 with wrapping products ---------------
@@ -324,17 +370,41 @@ def _play_lanes(job: _Job, lanes: _Lanes, trace: np.ndarray | None = None) -> Pa
 
 
 # ----- the entry points ------------------------------------------------------------------
+def _numba_cuda_problem(device: Any) -> str | None:
+    """Why numba cannot run kernels on ``device`` (``"cuda"``/``"cuda:0"``), or None."""
+    if str(device) not in ("cuda", "cuda:0"):
+        return f"numba runs on 'cuda' (device 0) only, not {device!r}"
+    try:
+        from numba import cuda
+
+        if not cuda.is_available():
+            return "numba finds no CUDA GPU (numba.cuda needs numba-cuda and a driver)"
+        if not numba.config.ENABLE_CUDASIM:  # pragma: no cover (a GPU machine)
+            # Loads the CUDA target's lowering: numba-cuda <= 0.30 fails here on numpy
+            # >= 2.5 (np.row_stack is gone), before any kernel could compile.
+            from numba.cuda import cudaimpl  # noqa: F401
+    except Exception as exc:  # a broken CUDA install is "cannot run here", not a crash
+        return f"numba's CUDA target does not load ({type(exc).__name__}: {exc})"
+    return None
+
+
 def _backend(backend: str, device: Any) -> tuple[str, Any]:
     """The backend to run and, for torch, the module; a clear error for what cannot run."""
     if backend not in BACKENDS:
         raise ConfigError(f"backend={backend!r} must be one of {BACKENDS}")
     on_gpu = device is not None and str(device) != "cpu"
     if backend == "auto":
-        backend = "torch" if on_gpu else "numba"
+        backend = "numba" if not on_gpu or _numba_cuda_problem(device) is None else "torch"
+    if backend == "numba" and on_gpu:
+        problem = _numba_cuda_problem(device)
+        if problem:
+            raise ConfigError(f"device={device!r}: {problem}; use backend='torch' (or "
+                              "'auto') or device='cpu'")
+        return "numba_cuda", None
     if backend != "torch":
         if on_gpu:
             raise ConfigError(f"device={device!r}: backend {backend!r} runs on the CPU only; "
-                              "use backend='torch' (or 'auto')")
+                              "use backend='numba' or 'torch' (or 'auto')")
         return backend, None
     try:
         import torch
@@ -361,9 +431,12 @@ def play_pairs(probs: Any, row: Any, col: Any, payoffs: Any, rounds: int, key: i
         noise: probability that each intended action is flipped.
         delta: continuation probability after each round (0: exactly ``rounds``).
         first: global index of match 0 (a shard passes its offset: same numbers).
-        backend: ``"numba"`` (CPU, all cores), ``"numpy"``, ``"torch"``, or ``"auto"``
-            (numba, or torch when ``device`` is a GPU). All give identical numbers.
-        device: torch device (``"cpu"``, ``"cuda"``); only with torch.
+        backend: ``"numba"`` (all CPU cores; with ``device="cuda"`` the same compiled
+            match as one CUDA thread per match), ``"numpy"``, ``"torch"`` (array lanes on
+            any torch device), or ``"auto"`` (numba, on the GPU when ``device`` is one and
+            numba finds it, else torch). All give identical numbers.
+        device: ``None``/``"cpu"``, or a GPU: ``"cuda"`` (numba or torch) or any torch
+            device (torch).
 
     Returns:
         The matches' totals, action-0 counts and lengths, as numpy arrays.
@@ -380,8 +453,8 @@ def play_pairs(probs: Any, row: Any, col: Any, payoffs: Any, rounds: int, key: i
     """
     job = _job(probs, row, col, payoffs, rounds, key, noise, delta, first)
     name, torch = _backend(backend, device)
-    if name == "numba":
-        return _play_numba(job)
+    if name in ("numba", "numba_cuda"):
+        return _play_numba(job, on_gpu=name == "numba_cuda")
     return _play_lanes(job, _Lanes(torch, device or "cpu") if torch else _Lanes())
 
 
