@@ -21,50 +21,13 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, ClassVar
 
 import numpy as np
 
 from agora.envs import ConfigError, UnknownIdError
-
-
-class Face(str, Enum):
-    """Which face of the game an agent consumes."""
-
-    GAME = "game"
-    TENSOR = "tensor"
-    TEXT = "text"
-
-
-@dataclass(frozen=True)
-class TextTurn:
-    """What a text agent sees on its turn.
-
-    Attributes:
-        player: the agent's player index.
-        rules: the rules as told to this player (stable for the episode).
-        observation: this turn's prose, ending with what to answer.
-        schema: JSON schema of a valid answer now.
-    """
-
-    player: int
-    rules: str
-    observation: str
-    schema: Mapping[str, Any]
-    inbox: tuple[str, ...] = ()
-    """Free-text messages from the other players since this player's last turn, each as
-    ``"player_k: text"`` (games whose schema has a ``"message"`` field allow them)."""
-    obs: Any = None
-    """The typed :class:`~agora.envs.Observation` (for fallbacks that play a heuristic)."""
-    check: Callable[[str], str | None] | None = None
-    """Returns the parser's error message for a reply, or None if the reply is valid."""
-    answer: Callable[[int], str] | None = None
-    """The canonical reply text of an action (what a fallback heuristic answers)."""
-    fallback: Callable[[np.random.Generator], str] | None = None
-    """A random valid reply drawn with the given generator, for turns whose valid answers
-    a JSON schema cannot describe exactly (designs with constraints); ``None``: the
-    schema's :func:`~agora.agents.heuristics.random_answer` is valid."""
+from agora.envs.turns import Face
+from agora.envs.turns import TextTurn as TextTurn  # re-exported: agents take TextTurns
 
 
 class Agent(ABC):

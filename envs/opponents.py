@@ -9,6 +9,10 @@ A seat is a player index (``1``) or its PettingZoo name (``"player_1"``). An opp
   its ``setup(game)`` hook gets the env's game. So every env, and every sub-env of a vector
   env, has its own opponents, playing the env's game.
 
+Text agents (a language model, ``{"name": "llm", "model": ...}``) are opponents too: they
+play their turns through the game's text face exactly as in ``agora run``
+(:mod:`agora.envs.turns`), so they need a game with one.
+
 Layering: ``agora.envs`` does not import ``agora.agents``. Names are resolved by the
 function registered under the entry point group :data:`RESOLVER_GROUP` (agora-sim declares
 ``agora.agents:make_agent`` there), loaded on the first name to resolve. Another package
@@ -31,6 +35,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from agora.envs.errors import AgoraError, ConfigError
+from agora.envs.turns import Face, face_of
 
 RESOLVER_GROUP = "agora.agent_resolvers"
 """Entry-point group of functions ``(spec, game) -> agent`` that build agents from specs."""
@@ -66,7 +71,7 @@ def seat_index(key: Any, num_players: int, player: int) -> int:
     return index
 
 
-def build_opponent(raw: Any, game: Any, where: str) -> Any:
+def build_opponent(raw: Any, game: Any, where: str, text: Any = None) -> Any:
     """A fresh opponent for ``game`` from a name, spec or object (see the module doc)."""
     if raw is None:
         raise ConfigError(f"{where}: no opponent given (None)")
@@ -83,15 +88,14 @@ def build_opponent(raw: Any, game: Any, where: str) -> Any:
                 opponent.setup(game)
     except (AgoraError, TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    face = getattr(opponent, "face", "game")
-    if getattr(face, "value", face) not in ("game", "tensor"):
-        raise ConfigError(f"{where}: a text-face agent cannot be a fixed opponent here "
-                          "(it answers in text); play it with `agora run`")
+    if face_of(opponent) is Face.TEXT and text is None:
+        raise ConfigError(f"{where}: a text agent needs the game's text face, and "
+                          f"{game.info.name} was given none")
     return opponent
 
 
 def build_opponents(given: Mapping[Any, Any] | None, game: Any, player: int,
-                    default: Any = None) -> dict[int, Any]:
+                    default: Any = None, text: Any = None) -> dict[int, Any]:
     """Every opponent seat's fresh opponent.
 
     A seat given none gets ``default``: one opponent for every seat, a tuple with one per
@@ -109,4 +113,5 @@ def build_opponents(given: Mapping[Any, Any] | None, game: Any, player: int,
         raw = default[j] if isinstance(default, tuple) else default
         if j != player and j not in seats and raw is not None:
             seats[j] = (raw, f"the default opponent {raw!r} of player_{j}")
-    return {j: build_opponent(raw, game, where) for j, (raw, where) in sorted(seats.items())}
+    return {j: build_opponent(raw, game, where, text)
+            for j, (raw, where) in sorted(seats.items())}

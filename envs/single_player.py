@@ -24,12 +24,13 @@ import numpy as np
 
 from agora.envs.adapters import _Faces, check_render_mode
 from agora.envs.core import Game, Observation, Status, is_real, uniform_legal
-from agora.envs.errors import ConfigError, GameOverError
+from agora.envs.errors import ActionParseError, ConfigError, GameOverError, IllegalActionError
 from agora.envs.invalid import InvalidPolicy
 from agora.envs.obs_formats import check_format, format_observation, format_space
 from agora.envs.opponents import build_opponents
 from agora.envs.seeding import EpisodeStreams, Seeder, as_generator
 from agora.envs.text import TextFace
+from agora.envs.turns import Face, agent_input, face_of, read_reply
 
 
 class _UniformOpponent:
@@ -95,12 +96,12 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         self.observation_space = format_space(self._faces.observation_space_,
                                               self.observation_format)
         self.action_space = self._faces.action_space_
-        built = build_opponents(opponents, game, player, default_opponent)
+        built = build_opponents(opponents, game, player, default_opponent, text)
         self._opponents: dict[int, Any] = {
             j: built.get(j) or _UniformOpponent()
             for j in range(game.num_players) if j != player}
-        self._tensor_face = {j for j, o in self._opponents.items()
-                             if getattr(getattr(o, "face", None), "value", None) == "tensor"}
+        self._face = {j: face_of(o) for j, o in self._opponents.items()}
+        self._rules: dict[int, str] = {}  # text opponents' rules, told once per episode
         self._seeder = Seeder()
         self.state_: Any = None
 
@@ -116,10 +117,21 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
             self._np_random = as_generator(streams.rules)
             self._np_random_seed = self._seeder.seed
         self._reset_opponents(streams)
+        self._rules.clear()
         self.invalid.reset()
         self.state_ = self.game.initial_state(self.np_random)
         self.state_, reward = self._advance(self.state_)
-        return self._obs(), {"skipped_reward": reward, "seed": self._seeder.seed}
+        return self._obs(), {"skipped_reward": reward, "seed": self._seeder.seed,
+                             **self._calls()}
+
+    def _calls(self) -> dict[str, Any]:
+        """``{"opponent_calls": [...]}``: the model-call records of text opponents since
+        the last step (each with its ``actor``), as ``agora run`` records them; ``{}``
+        when no opponent calls a model."""
+        calls = [{"actor": j, **record} for j, opp in self._opponents.items()
+                 if self._face[j] is Face.TEXT and hasattr(opp, "drain_calls")
+                 for record in opp.drain_calls()]
+        return {"opponent_calls": calls} if calls else {}
 
     def _obs(self) -> Any:
         return format_observation(self._faces.fresh_obs(self.state_, self.player),
@@ -158,9 +170,21 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         return state, reward
 
     def _opponent_action(self, state: Any, j: int) -> int:
-        obs = (self._faces.obs(state, j) if j in self._tensor_face
-               else self.game.observe(state, j))
-        return self._faces.check(state, j, self._opponents[j].act(obs))
+        """Seat ``j``'s action: its agent's turn as in ``agora run`` (text agents answer in
+        text through the text face; :mod:`agora.envs.turns`)."""
+        face = self._face[j]
+        if face is not Face.TEXT:
+            obs = (self._faces.obs(state, j) if face is Face.TENSOR
+                   else self.game.observe(state, j))
+            return self._faces.check(state, j, self._opponents[j].act(obs))
+        obs = self.game.observe(state, j)
+        turn = agent_input(self.game, self.text, face, state, obs, self._rules)
+        try:
+            return read_reply(self.game, self.text, face, state, obs,
+                              self._opponents[j].act(turn))
+        except (ActionParseError, IllegalActionError) as exc:
+            raise IllegalActionError(f"opponent player_{j} ({type(self._opponents[j]).__name__})"
+                                     f" gave no legal action: {exc}") from exc
 
     def _tell_opponents(self, movers: tuple[int, ...], state: Any,
                         rewards: tuple[float, ...]) -> None:
@@ -189,7 +213,7 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         self.state_ = state
         status = g.status(state)
         payoff = float(rewards[self.player] + later)
-        info: dict[str, Any] = {**self.invalid.info(), "payoff": payoff}
+        info: dict[str, Any] = {**self.invalid.info(), "payoff": payoff, **self._calls()}
         if status is not Status.RUNNING:
             info.update(returns=g.returns(state), metrics=g.metrics(state))
         return (self._obs(), payoff * self.reward_scale, status is Status.TERMINATED,

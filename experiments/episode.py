@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from agora.agents import Agent, Face, TextTurn
+from agora.agents import Agent, Face
 from agora.analysis.records import ACTOR, GAME_EVENT_COLUMNS, STEP
 from agora.envs import (
     ActionParseError,
@@ -32,6 +32,7 @@ from agora.envs import (
 from agora.envs.core import uniform_legal
 from agora.envs.seeding import episode_streams
 from agora.envs.text import Mailbox
+from agora.envs.turns import agent_input, read_reply
 
 INVALID_POLICIES = ("fail", "random_legal")
 
@@ -133,7 +134,7 @@ async def aplay_episode(game: Game[Any, Any, Any], text: TextFace[Any],
         while game.status(state) is Status.RUNNING:
             movers = game.to_move(state)
             observations = [game.observe(state, p) for p in movers]
-            inputs = [_input(game, text, agents[p], state, o, rules, mail)
+            inputs = [agent_input(game, text, agents[p].face, state, o, rules, mail)
                       for p, o in zip(movers, observations)]
             if len(movers) > 1 and any(is_async(agents[p]) for p in movers):
                 replies: list[Any] = list(await asyncio.gather(
@@ -189,11 +190,11 @@ class _Raised:
         self.exc = exc
 
 
-async def _ask(agent: Agent, agent_input: Any) -> Any:
+async def _ask(agent: Agent, turn: Any) -> Any:
     """The agent's reply, or what it raised (settled in mover order, once every
     simultaneous mover has finished its turn, so no call is left running unrecorded)."""
     try:
-        return await agent.aact(agent_input)
+        return await agent.aact(turn)
     except Exception as exc:
         return _Raised(exc)
 
@@ -238,35 +239,6 @@ def extend_columns(columns: dict[str, list[Any]], rows: dict[str, list[Any]]) ->
         columns.setdefault(key, [None] * n_old).extend(rows.get(key, [None] * n_new))
 
 
-def _checker(text: TextFace[Any], obs: Observation[Any]) -> Any:
-    """The parser as a check: its error message for a reply, or None when valid."""
-
-    def check(reply: str) -> str | None:
-        try:
-            text.parse(reply, obs)
-        except (ActionParseError, IllegalActionError) as exc:
-            return str(exc)
-        return None
-
-    return check
-
-
-def _input(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state: Any,
-           obs: Observation[Any], rules: dict[int, str], mail: Mailbox) -> Any:
-    """What this agent's face sees now."""
-    p = obs.player
-    if agent.face is Face.TEXT:
-        if p not in rules:
-            rules[p] = text.rules(p)
-        return TextTurn(p, rules[p], text.render(obs), text.action_schema(obs),
-                        mail.collect(p), obs, _checker(text, obs),
-                        lambda a, o=obs: text.format_action(a, o))
-    if agent.face is Face.TENSOR:
-        return {"observation": game.encode(state, p),
-                "action_mask": obs.action_mask.astype(np.int8)}
-    return obs
-
-
 def _settle(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state: Any,
             obs: Observation[Any], reply: Any, rng: np.random.Generator, on_invalid: str
             ) -> tuple[int, str | None, bool]:
@@ -276,11 +248,7 @@ def _settle(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state:
     try:
         if isinstance(reply, _Raised):
             raise reply.exc
-        if agent.face is Face.TEXT:
-            return text.parse(reply, obs), raw, False
-        if not game.is_legal(state, p, reply):
-            raise IllegalActionError(f"player {p} chose {reply!r}, not a legal action")
-        return int(reply), None, False
+        return read_reply(game, text, agent.face, state, obs, reply), raw, False
     except (ActionParseError, IllegalActionError) as exc:
         if on_invalid == "random_legal":
             return uniform_legal(rng, obs), raw, True
