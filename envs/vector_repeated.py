@@ -227,9 +227,12 @@ class PublicGoodsVectorEnv(RepeatedVectorEnv):
     def _fixed_actions(self) -> np.ndarray:
         e = self.vec.params.endowment
         first = self.last[:, 0] < 0
-        fixed = self.rules[:, self._fixed]
-        later = rule_contributions(self.rules, np.maximum(self.last, 0), e)[:, self._fixed]
-        return np.where(first[:, None], rule_contributions(fixed, None, e), later)
+        opening = rule_contributions(self.rules[:, self._fixed], None, e)
+        if first.all():
+            return np.broadcast_to(opening, (self.games, len(self._fixed)))
+        later = rule_contributions(self.rules, np.maximum(self.last, 0) if first.any()
+                                   else self.last, e)[:, self._fixed]
+        return np.where(first[:, None], opening, later) if first.any() else later
 
 
 class OligopolyVectorEnv(RepeatedVectorEnv):

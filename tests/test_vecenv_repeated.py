@@ -272,3 +272,28 @@ def test_bad_configs_name_key_and_value() -> None:
     assert isinstance(make_vec(2, "LogitBertrand-v1"), OligopolyVectorEnv)
     assert isinstance(make_vec(6, "PublicGoods-v1", n_players=3, self_play=True),
                       PublicGoodsVectorEnv)
+
+
+@pytest.mark.slow
+def test_rllib_env_runner_samples_the_vector_env() -> None:
+    """RLlib 2.60's PPO env runner builds the env with ``gymnasium.make_vec(id,
+    vectorization_mode="vector_entry_point", **env_config)`` and samples it (NEXT_STEP is
+    the autoreset it expects); every finished episode's rewards are the core's profits
+    against the default opponent (``cournot_nash``: q = 40)."""
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.env.single_agent_env_runner import SingleAgentEnvRunner
+
+    params = {"rounds": 3, "q_max": 60}
+    config = (PPOConfig()
+              .environment("agora/Cournot-v1",
+                           env_config={"observation_format": "flat", **params})
+              .env_runners(num_envs_per_env_runner=8,
+                           gym_env_vectorize_mode="vector_entry_point"))
+    runner = SingleAgentEnvRunner(config=config)
+    assert isinstance(runner.env.unwrapped, OligopolyVectorEnv)
+    episodes = [e for e in runner.sample(num_timesteps=48, random_actions=True) if e.is_done]
+    game = make_game("Cournot-v1", params)[0]
+    assert len(episodes) >= 8
+    for e in episodes:
+        profits = [game.outcome((int(a), 40)).profits[0] for a in e.get_actions()]
+        assert len(e) == 3 and e.get_rewards().tolist() == profits
