@@ -121,7 +121,7 @@ class _MatrixBatch(BatchVectorEnv):
         self.single_observation_space = spaces.Dict({
             "observation": spaces.Box(0.0, 1.0, (6,), np.float32),
             "action_mask": spaces.Box(0, 1, (2,), np.int8)})
-        self.single_action_space = spaces.Discrete(2)
+        self.single_action_space: spaces.Discrete = spaces.Discrete(2)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.state_ = self.rules.reset(self.games, backend, device)

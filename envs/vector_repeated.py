@@ -89,7 +89,7 @@ class RepeatedVectorEnv(BatchVectorEnv):
         self.observation_format = check_format(observation_format)
         dict_space = _Faces(game, None).observation_space_
         self.single_observation_space = format_space(dict_space, self.observation_format)
-        self.single_action_space = spaces.Discrete(game.num_actions)
+        self.single_action_space: spaces.Discrete = spaces.Discrete(game.num_actions)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._learners = np.zeros(self.n, bool)
