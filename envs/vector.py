@@ -1,7 +1,10 @@
 """Vector envs: thousands of repeated 2x2 games stepped as array operations.
 
-Two :class:`gymnasium.vector.VectorEnv` shells over the batched rules of
-:class:`~agora.envs.games.repeated_matrix_vec.RepeatedMatrixVec`:
+:func:`make_vec` is the vector entry point of every vectorised id (the registry's
+``VECTORISED``): public goods and the oligopolies go to :mod:`agora.envs.vector_repeated`;
+the seeds, restarts and invalid-action policy of all of them are
+:class:`~agora.envs.vector_base.BatchVectorEnv`'s. Here, two shells over the batched rules
+of :class:`~agora.envs.games.repeated_matrix_vec.RepeatedMatrixVec`:
 
 * :class:`MatrixVectorEnv`: ``B`` sub-envs, a learner in one seat of each, the other seat
   played by a fixed memory-one opponent given as data, a ``(5,)`` table of P(action 0)
