@@ -31,6 +31,7 @@ import numpy as np
 from agora.agents.base import AgentSpec, table_of
 from agora.envs import ConfigError
 from agora.envs.core import is_real
+from agora.envs.games.public_goods_vec import rule_contributions
 
 __all__ = ["GroupRule", "contributions", "group_rule_of"]
 
@@ -95,7 +96,9 @@ class GroupRule:
 
 
 def contributions(rules: np.ndarray, last: np.ndarray | None, endowment: int) -> np.ndarray:
-    """Every seat's contribution at once: :meth:`GroupRule.contribution` over arrays.
+    """Every seat's contribution at once: :meth:`GroupRule.contribution` over arrays (the
+    arithmetic lives in :func:`agora.envs.games.public_goods_vec.rule_contributions`, so
+    the public goods vector env plays these rules without importing agents).
 
     Args:
         rules: ``(G, k, 5)`` each seat's :meth:`GroupRule.row`.
@@ -110,13 +113,7 @@ def contributions(rules: np.ndarray, last: np.ndarray | None, endowment: int) ->
         >>> contributions(np.stack([[cc, cc, cc]]), np.array([[0, 10, 20]]), 20).tolist()
         [[15, 10, 5]]
     """
-    initial, base, slope, threshold, below = np.moveaxis(rules, -1, 0)
-    if last is None:
-        return np.rint(initial * endowment).astype(np.int64)
-    mean = (last.sum(axis=1, keepdims=True) - last) / (last.shape[1] - 1)
-    follow = np.minimum(endowment, np.rint(base * endowment + slope * mean))
-    return np.where(mean >= threshold * endowment, follow,
-                    np.rint(below * endowment)).astype(np.int64)
+    return rule_contributions(rules, last, endowment)
 
 
 def _fixed(fraction: float = 0.5) -> GroupRule:

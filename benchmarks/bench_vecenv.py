@@ -1,22 +1,28 @@
-"""Agent-steps per second of the repeated PD's vector envs, beside the per-game shells.
+"""Agent-steps per second of the vector envs, beside the per-game shells, game by game.
 
-Measured side by side in one run (interleaved over ``--repeats`` rounds, best kept):
+For each of ``--games`` (the repeated PD, public goods with 4 players, Cournot duopoly by
+default), measured side by side in one run (interleaved over ``--repeats`` rounds, best
+kept):
 
-* ``vector``: :class:`~agora.envs.vector.MatrixVectorEnv` (the learner against tit for tat,
-  ``gymnasium.make_vec("agora/RepeatedPD-v1", ...)``) at each ``--sizes`` B, numpy and,
-  when installed, torch on the CPU; ``self-play``: :class:`MatrixSelfPlayVectorEnv` (B games,
-  2B learner rows), numpy.
+* ``vector``: ``gymnasium.make_vec("agora/<id>", ...)``, the learner in seat 0 against
+  the id's default opponent (the PD: :class:`~agora.envs.vector.MatrixVectorEnv` against
+  tit for tat; public goods and Cournot: :mod:`agora.envs.vector_repeated`) at each
+  ``--sizes`` B, numpy and, for the PD when installed, torch on the CPU; ``self-play``
+  (the PD only): :class:`MatrixSelfPlayVectorEnv` (B games, 2B learner rows), numpy.
 * ``parallel``: the PettingZoo Parallel shell, one ``step(dict)`` per game step.
-* ``gym``: the Gymnasium single env (``gymnasium.make(...).unwrapped``), player 0.
+* ``gym``: the Gymnasium single env (``gymnasium.make(...).unwrapped``), player 0, against
+  the same default opponent.
 
-An agent-step is one agent's action applied: a game step of the PD is 2 agent-steps in every
-row (the fixed opponent's action counts as the learner's does), so the ratios are ratios of
-game steps too. Actions are drawn in advance and cycled. Target: >= 10M agent-steps/s.
+An agent-step is one agent's action applied: a game step is ``n_players`` agent-steps in
+every row (the fixed opponents' actions count as the learner's does), so within a game the
+ratios are ratios of game steps too. Actions are drawn in advance and cycled. Target for
+the PD: >= 10M agent-steps/s.
 
 Run::
 
     python benchmarks/bench_vecenv.py [--sizes 1000 10000 100000 1000000] [--seconds 1]
-        [--repeats 3] [--json out.json] [--quick]
+        [--repeats 3] [--games RepeatedPD-v1 PublicGoods-v1 Cournot-v1] [--json out.json]
+        [--quick]
 """
 
 from __future__ import annotations
@@ -54,13 +60,15 @@ def measure(run: Runner, seconds: float) -> tuple[float, float]:
             return calls / elapsed, calls / max(time.process_time() - c0, 1e-9)
 
 
-def vector_runner(b: int, backend: str, self_play: bool) -> tuple[Runner, int]:
+def vector_runner(env_id: str, b: int, backend: str, self_play: bool) -> tuple[Runner, int]:
     """A vector env's step loop and its agent-steps per call."""
-    envs: Any = gymnasium.make_vec("agora/RepeatedPD-v1", num_envs=2 * b if self_play else b,
+    envs: Any = gymnasium.make_vec(f"agora/{env_id}", num_envs=2 * b if self_play else b,
                                    vectorization_mode="vector_entry_point", backend=backend,
                                    self_play=self_play)
     envs.reset(seed=0)
-    pool = [np.random.default_rng(i).integers(0, 2, envs.num_envs) for i in range(POOL)]
+    n = envs.game.num_players
+    pool = [np.random.default_rng(i).integers(0, envs.single_action_space.n, envs.num_envs)
+            for i in range(POOL)]
     if backend == "torch":
         import torch
 
@@ -73,14 +81,15 @@ def vector_runner(b: int, backend: str, self_play: bool) -> tuple[Runner, int]:
             envs.step(pool[i])
             i = (i + 1) % POOL
 
-    return run, 2 * b
+    return run, n * b
 
 
-def parallel_runner() -> tuple[Runner, int]:
-    env = make("RepeatedPD-v1")
+def parallel_runner(env_id: str) -> tuple[Runner, int]:
+    env = make(env_id)
     env.reset(seed=0)
-    draws = np.random.default_rng(0).integers(0, 2, (4096, 2)).tolist()
-    pool = [{"player_0": a, "player_1": b} for a, b in draws]
+    n = len(env.possible_agents)
+    draws = np.random.default_rng(0).integers(0, env.action_space("player_0").n, (4096, n))
+    pool = [{f"player_{j}": int(x) for j, x in enumerate(row)} for row in draws.tolist()]
     i = 0
 
     def run(calls: int) -> None:
@@ -92,13 +101,13 @@ def parallel_runner() -> tuple[Runner, int]:
                 if not env.agents:
                     env.reset()
 
-    return run, 2 * 1000
+    return run, n * 1000
 
 
-def gym_runner() -> tuple[Runner, int]:
-    env = gymnasium.make("agora/RepeatedPD-v1").unwrapped
+def gym_runner(env_id: str) -> tuple[Runner, int]:
+    env = gymnasium.make(f"agora/{env_id}").unwrapped
     env.reset(seed=0)
-    pool = np.random.default_rng(0).integers(0, 2, 4096).tolist()
+    pool = np.random.default_rng(0).integers(0, env.action_space.n, 4096).tolist()
     i = 0
 
     def run(calls: int) -> None:
@@ -110,7 +119,21 @@ def gym_runner() -> tuple[Runner, int]:
                 if term or trunc:
                     env.reset()
 
-    return run, 2 * 1000
+    return run, env.game.num_players * 1000
+
+
+def game_runners(env_id: str, sizes: list[int], backends: list[str]
+                 ) -> dict[str, tuple[Runner, int]]:
+    """One game's rows: its shells, then its vector envs at every size."""
+    runners = {f"{env_id} parallel": parallel_runner(env_id), f"{env_id} gym": gym_runner(env_id)}
+    pd = env_id == "RepeatedPD-v1"
+    for b in sizes:
+        for backend in backends if pd else ["numpy"]:
+            runners[f"{env_id} vector {backend} B={b}"] = vector_runner(env_id, b, backend,
+                                                                        False)
+        if pd:
+            runners[f"{env_id} self-play numpy B={b}"] = vector_runner(env_id, b, "numpy", True)
+    return runners
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000, 1_000_000])
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--games", nargs="+",
+                    default=["RepeatedPD-v1", "PublicGoods-v1", "Cournot-v1"])
     ap.add_argument("--json", default=None)
     args = parse_args(ap, QUICK, argv)
     backends = ["numpy"]
@@ -128,12 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         backends.append("torch")
     except ImportError:
         print("torch not installed: numpy only")
-    runners: dict[str, tuple[Runner, int]] = {
-        "parallel": parallel_runner(), "gym": gym_runner()}
-    for b in args.sizes:
-        for backend in backends:
-            runners[f"vector {backend} B={b}"] = vector_runner(b, backend, False)
-        runners[f"self-play numpy B={b}"] = vector_runner(b, "numpy", True)
+    runners: dict[str, tuple[Runner, int]] = {}
+    for env_id in args.games:
+        runners.update(game_runners(env_id, args.sizes, backends))
     best = dict.fromkeys(runners, 0.0)
     cpu = dict.fromkeys(runners, 0.0)
     for _ in range(args.repeats):
@@ -141,12 +163,14 @@ def main(argv: list[str] | None = None) -> int:
             wall_rate, cpu_rate = measure(run, args.seconds)
             best[name] = max(best[name], wall_rate * per_call)
             cpu[name] = max(cpu[name], cpu_rate * per_call)
-    print(f"{'':28s} {'agent-steps/s':>14s} {'per CPU-s':>12s} {'x parallel':>11s} "
+    print(f"{'':43s} {'agent-steps/s':>14s} {'per CPU-s':>12s} {'x parallel':>11s} "
           f"{'x gym':>8s}")
     for name, rate in best.items():
-        print(f"{name:28s} {rate:14,.0f} {cpu[name]:12,.0f} {rate / best['parallel']:11.1f} "
-              f"{rate / best['gym']:8.1f}")
-    vec = [k for k in best if k.startswith(("vector", "self-play"))]
+        game = name.split()[0]
+        print(f"{name:43s} {rate:14,.0f} {cpu[name]:12,.0f} "
+              f"{rate / best[f'{game} parallel']:11.1f} {rate / best[f'{game} gym']:8.1f}")
+    vec = [k for k in best if " vector " in k or " self-play " in k]
+    vec = [k for k in vec if k.startswith("RepeatedPD")] or vec  # the target is the PD's
     top, top_cpu = max(best[k] for k in vec), max(cpu[k] for k in vec)
     verdict = "PASS" if top >= TARGET else "FAIL"
     note = " (quick: not a measurement)" if args.quick else ""

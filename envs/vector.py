@@ -1,7 +1,10 @@
 """Vector envs: thousands of repeated 2x2 games stepped as array operations.
 
-Two :class:`gymnasium.vector.VectorEnv` shells over the batched rules of
-:class:`~agora.envs.games.repeated_matrix_vec.RepeatedMatrixVec`:
+:func:`make_vec` is the vector entry point of every vectorised id (the registry's
+``VECTORISED``): public goods and the oligopolies go to :mod:`agora.envs.vector_repeated`;
+the seeds, restarts and invalid-action policy of all of them are
+:class:`~agora.envs.vector_base.BatchVectorEnv`'s. Here, two shells over the batched rules
+of :class:`~agora.envs.games.repeated_matrix_vec.RepeatedMatrixVec`:
 
 * :class:`MatrixVectorEnv`: ``B`` sub-envs, a learner in one seat of each, the other seat
   played by a fixed memory-one opponent given as data, a ``(5,)`` table of P(action 0)
@@ -40,19 +43,19 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from agora.envs.core import Status
-from agora.envs.errors import ConfigError, IllegalActionError
+from agora.envs.errors import ConfigError
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
 from agora.envs.games.repeated_matrix_vec import RepeatedMatrixVec, _take
 from agora.envs.invalid import InvalidPolicy
-from agora.envs.seeding import Seeder, as_generator, episode_streams, fresh_seed
+from agora.envs.seeding import Seeder, as_generator, episode_streams
+from agora.envs.vector_base import BatchVectorEnv
 
 __all__ = ["TIT_FOR_TAT", "MatrixSelfPlayVectorEnv", "MatrixVectorEnv", "make_vec"]
 
@@ -108,73 +111,30 @@ def _obs_tables() -> np.ndarray:
 _OBS = _obs_tables()
 
 
-class _MatrixBatch(VectorEnv):  # type: ignore[type-arg]
-    """What both shells share: rules, seeds, restarts and the invalid-action policy.
-
-    ``games`` games run as ``games * seats`` rows; subclasses say which seats learn.
+class _MatrixBatch(BatchVectorEnv):
+    """What both matrix shells share: the rules and their draws (the rest is
+    :class:`~agora.envs.vector_base.BatchVectorEnv`'s). ``games`` games run as
+    ``games * seats`` rows; subclasses say which seats learn.
     """
-
-    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, game: RepeatedMatrixGame, games: int, seats: tuple[int, ...],
                  backend: str, device: Any, invalid: InvalidPolicy) -> None:
-        if isinstance(games, bool) or not isinstance(games, (int, np.integer)) or games < 1:
-            raise ConfigError(f"num_envs={games!r} must be a positive integer")
+        super().__init__(games, seats, backend, device, invalid, 2)
         self.game, self.rules = game, RepeatedMatrixVec(game.params)
-        self.games, self.seats = int(games), seats
-        self.num_envs = self.games * len(seats)
-        self.backend, self.device, self.invalid = backend, device, invalid
         self.single_observation_space = spaces.Dict({
             "observation": spaces.Box(0.0, 1.0, (6,), np.float32),
             "action_mask": spaces.Box(0, 1, (2,), np.int8)})
-        self.single_action_space = spaces.Discrete(2)
+        self.single_action_space: spaces.Discrete = spaces.Discrete(2)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self.state_ = self.rules.reset(self.games, backend, device)  # validates backend
-        self._seeded = False
+        self.state_ = self.rules.reset(self.games, backend, device)
         self._rules_draws: _RowDraws | None = None
         self._mask = self._to(np.ones((self.num_envs, 2), np.int8))
         # (9, seats, 6): by code, each learner seat's observation (rows seat-major per game)
         self._obs = self._to(np.ascontiguousarray(_OBS[list(seats)].transpose(1, 0, 2)))
-        self._restart = self._to(np.zeros(self.games, bool))
-        self._count = self._to(np.zeros(self.games, np.int64))
 
-    # ----- backend helpers --------------------------------------------------------------
-    def _to(self, array: np.ndarray) -> Any:
-        if self.backend == "numpy":
-            return array
-        import torch
-
-        return torch.as_tensor(array, device=self.device)
-
-    def _np(self, x: Any) -> np.ndarray:
-        return x if isinstance(x, np.ndarray) else x.cpu().numpy()
-
-    def _where(self, cond: Any, a: Any, b: Any) -> Any:
-        if self.backend == "numpy":
-            return np.where(cond, a, b)
-        import torch
-
-        return torch.where(cond, a, b)
-
-    # ----- seeding ----------------------------------------------------------------------
-    def _row_seeds(self, seed: int | Sequence[int] | None) -> list[int] | None:
-        """Each game's episode seed, or None to continue every game's streams."""
-        if seed is None:
-            if self._seeded:
-                return None
-            seed = fresh_seed(np.random.default_rng())
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            episode_streams(seed, 2)  # validates: a non-negative integer
-            seeds = [int(seed) + i for i in range(self.games)]
-        else:
-            seeds = list(cast(Sequence[int], seed))
-            if len(seeds) != self.games:
-                raise ConfigError(f"seed={seed!r} must be an int or {self.games} ints")
-            for s in seeds:
-                episode_streams(s, 2)  # validates: a non-negative integer
-        self._seeded = True
-        return seeds
+    def _status(self) -> Any:
+        return self.state_.status
 
     def _seed_rules(self, seeds: list[int]) -> None:
         if self.rules.delta > 0.0:
@@ -186,39 +146,6 @@ class _MatrixBatch(VectorEnv):  # type: ignore[type-arg]
         st = self.state_
         for field, value in zip(st._fields, (0, -1, 0.0, 0, 0, _RUNNING)):
             getattr(st, field)[rows] = value
-        self._count[rows] = 0
-
-    # ----- stepping ---------------------------------------------------------------------
-    def _actions(self, actions: Any) -> Any:
-        """The learners' actions as a (rows,) int64 array or tensor (typed errors)."""
-        if self.backend == "torch":
-            import torch
-
-            t = torch.as_tensor(actions, device=self.device)
-            ok = not t.is_floating_point() and not t.is_complex() and t.dtype != torch.bool
-            a: Any = t.long() if ok else t
-        else:
-            arr = np.asarray(actions)
-            ok = arr.dtype.kind in "iu"
-            a = arr.astype(np.int64, copy=False) if ok else arr
-        if tuple(a.shape) != (self.num_envs,) or not ok:
-            raise IllegalActionError(
-                f"actions must be {self.num_envs} integers, shape ({self.num_envs},); got "
-                f"shape {tuple(a.shape)} and dtype {a.dtype}")
-        return a
-
-    def _valid(self, a: Any) -> Any:
-        """Per-row validity (None: all valid); under ``raise`` an invalid action raises and
-        changes nothing."""
-        if int(a.min()) >= 0 and int(a.max()) <= 1:
-            return None
-        valid = (a >= 0) & (a < 2)
-        if self.invalid.raises and not bool(valid.all()):
-            bad = np.flatnonzero(~self._np(valid))
-            raise IllegalActionError(
-                f"actions {self._np(a)[bad[:5]].tolist()} of rows {bad[:5].tolist()} are not "
-                "legal (legal: [0, 1])")
-        return valid
 
     def _play(self, a0: Any, a1: Any, ok: Any) -> tuple[Any, Any]:
         """One round of the games in ``ok`` (bool over games, or None for all running)."""
@@ -234,23 +161,6 @@ class _MatrixBatch(VectorEnv):  # type: ignore[type-arg]
         self.state_, rewards = self.rules.step(self.state_, a0, a1, u=u, mask=mask)
         return rewards, mask
 
-    def _finish(self, bad: Any) -> tuple[Any, Any]:
-        """Flags after a step (``bad``: penalised games), then restart what ended before."""
-        status, restart = self.state_.status, self._restart
-        term = (status == _TERMINATED) & ~restart
-        trunc = (status == _TRUNCATED) & ~restart
-        if bad is not None:
-            self._count += bad
-            trunc = trunc | ((self._count >= self.invalid.max_invalid_actions) & ~restart)
-        if bool(restart.any()):
-            self._start_rows(restart)
-            self._restarted(restart)
-        self._restart = term | trunc
-        return term, trunc
-
-    def _restarted(self, rows: Any) -> None:
-        """Hook: games in ``rows`` restarted within continued streams."""
-
     def _observe(self) -> dict[str, Any]:
         last = self.state_.last
         code = 3 * last[:, 0] + last[:, 1] + 4
@@ -258,17 +168,13 @@ class _MatrixBatch(VectorEnv):  # type: ignore[type-arg]
         done = self.state_.status != _RUNNING  # a finished game's mask is all zeros
         mask = self._mask
         if bool(done.any()):
-            if len(self.seats) > 1:
-                done = np.repeat(done, 2) if self.backend == "numpy" else \
-                    done.repeat_interleave(2)
-            mask = mask * ~done[:, None]
+            mask = mask * ~self._per_row(done)[:, None]
         return {"observation": obs, "action_mask": mask}
 
     def _reset(self, seed: int | Sequence[int] | None) -> dict[str, Any]:
         seeds = self._row_seeds(seed)
         self.state_ = self.rules.reset(self.games, self.backend, self.device)
-        self._restart = self._to(np.zeros(self.games, bool))
-        self._count = self._to(np.zeros(self.games, np.int64))
+        self._clear()
         if seeds is None:
             self._restarted(self._to(np.ones(self.games, bool)))
             return {}
@@ -417,23 +323,23 @@ class MatrixSelfPlayVectorEnv(_MatrixBatch):
             reward = self._where((ok | self._restart)[:, None], rewards, penal).reshape(-1)
             bad = ~ok & ~self._restart
         term, trunc = self._finish(bad)
-        if self.backend == "numpy":
-            term, trunc = np.repeat(term, 2), np.repeat(trunc, 2)
-        else:
-            term, trunc = term.repeat_interleave(2), trunc.repeat_interleave(2)
-        return self._observe(), reward, term, trunc, {}
+        return self._observe(), reward, self._per_row(term), self._per_row(trunc), {}
 
 
 def make_vec(num_envs: int, env_id: str, self_play: bool = False, player: int = 0,
-             opponent: Sequence[float] | np.ndarray = TIT_FOR_TAT, backend: str = "numpy",
-             device: Any = None, on_invalid_action: str = "penalty",
-             invalid_penalty: float = -1.0, max_invalid_actions: int = 100,
-             **params: Any) -> _MatrixBatch:
+             opponent: Any = None, backend: str = "numpy", device: Any = None,
+             on_invalid_action: str = "penalty", invalid_penalty: float = -1.0,
+             max_invalid_actions: int = 100, observation_format: str = "dict",
+             reward_scale: float = 1.0, **params: Any) -> BatchVectorEnv:
     """The vector entry point of ``gymnasium.make_vec("agora/<id>", num_envs=...)``.
 
-    ``self_play=True`` gives :class:`MatrixSelfPlayVectorEnv` with ``num_envs`` rows (an
-    even number: ``num_envs // 2`` games); otherwise :class:`MatrixVectorEnv`. Other
-    keywords are the game's parameters.
+    Repeated 2x2 games: ``self_play=True`` gives :class:`MatrixSelfPlayVectorEnv` with
+    ``num_envs`` rows (an even number: ``num_envs // 2`` games); otherwise
+    :class:`MatrixVectorEnv` (``opponent``: a memory-one table, tit for tat by default).
+    Public goods and the oligopolies: :mod:`agora.envs.vector_repeated` (``opponent``:
+    the fixed seats' rules as data; ``self_play``: ``num_envs`` a multiple of the players;
+    numpy only). ``observation_format`` and ``reward_scale`` are the single env's (the
+    2x2 shells take only their defaults). Other keywords are the game's parameters.
 
     Raises:
         ConfigError: the id has no vectorised rules, or a parameter is invalid.
@@ -441,9 +347,20 @@ def make_vec(num_envs: int, env_id: str, self_play: bool = False, player: int = 
     from agora.envs.registry import VECTORISED, make_game
 
     game, _ = make_game(env_id, params)
+    policy = InvalidPolicy(on_invalid_action, invalid_penalty, max_invalid_actions)
     if not isinstance(game, RepeatedMatrixGame):
-        raise ConfigError(f"env_id={env_id!r} has no vectorised rules; vectorised: "
-                          f"{', '.join(VECTORISED)}")
+        if game.info.name not in VECTORISED:
+            raise ConfigError(f"env_id={env_id!r} has no vectorised rules; vectorised: "
+                              f"{', '.join(VECTORISED)}")
+        if backend != "numpy":
+            raise ConfigError(f"backend={backend!r}: {env_id} is vectorised on numpy only")
+        from agora.envs.vector_repeated import make_repeated_vec
+
+        return make_repeated_vec(game, num_envs, self_play, player, opponent, policy,
+                                 observation_format, reward_scale)
+    if (observation_format, reward_scale) != ("dict", 1.0):
+        raise ConfigError(f"observation_format={observation_format!r}, reward_scale="
+                          f"{reward_scale!r}: the 2x2 vector envs give 'dict' and 1.0 only")
     if self_play:
         if not isinstance(num_envs, (int, np.integer)) or num_envs % 2:
             raise ConfigError(f"num_envs={num_envs!r} must be even with self_play (two "
@@ -451,6 +368,6 @@ def make_vec(num_envs: int, env_id: str, self_play: bool = False, player: int = 
         return MatrixSelfPlayVectorEnv(game, num_envs // 2, backend, device,
                                        on_invalid_action, invalid_penalty,
                                        max_invalid_actions)
-    return MatrixVectorEnv(game, num_envs, player, opponent, backend, device,
+    return MatrixVectorEnv(game, num_envs, player,
+                           TIT_FOR_TAT if opponent is None else opponent, backend, device,
                            on_invalid_action, invalid_penalty, max_invalid_actions)
-

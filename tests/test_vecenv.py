@@ -192,8 +192,8 @@ def test_bad_configs_name_key_and_value() -> None:
         MatrixVectorEnv(game, 2, backend="jax")
     with pytest.raises(ConfigError, match="num_envs=3"):
         make_vec(3, "RepeatedPD-v1", self_play=True)
-    with pytest.raises(ConfigError, match="PublicGoods-v1"):
-        make_vec(3, "PublicGoods-v1")
+    with pytest.raises(ConfigError, match="Bargaining-v1"):
+        make_vec(3, "Bargaining-v1")
     with pytest.raises(ConfigError, match="seed"):
         MatrixVectorEnv(game, 2).reset(seed=-1)
     with pytest.raises(ConfigError, match="rounds"):

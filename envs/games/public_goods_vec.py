@@ -25,7 +25,12 @@ from agora.envs.core import Status
 from agora.envs.errors import GameOverError, IllegalActionError
 from agora.envs.games.public_goods import PublicGoodsParams
 
-__all__ = ["PublicGoodsVec", "VecPublicGoodsState"]
+__all__ = ["CONDITIONAL_COOPERATOR", "PublicGoodsVec", "VecPublicGoodsState",
+           "rule_contributions"]
+
+CONDITIONAL_COOPERATOR = (0.5, 0.0, 1.0, 0.0, 0.0)
+"""The default opponent (``conditional_cooperator`` with its defaults) as a contribution
+rule row ``[initial, base, slope, threshold, below]`` (see :func:`rule_contributions`)."""
 
 
 class VecPublicGoodsState(NamedTuple):
@@ -77,10 +82,59 @@ class PublicGoodsVec:
             raise IllegalActionError(f"actions must be a {state.last.shape} int array of "
                                      f"contributions in 0..{p.endowment}; got {a!r:.80}")
         pot = a.sum(axis=1)
-        share = p.multiplier * pot / p.n_players
-        rewards = (p.endowment - a) + share[:, None]
+        rewards = self.payoffs(a)
         played = state.round + 1
         status = Status.TERMINATED if played >= p.rounds else Status.RUNNING
         new = VecPublicGoodsState(played, a.astype(np.int64, copy=False),
                                   state.totals + rewards, state.contributed + pot, status)
         return new, rewards
+
+    def payoffs(self, actions: np.ndarray) -> np.ndarray:
+        """One round's (G, n) rewards for (G, n) contributions (unchecked), in the core's
+        arithmetic: ``(endowment - c) + multiplier * pot / n_players``."""
+        p = self.params
+        share = p.multiplier * actions.sum(axis=1) / p.n_players
+        return (p.endowment - actions) + share[:, None]
+
+    def encode(self, round_: np.ndarray, last: np.ndarray, seat: int) -> np.ndarray:
+        """Seat ``seat``'s tensor observation in every group, (G, 3) float32, as
+        :meth:`PublicGoodsGame.encode` gives it (``round_`` (G,), ``last`` (G, n), -1 before
+        round 1)."""
+        p = self.params
+        started = last[:, 0] >= 0
+        mine = np.where(started, last[:, seat] / p.endowment, 0.0)
+        others = np.where(started, (last.sum(axis=1) - last[:, seat])
+                          / ((p.n_players - 1) * p.endowment), 0.0)
+        return np.stack([round_ / p.rounds, mine, others], axis=1).astype(np.float32)
+
+
+def rule_contributions(rules: np.ndarray, last: np.ndarray | None, endowment: int
+                       ) -> np.ndarray:
+    """Contribution rules as data, every seat at once (``GroupRule.contribution`` of
+    :mod:`agora.agents.group_rule` over arrays, which that module's ``contributions`` is).
+
+    A rule row ``[initial, base, slope, threshold, below]`` contributes
+    ``rint(initial * E)`` in round 1; afterwards, with ``mean`` the others' mean last
+    contribution, ``min(E, rint(base * E + slope * mean))`` when ``mean >= threshold * E``,
+    else ``rint(below * E)`` (``rint`` is Python's ``round``: half to even).
+
+    Args:
+        rules: ``(G, k, 5)`` (or broadcastable, e.g. ``(1, k, 5)``) each seat's row.
+        last: ``(G, k)`` last round's contributions, or None in round 1.
+        endowment: tokens per round ``E``.
+
+    Returns:
+        ``(G, k)`` int64 contributions.
+
+    Example:
+        >>> cc = np.array([CONDITIONAL_COOPERATOR] * 3)
+        >>> rule_contributions(cc[None], np.array([[0, 10, 20]]), 20).tolist()
+        [[15, 10, 5]]
+    """
+    initial, base, slope, threshold, below = np.moveaxis(np.asarray(rules), -1, 0)
+    if last is None:
+        return np.rint(initial * endowment).astype(np.int64)
+    mean = (last.sum(axis=1, keepdims=True) - last) / (last.shape[1] - 1)
+    follow = np.minimum(endowment, np.rint(base * endowment + slope * mean))
+    return np.where(mean >= threshold * endowment, follow,
+                    np.rint(below * endowment)).astype(np.int64)
