@@ -43,7 +43,7 @@ from agora.envs.games.donor import DonorGame, DonorParams
 from agora.envs.seeding import episode_streams
 
 __all__ = ["DONATE_CODE", "PUNISH_CODE", "REFUSE_CODE", "DonorVec", "VecDonorLog",
-           "VecDonorState", "VecDonorView"]
+           "VecDonorState", "VecDonorView", "put", "take"]
 
 DONATE_CODE, PUNISH_CODE, REFUSE_CODE = 0, 1, 2
 """Event kinds in the log (the core's ``DONATE``, ``PUNISH``, ``REFUSE``)."""
@@ -142,27 +142,35 @@ class DonorVec:
         """The donors' views of the round to play."""
         if state.status is not Status.RUNNING:
             raise GameOverError("view of finished donor games")
-        pairs = state.schedule[:, state.round]
-        donor, recipient = pairs[..., 0], pairs[..., 1]
-        mine = np.take_along_axis(state.resources, donor, 1)
-        theirs = np.take_along_axis(state.resources, recipient, 1)
+        donor, recipient = self.round_pairs(state)
+        mine, theirs = take(state.resources, donor), take(state.resources, recipient)
         links = self._trace(state, recipient)
         present = links >= 0
         safe = np.where(present, links, 0).reshape(len(links), -1)
-        kind = np.take_along_axis(state.log.kind, safe, 1).reshape(links.shape)
-        frac = np.take_along_axis(state.log.fraction, safe, 1).reshape(links.shape)
-        return VecDonorView(donor, recipient, mine, theirs, self.affordable(mine), present,
+        kind = take(state.log.kind, safe).reshape(links.shape)
+        frac = take(state.log.fraction, safe).reshape(links.shape)
+        shape = mine.shape
+        return VecDonorView(np.broadcast_to(donor, shape), np.broadcast_to(recipient, shape),
+                            mine, theirs, self.affordable(mine), present,
                             np.where(present, kind, -1), np.where(present, frac, 0.0))
+
+    def round_pairs(self, state: VecDonorState) -> tuple[np.ndarray, np.ndarray]:
+        """The round's donors and recipients: ``(P,)`` when every game shares the round
+        robin (plain column indexing, much faster), else ``(G, P)``."""
+        shared = self.params.schedule == "round_robin"
+        pairs = state.schedule[0, state.round] if shared else state.schedule[:, state.round]
+        return pairs[..., 0], pairs[..., 1]
 
     def _trace(self, state: VecDonorState, recipient: np.ndarray) -> np.ndarray:
         """``(G, P, depth)`` event indices of each recipient's trace (-1 past its end)."""
-        out = np.full((*recipient.shape, self.params.trace_depth), -1, np.int64)
-        at = np.take_along_axis(state.last, recipient, 1)
+        out = np.full((len(state.last), recipient.shape[-1], self.params.trace_depth), -1,
+                      np.int64)
+        at = take(state.last, recipient)
         for k in range(self.params.trace_depth):
             out[..., k] = at
             if not (at >= 0).any():
                 break
-            at = np.where(at >= 0, np.take_along_axis(state.log.link, np.maximum(at, 0), 1), -1)
+            at = np.where(at >= 0, take(state.log.link, np.maximum(at, 0)), -1)
         return out
 
     def step(self, state: VecDonorState, actions: np.ndarray
@@ -181,10 +189,8 @@ class DonorVec:
         if state.status is not Status.RUNNING:
             raise GameOverError("step on finished donor games")
         p, g = self.params, self.game
-        pairs = state.schedule[:, state.round]
-        donor, recipient = pairs[..., 0], pairs[..., 1]
-        before = np.take_along_axis(state.resources, donor, 1)
-        held = np.take_along_axis(state.resources, recipient, 1)
+        donor, recipient = self.round_pairs(state)
+        before, held = take(state.resources, donor), take(state.resources, recipient)
         kind, units = self._decode(np.asarray(actions), self.affordable(before))
         x = units / p.granularity
         can = self.affordable(before) > 0
@@ -195,18 +201,18 @@ class DonorVec:
                           -np.minimum(p.punishment_loss * x, held))
         effect, fraction = np.where(refuse, 0.0, effect), np.where(refuse, 0.0, fraction)
         res = state.resources.copy()
-        np.put_along_axis(res, donor, np.where(refuse, before, np.maximum(0.0, before - x)), 1)
-        np.put_along_axis(res, recipient, np.where(refuse, held, held + effect), 1)
+        put(res, donor, np.where(refuse, before, np.maximum(0.0, before - x)))
+        put(res, recipient, np.where(refuse, held, held + effect))
         rewards = np.zeros_like(res)
-        np.put_along_axis(rewards, donor, np.where(refuse, 0.0, -x), 1)
-        np.put_along_axis(rewards, recipient, effect, 1)
+        put(rewards, donor, np.where(refuse, 0.0, -x))
+        put(rewards, recipient, effect)
         cols = slice(state.round * self.pairs, (state.round + 1) * self.pairs)
         log = state.log
         log.kind[:, cols], log.amount[:, cols] = kind, x
         log.fraction[:, cols], log.effect[:, cols] = fraction, effect
-        log.link[:, cols] = np.take_along_axis(state.last, recipient, 1)
+        log.link[:, cols] = take(state.last, recipient)
         last = state.last.copy()
-        np.put_along_axis(last, donor, np.arange(cols.start, cols.stop)[None], 1)
+        put(last, donor, np.broadcast_to(np.arange(cols.start, cols.stop), before.shape))
         played = state.round + 1
         status = Status.TERMINATED if played >= g.num_rounds else Status.RUNNING
         return VecDonorState(state.schedule, played, res, last, log, status), rewards
@@ -270,6 +276,33 @@ class DonorVec:
                 seen[key] = self.game.optimum_welfare(pairs)
             out[i] = seen[key]
         return out
+
+
+def take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[g, idx[g, j]]`` as ``(G, J)`` (``idx`` ``(J,)``: the same columns for every row).
+
+    Example:
+        >>> a = np.arange(6).reshape(2, 3)
+        >>> take(a, np.array([2, 0])).tolist(), take(a, np.array([[1], [2]])).tolist()
+        ([[2, 0], [5, 3]], [[1], [5]])
+    """
+    if idx.ndim == 1:
+        return a[:, idx]
+    return a.reshape(-1)[_flat(a, idx)]
+
+
+def put(a: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
+    """``a[g, idx[g, j]] = values[g, j]`` in place (the inverse of :func:`take`)."""
+    if idx.ndim == 1:
+        a[:, idx] = values
+    else:
+        a.reshape(-1)[_flat(a, idx)] = values
+
+
+def _flat(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    if not a.flags.c_contiguous:
+        raise ValueError("take/put need a C-contiguous array")
+    return np.arange(0, a.size, a.shape[1])[:, None] + idx
 
 
 def _running_sum(values: np.ndarray) -> np.ndarray:

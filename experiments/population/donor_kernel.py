@@ -29,7 +29,7 @@ from agora.agents.donor_rule import donations
 from agora.envs import ConfigError
 from agora.envs.core import Status
 from agora.envs.games.donor import DonorParams
-from agora.envs.games.donor_vec import DONATE_CODE, DonorVec
+from agora.envs.games.donor_vec import DONATE_CODE, DonorVec, put, take
 
 __all__ = ["DonorGroupResult", "play_donor_groups"]
 
@@ -80,18 +80,17 @@ def play_donor_groups(rules: Any, seats: Any, params: DonorParams | dict[str, An
             not np.issubdtype(s.dtype, np.integer) or s.min() < 0 or s.max() >= len(r))):
         raise ConfigError(f"seats must be a (G, {n}) int array of strategy indices in "
                           f"[0, {len(r)}); got {s!r:.80}")
-    per_seat = np.take(r, s, axis=0)  # (G, n, 3)
+    s = np.ascontiguousarray(s)
     state = vec.reset(len(s), seeds)
     given, turns = np.zeros(s.shape), np.zeros(s.shape, np.int64)
-    rows = np.arange(len(s))[:, None]
     while state.status == Status.RUNNING:
         view = vec.view(state)
-        units = donations(np.take_along_axis(per_seat, view.donor[..., None], 1), view,
-                          vec.params.granularity)
+        donor, _ = vec.round_pairs(state)
+        units = donations(r[take(s, donor)], view, vec.params.granularity)
         state, _ = vec.step(state, units)
         cols = slice((state.round - 1) * vec.pairs, state.round * vec.pairs)
         frac = np.where(state.log.kind[:, cols] == DONATE_CODE, state.log.fraction[:, cols],
                         0.0)
-        given[rows, view.donor] += frac  # a seat donates at most once a round
-        turns[rows, view.donor] += 1
+        put(given, donor, take(given, donor) + frac)  # a seat donates at most once a round
+        put(turns, donor, take(turns, donor) + 1)
     return DonorGroupResult(vec.returns(state), given, turns, state.round)
