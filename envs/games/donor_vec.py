@@ -127,8 +127,9 @@ class DonorVec:
     def reset(self, groups: int, seeds: Sequence[int] | None = None) -> VecDonorState:
         """``groups`` fresh games (``seeds``: their episode seeds, for random schedules)."""
         n, events = self.params.n_agents, self.rounds * self.pairs
-        log = VecDonorLog(np.zeros((groups, events), np.int8), *(
-            np.zeros((groups, events)) for _ in range(3)), np.full((groups, events), -1))
+        shape = (groups, events)
+        log = VecDonorLog(np.zeros(shape, np.int8), np.zeros(shape), np.zeros(shape),
+                          np.zeros(shape), np.full(shape, -1, np.int64))
         return VecDonorState(self.schedules(groups, seeds), 0,
                              np.full((groups, n), float(self.params.endowment)),
                              np.full((groups, n), -1, np.int64), log, Status.RUNNING)
