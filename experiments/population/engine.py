@@ -7,7 +7,10 @@
   game and every strategy is a contribution rule
   (:func:`~agora.agents.group_rule.group_rule_of`),
   :func:`~agora.experiments.population.group_kernel.play_groups` plays all groups at once
-  (numpy, one process; ``workers`` do not shard it).
+  (numpy, one process; ``workers`` do not shard it). When the env is a donor game and
+  every strategy is a donor rule (:func:`~agora.agents.donor_rule.donor_rule_of`),
+  :func:`~agora.experiments.population.donor_kernel.play_donor_groups` plays all games at
+  once the same way (a ``random`` schedule draws each game's pairs from its episode seed).
 * **episodes**: anything else (any registered game, groups of its players, any agent
   spec, language models included). Each match is one episode played by the batch
   machinery of ``agora run`` (:func:`~agora.experiments.batch.run_batch`, in-process or
@@ -22,6 +25,14 @@ In public goods games "cooperation" is contribution: the vector engine gives eac
 tokens contributed over the endowment (so ``coop / rounds`` is the seat's mean contribution
 fraction), the episodes engine the group's mean contribution fraction x rounds for every
 seat (the game's ``contribution_rate`` metric): the same per group, not per seat.
+
+In donor games "cooperation" is giving, and "rounds" are the episode's length: its donor
+turns (``n_agents // 2`` a round), as the episode loop counts steps. The vector engine
+gives each seat its mean donated fraction over its own turns as donor (the game's event
+``fraction``: units given over what it could give; NaN for a seat that never donates) x
+the length, the episodes engine the game's ``donation_rate`` (the mean over every turn) x
+the length for every seat. When every seat donates equally often (the round robin over
+whole schedules) the mean over the seats of the first is the second.
 
 Example:
     >>> from agora.agents import AgentSpec
@@ -46,15 +57,17 @@ import numpy as np
 import pandas as pd
 
 from agora.agents import AgentSpec
+from agora.agents.donor_rule import donor_rule_of
 from agora.agents.group_rule import group_rule_of
 from agora.agents.memory_one import memory_one_of
 from agora.analysis.records import EPISODE, METRIC, OK, RETURN, STATUS, player_column
 from agora.envs import ConfigError, RunAbortedError, UnknownIdError, lookup
+from agora.envs.games.donor import DonorGame
 from agora.envs.games.public_goods import PublicGoodsGame
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
 from agora.envs.seeding import episode_seed
 from agora.experiments.batch import BatchResult, BatchTask, run_batch
-from agora.experiments.population import group_kernel, kernels
+from agora.experiments.population import donor_kernel, group_kernel, kernels
 from agora.experiments.population.population import playable
 
 Engine = Literal["auto", "vector", "episodes"]
@@ -82,7 +95,7 @@ class Outcome:
         coop: ``(M, k)`` rounds in which the seat played action 0; in public goods games
             the contributions in endowments (see the module doc); NaN when the game has
             no such notion.
-        rounds: ``(M,)`` rounds played.
+        rounds: ``(M,)`` rounds played (donor games: donor turns, see the module doc).
         metrics: per-match game metrics (episodes engine), name -> ``(M,)``.
     """
 
@@ -99,8 +112,12 @@ def _vector_tables(strategies: Sequence[AgentSpec]) -> np.ndarray | None:
     return np.stack([t.probabilities() for t in tables if t is not None])
 
 
-def _group_rules(strategies: Sequence[AgentSpec]) -> np.ndarray | None:
-    rules = [group_rule_of(s) for s in strategies]
+def _group_rules(strategies: Sequence[AgentSpec], game: Any) -> np.ndarray | None:
+    """The strategies' rows of the game's rule table (public goods or donor), or None."""
+    rule_of = _rule_of(game)
+    if rule_of is None:
+        return None
+    rules = [rule_of(s) for s in strategies]
     if any(r is None for r in rules):
         return None
     return np.stack([r.row() for r in rules if r is not None])
@@ -137,17 +154,17 @@ class PayoffEngine:
         self.strategies = tuple(strategies)
         self.probs = _vector_tables(self.strategies) if isinstance(
             self.game, RepeatedMatrixGame) else None
-        self.rules = _group_rules(self.strategies) if isinstance(
-            self.game, PublicGoodsGame) else None
+        self.rules = _group_rules(self.strategies, self.game)
         self.kind = self._choose(engine)
         if noise and (self.kind != "vector" or self.probs is None):
             raise ConfigError(f"noise={noise!r} needs the vector engine with memory-one "
                               "strategies in a repeated 2x2 game; the episodes engine and "
-                              "public goods rules play the game as is")
+                              "public goods and donor rules play the game as is")
         if self.rules is not None and self.kind == "vector" and (
                 backend not in ("auto", "numpy") or device not in (None, "cpu")):
-            raise ConfigError(f"backend={backend!r}, device={device!r}: public goods groups "
-                              "play on numpy; use backend auto or numpy on the cpu")
+            raise ConfigError(f"backend={backend!r}, device={device!r}: public goods and "
+                              "donor groups play on numpy; use backend auto or numpy on "
+                              "the cpu")
         self.backend, self.device, self.noise = backend, device, float(noise)
         self.workers, self.on_invalid = workers, on_invalid
         self.episode_specs = tuple(playable(s) for s in self.strategies)
@@ -159,18 +176,20 @@ class PayoffEngine:
         if engine not in ("auto", "vector"):
             raise ConfigError(f"engine={engine!r}: want auto, vector or episodes")
         if tables is None:
-            public = isinstance(self.game, PublicGoodsGame)
-            table_of, what = ((group_rule_of, "contribution rule") if public else
-                              (memory_one_of, "memory-one table"))
+            table_of = _rule_of(self.game) or memory_one_of
+            what = next((w for t, w in _RULE_NAME.items() if isinstance(self.game, t)),
+                        "memory-one table")
             bad = [s.name for s in self.strategies if table_of(s) is None]
-            why = (f"strategies {bad} have no {what}" if bad else
-                   f"{self.env} is neither a repeated 2x2 game nor a public goods game")
+            why = (f"strategies {bad} have no {what}" if bad else f"{self.env} is neither "
+                   "a repeated 2x2 game nor a public goods or donor game")
             raise ConfigError(f"engine=vector: {why}; use engine: episodes (or auto)")
         return "vector"
 
     def play(self, strategy: np.ndarray, matches: np.ndarray, seed: int, generation: int,
              executor: Executor | None = None) -> Outcome:
         """Play ``matches`` (``(M, k)`` agent indices) for agents playing ``strategy``."""
+        if self.kind == "vector" and isinstance(self.game, DonorGame):
+            return self._donors(strategy, matches, seed, generation)
         if self.kind == "vector" and self.rules is not None:
             return self._groups(strategy, matches)
         if self.kind == "vector":
@@ -200,6 +219,15 @@ class PayoffEngine:
         res = group_kernel.play_groups(self.rules, strategy[matches], p)
         return Outcome(res.payoffs, res.contributions / p.endowment,
                        np.full(len(matches), float(res.rounds)))
+
+    def _donors(self, strategy: np.ndarray, matches: np.ndarray, seed: int,
+                generation: int) -> Outcome:
+        p = self.game.params
+        seeds = ([episode_seed(seed, generation, m) for m in range(len(matches))]
+                 if p.schedule == "random" else None)  # the episodes engine's seeds
+        res = donor_kernel.play_donor_groups(self.rules, strategy[matches], p, seeds)
+        turns = float(res.rounds * (p.n_agents // 2))  # the episode's length: donor turns
+        return Outcome(res.payoffs, res.rate() * turns, np.full(len(matches), turns))
 
     # ----- episodes ----------------------------------------------------------------
     def tasks(self, strategy: np.ndarray, matches: np.ndarray, seed: int, generation: int,
@@ -247,9 +275,20 @@ def _outcome(df: pd.DataFrame, k: int) -> Outcome:
         rates = np.stack([metrics[f"action0_rate_{i}"] for i in range(k)], 1)
     elif "contribution_rate" in metrics:  # public goods: the group's rate for every seat
         rates = np.repeat(metrics["contribution_rate"][:, None], k, 1)
+    elif "donation_rate" in metrics:  # donor game: likewise
+        rates = np.repeat(metrics["donation_rate"][:, None], k, 1)
     else:
         rates = np.full(payoffs.shape, np.nan)
     return Outcome(payoffs, rates * rounds[:, None], rounds, metrics)
+
+
+_RULE_OF: dict[type, Any] = {PublicGoodsGame: group_rule_of, DonorGame: donor_rule_of}
+_RULE_NAME = {PublicGoodsGame: "contribution rule", DonorGame: "donor rule"}
+
+
+def _rule_of(game: Any) -> Any:
+    """The rule-of-spec function of a game with a vectorised rule table, or None."""
+    return next((f for t, f in _RULE_OF.items() if isinstance(game, t)), None)
 
 
 def vector_key(seed: int, generation: int) -> int:
