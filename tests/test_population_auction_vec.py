@@ -141,7 +141,7 @@ def test_bid_rules_engine_choices_and_bad_inputs_are_typed_errors():
         PayoffEngine("FirstPriceAuction-v1", {}, rand, engine="vector")
     p = AuctionParams(granularity=4)
     tables = bid_tables([bid_rule_of("auction_truthful")], p)
-    with pytest.raises(ConfigError, match="seeds: 1 seeds for 2 auctions"):
+    with pytest.raises(ConfigError, match="seeds: want 2 non-negative"):
         play_auction_groups(tables, np.zeros((2, 3), np.int64), p, [0])
     with pytest.raises(ConfigError, match="tables"):
         play_auction_groups(tables[:, :3], np.zeros((2, 3), np.int64), p, [0, 1])

@@ -7,8 +7,9 @@ of :func:`~agora.envs.seeding.episode_streams`), from which its values are drawn
 core's calls in the core's order (``integers(0, granularity + 1, size=n)`` at reset, then
 each round a uniform pick among the tied top bids when there is a tie, then the next
 values unless the auctions are over). So a batch seeded ``s`` replays the core episode
-seeded ``s`` exactly, for every rule. Those draws are one generator call per auction and
-round (numpy has no batched generator over many seeds); the rest is vectorised.
+seeded ``s`` exactly, for every rule. The generators are either numpy's own (one call per
+auction and draw) or, for episode seeds, :class:`~agora.envs.seeding_vec.RulesLanes`: the
+same streams drawn as array operations over all auctions.
 
 Example:
     >>> vec = AuctionVec({"rule": "second_price", "n_players": 2, "granularity": 10,
@@ -32,8 +33,12 @@ import numpy as np
 from agora.envs.core import Status, fairness_rows
 from agora.envs.errors import ConfigError, GameOverError, IllegalActionError
 from agora.envs.games.auction import AuctionGame, AuctionParams
+from agora.envs.seeding_vec import RulesLanes
 
-__all__ = ["AuctionVec", "VecAuctionState"]
+__all__ = ["AuctionVec", "Rngs", "VecAuctionState"]
+
+Rngs = Sequence[np.random.Generator] | RulesLanes
+"""One generator per auction, or the rules streams of their episode seeds as lanes."""
 
 
 class VecAuctionState(NamedTuple):
@@ -68,35 +73,44 @@ class AuctionVec:
         self.unit = p.value_max / p.granularity
         self.bne = np.array(self.game._bne)  # the core's BNE bid of each value, in steps
 
-    def _draw(self, rngs: Sequence[np.random.Generator]) -> np.ndarray:
+    def _draw(self, rngs: Rngs) -> np.ndarray:
         p = self.params
+        if isinstance(rngs, RulesLanes):
+            return rngs.integers(p.granularity + 1, p.n_players)
         values = [rng.integers(0, p.granularity + 1, size=p.n_players) for rng in rngs]
         return np.array(values, dtype=np.int64).reshape(len(rngs), p.n_players)
 
-    def reset(self, rngs: Sequence[np.random.Generator]) -> VecAuctionState:
-        """One fresh auction per generator, its values drawn from it."""
+    def reset(self, rngs: Rngs) -> VecAuctionState:
+        """One fresh auction per generator (or lane), its values drawn from it."""
         g, n = len(rngs), self.params.n_players
         zeros = np.zeros(g, np.int64)
         return VecAuctionState(0, self._draw(rngs), np.full((g, n), -1, np.int64),
                                np.full(g, -1, np.int64), np.zeros((g, n)), zeros, zeros,
                                zeros, zeros, np.zeros(g), Status.RUNNING)
 
-    def winners(self, bids: np.ndarray, rngs: Sequence[np.random.Generator]) -> np.ndarray:
+    def winners(self, bids: np.ndarray, rngs: Rngs) -> np.ndarray:
         """``(G,)`` the highest bidder; among tied top bids the core's uniform pick, drawn
         from the tied auctions' generators (only those draw)."""
         tied = bids == bids.max(axis=1, keepdims=True)
-        winner = tied.argmax(axis=1)
-        for g in np.flatnonzero(tied.sum(axis=1) > 1):
+        winner, count = tied.argmax(axis=1), tied.sum(axis=1)
+        many = np.flatnonzero(count > 1)
+        if isinstance(rngs, RulesLanes):
+            if len(many):
+                pick = rngs.choice_index(count[many], many)
+                rank = np.cumsum(tied[many], axis=1) - 1
+                winner[many] = (tied[many] & (rank == pick[:, None])).argmax(axis=1)
+            return winner
+        for g in many:
             seats = np.flatnonzero(tied[g])
             winner[g] = seats[int(rngs[g].integers(len(seats)))]
         return winner
 
     def step(self, state: VecAuctionState, actions: np.ndarray,
-             rngs: Sequence[np.random.Generator]) -> tuple[VecAuctionState, np.ndarray]:
+             rngs: Rngs) -> tuple[VecAuctionState, np.ndarray]:
         """One round of every auction: the new state and the rewards (G, n), money.
 
-        ``rngs`` are the auctions' generators (only read on a tie, or to draw the next
-        values): pass the ones given to :meth:`reset`.
+        ``rngs`` are the auctions' generators, or their :class:`RulesLanes` (only read on
+        a tie, or to draw the next values): pass the ones given to :meth:`reset`.
 
         Raises:
             GameOverError: the auctions have ended.

@@ -6,7 +6,9 @@ of every value), through the game's batched rules
 (:class:`~agora.envs.games.auction_vec.AuctionVec`). Auction ``g`` draws its values and
 tie-breaks from the rules stream of its episode seed ``seeds[g]``
 (:func:`~agora.envs.seeding.episode_streams`), as the episode loop does, so payoffs and
-metrics equal the episodes engine's for the same seeds, in all three auction rules.
+metrics equal the episodes engine's for the same seeds, in all three auction rules. The
+streams are drawn as lanes (:class:`~agora.envs.seeding_vec.RulesLanes`), not one numpy
+generator per auction.
 
 Auctions have no cooperative action: neither engine reports a cooperation count (NaN).
 
@@ -30,7 +32,7 @@ from agora.envs import ConfigError
 from agora.envs.core import Status
 from agora.envs.games.auction import AuctionParams
 from agora.envs.games.auction_vec import AuctionVec
-from agora.envs.seeding import as_generator, episode_streams
+from agora.envs.seeding_vec import RulesLanes
 
 __all__ = ["AuctionResult", "play_auction_groups"]
 
@@ -51,7 +53,7 @@ class AuctionResult:
 
 
 def _checked(tables: Any, seats: Any, seeds: Any, p: AuctionParams
-             ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     t, s, n = np.asarray(tables), np.asarray(seats), p.n_players
     if t.ndim != 2 or t.shape[1] != p.granularity + 1 or not np.issubdtype(
             t.dtype, np.integer) or (t.size and (t.min() < 0 or t.max() > p.granularity)):
@@ -61,9 +63,12 @@ def _checked(tables: Any, seats: Any, seeds: Any, p: AuctionParams
             not np.issubdtype(s.dtype, np.integer) or s.min() < 0 or s.max() >= len(t))):
         raise ConfigError(f"seats must be a (G, {n}) int array of strategy indices in "
                           f"[0, {len(t)}); got {s!r:.80}")
-    if len(seeds) != len(s):
-        raise ConfigError(f"seeds: {len(seeds)} seeds for {len(s)} auctions")
-    return t, s, [int(x) for x in seeds]
+    sd = np.asarray(seeds)
+    if sd.shape != (len(s),) or (sd.size and (not np.issubdtype(sd.dtype, np.integer) or (
+            sd.dtype.kind == "i" and sd.min() < 0))):
+        raise ConfigError(f"seeds: want {len(s)} non-negative integer episode seeds, one per "
+                          f"auction; got {sd!r:.80}")
+    return t, s, sd.astype(np.uint64)
 
 
 def play_auction_groups(tables: Any, seats: Any, params: AuctionParams | dict[str, Any],
@@ -83,7 +88,7 @@ def play_auction_groups(tables: Any, seats: Any, params: AuctionParams | dict[st
     vec = AuctionVec(params)
     t, s, sd = _checked(tables, seats, seeds, vec.params)
     n = vec.params.n_players
-    rngs = [as_generator(episode_streams(x, n).rules) for x in sd]
+    rngs = RulesLanes(sd)  # the rules streams of episode_streams(seed), as lanes
     state = vec.reset(rngs)
     per_seat = t[s]  # (G, n, granularity + 1)
     rows = np.arange(len(s))[:, None], np.arange(n)[None, :]

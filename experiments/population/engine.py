@@ -66,6 +66,7 @@ from agora.envs.games.commons import CommonsGame
 from agora.envs.games.public_goods import PublicGoodsGame
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
 from agora.envs.seeding import episode_seed
+from agora.envs.seeding_vec import episode_seeds
 from agora.experiments.batch import BatchResult, BatchTask, run_batch
 from agora.experiments.population import auction_kernel, commons_kernel, group_kernel, kernels
 from agora.experiments.population.population import playable
@@ -244,7 +245,7 @@ class PayoffEngine:
 
     def _auctions(self, strategy: np.ndarray, matches: np.ndarray, seed: int,
                   generation: int) -> Outcome:
-        seeds = [episode_seed(seed, generation, m) for m in range(len(matches))]
+        seeds = episode_seeds(seed, generation, np.arange(len(matches)))
         res = auction_kernel.play_auction_groups(self.rules, strategy[matches],
                                                  self.game.params, seeds)
         return Outcome(res.payoffs, np.full(res.payoffs.shape, np.nan),
