@@ -59,17 +59,17 @@ def allocate(requests: np.ndarray, stock: np.ndarray, first: np.ndarray) -> np.n
         [[15, 15, 20], [0, 1, 1]]
     """
     req = np.asarray(requests, dtype=np.int64)
-    n = req.shape[1]
-    total = req.sum(axis=1)
-    fits = total <= stock
-    divisor = np.where(fits, 1, total)[:, None]
-    quota = req * np.asarray(stock, dtype=np.int64)[:, None]
-    got, rest = quota // divisor, quota % divisor
-    cyclic = (np.arange(n)[None, :] - np.asarray(first)[:, None]) % n
-    key = rest * n + (n - 1 - cyclic)  # distinct in a row: larger key is served first
-    rank = (key[:, None, :] > key[:, :, None]).sum(axis=2)
-    got += rank < (stock - got.sum(axis=1))[:, None]
-    return np.where(fits[:, None], req, got)
+    out, n = req.copy(), req.shape[1]
+    short = np.flatnonzero(req.sum(axis=1) > stock)  # only these rows are rationed
+    if len(short):
+        r, units = req[short], np.asarray(stock, dtype=np.int64)[short]
+        total = r.sum(axis=1)[:, None]
+        got, rest = (r * units[:, None]) // total, (r * units[:, None]) % total
+        cyclic = (np.arange(n)[None, :] - np.asarray(first)[short][:, None]) % n
+        key = rest * n + (n - 1 - cyclic)  # distinct in a row: larger key is served first
+        rank = (key[:, None, :] > key[:, :, None]).sum(axis=2)
+        out[short] = got + (rank < (units - got.sum(axis=1))[:, None])
+    return out
 
 
 class CommonsVec:
