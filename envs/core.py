@@ -221,6 +221,21 @@ def fairness(values: tuple[float, ...] | list[float]) -> float:
     return 1.0 - gini * n / (n - 1)
 
 
+def fairness_rows(values: np.ndarray) -> np.ndarray:
+    """:func:`fairness` of every row of a ``(G, n)`` array, for batched rules.
+
+    Example:
+        >>> fairness_rows(np.array([[5.0, 5.0], [0.0, 10.0], [1.0, 3.0]])).round(3).tolist()
+        [1.0, 0.0, 0.5]
+    """
+    x = np.asarray(values, dtype=float)
+    x = x - np.minimum(0.0, x.min(axis=1, keepdims=True))
+    total, n = x.sum(axis=1), x.shape[1]
+    gini = np.abs(x[:, :, None] - x[:, None, :]).sum(axis=(1, 2)) / (
+        2 * n * np.where(total == 0.0, 1.0, total))
+    return np.where((total == 0.0) | (n < 2), 1.0, 1.0 - gini * n / max(n - 1, 1))
+
+
 def gains(returns: tuple[float, ...]) -> dict[str, float]:
     """``{"gain_0": ..., "gain_1": ...}``: each player's payoff, the suite's common metric."""
     return {f"gain_{i}": float(r) for i, r in enumerate(returns)}

@@ -153,7 +153,8 @@ def check_reporters(rep: Reporters, metrics: list[str] | None) -> None:
         if name.startswith(METRIC):
             if metrics is None:
                 raise ConfigError(f"reporters.model: {name!r} needs the episodes engine (the "
-                                  "vector engine reports payoffs and cooperation only)")
+                                  "vector engine reports payoffs and cooperation only, "
+                                  "and game metrics only in the commons and auctions)")
             if name.removeprefix(METRIC) not in metrics:
                 raise ConfigError(f"reporters.model: unknown metric {name!r}; the game has "
                                   f"{', '.join(METRIC + m for m in metrics)}")

@@ -11,6 +11,11 @@
   every strategy is a donor rule (:func:`~agora.agents.donor_rule.donor_rule_of`),
   :func:`~agora.experiments.population.donor_kernel.play_donor_groups` plays all games at
   once the same way (a ``random`` schedule draws each game's pairs from its episode seed).
+  Likewise commons groups of commons heuristics (:func:`~agora.agents.commons_rule.commons_rule_of`,
+  :func:`~agora.experiments.population.commons_kernel.play_commons_groups`) and sealed-bid
+  auctions of truthful, BNE and shading bidders (:func:`~agora.agents.bid_rule.bid_rule_of`,
+  :func:`~agora.experiments.population.auction_kernel.play_auction_groups`, each auction
+  drawing its values from the rules stream of the match's episode seed).
 * **episodes**: anything else (any registered game, groups of its players, any agent
   spec, language models included). Each match is one episode played by the batch
   machinery of ``agora run`` (:func:`~agora.experiments.batch.run_batch`, in-process or
@@ -19,12 +24,16 @@
 Both give, per match and seat, the total payoff over the rounds and the rounds in which
 the seat played action 0 (cooperation in the repeated games); the episodes engine also
 gives the game's metrics per match. For deterministic memory-one strategies and for
-contribution rules the two engines give identical payoffs (tested).
+contribution, commons and bid rules the two engines give identical payoffs (tested), and
+for commons and auctions the same game metrics.
 
 In public goods games "cooperation" is contribution: the vector engine gives each seat its
 tokens contributed over the endowment (so ``coop / rounds`` is the seat's mean contribution
 fraction), the episodes engine the group's mean contribution fraction x rounds for every
-seat (the game's ``contribution_rate`` metric): the same per group, not per seat.
+seat (the game's ``contribution_rate`` metric): the same per group, not per seat. In the
+commons the vector engine counts the rounds in which a seat requested at most its
+sustainable share of that round; the episodes engine records no per-seat requests and
+gives NaN. Auctions have no cooperative action: NaN from both engines.
 
 In donor games "cooperation" is giving, and "rounds" are the episode's length: its donor
 turns (``n_agents // 2`` a round), as the episode loop counts steps. The vector engine
@@ -57,17 +66,28 @@ import numpy as np
 import pandas as pd
 
 from agora.agents import AgentSpec
+from agora.agents.bid_rule import bid_rule_of, bid_tables
+from agora.agents.commons_rule import commons_rule_of
 from agora.agents.donor_rule import donor_rule_of
 from agora.agents.group_rule import group_rule_of
 from agora.agents.memory_one import memory_one_of
 from agora.analysis.records import EPISODE, METRIC, OK, RETURN, STATUS, player_column
 from agora.envs import ConfigError, RunAbortedError, UnknownIdError, lookup
+from agora.envs.games.auction import AuctionGame
+from agora.envs.games.commons import CommonsGame
 from agora.envs.games.donor import DonorGame
 from agora.envs.games.public_goods import PublicGoodsGame
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
 from agora.envs.seeding import episode_seed
+from agora.envs.seeding_vec import episode_seeds
 from agora.experiments.batch import BatchResult, BatchTask, run_batch
-from agora.experiments.population import donor_kernel, group_kernel, kernels
+from agora.experiments.population import (
+    auction_kernel,
+    commons_kernel,
+    donor_kernel,
+    group_kernel,
+    kernels,
+)
 from agora.experiments.population.population import playable
 
 Engine = Literal["auto", "vector", "episodes"]
@@ -112,15 +132,25 @@ def _vector_tables(strategies: Sequence[AgentSpec]) -> np.ndarray | None:
     return np.stack([t.probabilities() for t in tables if t is not None])
 
 
-def _group_rules(strategies: Sequence[AgentSpec], game: Any) -> np.ndarray | None:
-    """The strategies' rows of the game's rule table (public goods or donor), or None."""
-    rule_of = _rule_of(game)
-    if rule_of is None:
-        return None
-    rules = [rule_of(s) for s in strategies]
+_RULES: dict[type, tuple[Any, str]] = {  # game -> (rule_of, what the strategies lack)
+    PublicGoodsGame: (group_rule_of, "contribution rule"),
+    CommonsGame: (commons_rule_of, "commons rule"),
+    AuctionGame: (bid_rule_of, "bid rule"),
+    DonorGame: (donor_rule_of, "donor rule"),
+}
+
+
+def _group_rules(game: Any, strategies: Sequence[AgentSpec]) -> np.ndarray | None:
+    """The strategies' rules as one array for the game's group kernel, or None."""
+    rule_of = next((f for g, (f, _) in _RULES.items() if isinstance(game, g)), None)
+    rules = [rule_of(s) for s in strategies] if rule_of else [None]
     if any(r is None for r in rules):
         return None
-    return np.stack([r.row() for r in rules if r is not None])
+    if isinstance(game, CommonsGame):
+        return np.array([r.code for r in rules], dtype=np.int64)
+    if isinstance(game, AuctionGame):
+        return bid_tables(rules, game.params)
+    return np.stack([r.row() for r in rules])
 
 
 class PayoffEngine:
@@ -154,20 +184,26 @@ class PayoffEngine:
         self.strategies = tuple(strategies)
         self.probs = _vector_tables(self.strategies) if isinstance(
             self.game, RepeatedMatrixGame) else None
-        self.rules = _group_rules(self.strategies, self.game)
+        self.rules = _group_rules(self.game, self.strategies)
         self.kind = self._choose(engine)
         if noise and (self.kind != "vector" or self.probs is None):
             raise ConfigError(f"noise={noise!r} needs the vector engine with memory-one "
                               "strategies in a repeated 2x2 game; the episodes engine and "
-                              "public goods and donor rules play the game as is")
+                              "group rules play the game as is")
         if self.rules is not None and self.kind == "vector" and (
                 backend not in ("auto", "numpy") or device not in (None, "cpu")):
-            raise ConfigError(f"backend={backend!r}, device={device!r}: public goods and "
-                              "donor groups play on numpy; use backend auto or numpy on "
-                              "the cpu")
+            raise ConfigError(f"backend={backend!r}, device={device!r}: groups of public "
+                              "goods, commons, auction or donor rules play on numpy; use backend "
+                              "auto or numpy on the cpu")
         self.backend, self.device, self.noise = backend, device, float(noise)
         self.workers, self.on_invalid = workers, on_invalid
         self.episode_specs = tuple(playable(s) for s in self.strategies)
+
+    @property
+    def reports_metrics(self) -> bool:
+        """Whether :meth:`play` gives the game's metrics per match (the episodes engine,
+        and the vector engine in the commons and auctions)."""
+        return self.kind == "episodes" or isinstance(self.game, (CommonsGame, AuctionGame))
 
     def _choose(self, engine: str) -> Literal["vector", "episodes"]:
         tables = self.probs if self.rules is None else self.rules
@@ -176,12 +212,11 @@ class PayoffEngine:
         if engine not in ("auto", "vector"):
             raise ConfigError(f"engine={engine!r}: want auto, vector or episodes")
         if tables is None:
-            table_of = _rule_of(self.game) or memory_one_of
-            what = next((w for t, w in _RULE_NAME.items() if isinstance(self.game, t)),
-                        "memory-one table")
+            table_of, what = next((v for g, v in _RULES.items() if isinstance(self.game, g)),
+                                  (memory_one_of, "memory-one table"))
             bad = [s.name for s in self.strategies if table_of(s) is None]
-            why = (f"strategies {bad} have no {what}" if bad else f"{self.env} is neither "
-                   "a repeated 2x2 game nor a public goods or donor game")
+            why = (f"strategies {bad} have no {what}" if bad else f"{self.env} is not a "
+                   "repeated 2x2, public goods, commons, auction or donor game")
             raise ConfigError(f"engine=vector: {why}; use engine: episodes (or auto)")
         return "vector"
 
@@ -190,6 +225,10 @@ class PayoffEngine:
         """Play ``matches`` (``(M, k)`` agent indices) for agents playing ``strategy``."""
         if self.kind == "vector" and isinstance(self.game, DonorGame):
             return self._donors(strategy, matches, seed, generation)
+        if self.kind == "vector" and isinstance(self.game, CommonsGame):
+            return self._commons(strategy, matches)
+        if self.kind == "vector" and isinstance(self.game, AuctionGame):
+            return self._auctions(strategy, matches, seed, generation)
         if self.kind == "vector" and self.rules is not None:
             return self._groups(strategy, matches)
         if self.kind == "vector":
@@ -228,6 +267,20 @@ class PayoffEngine:
         res = donor_kernel.play_donor_groups(self.rules, strategy[matches], p, seeds)
         turns = float(res.rounds * (p.n_agents // 2))  # the episode's length: donor turns
         return Outcome(res.payoffs, res.rate() * turns, np.full(len(matches), turns))
+
+    def _commons(self, strategy: np.ndarray, matches: np.ndarray) -> Outcome:
+        res = commons_kernel.play_commons_groups(self.rules, strategy[matches],
+                                                 self.game.params)
+        return Outcome(res.payoffs, res.coop.astype(np.float64),
+                       res.rounds.astype(np.float64), res.metrics)
+
+    def _auctions(self, strategy: np.ndarray, matches: np.ndarray, seed: int,
+                  generation: int) -> Outcome:
+        seeds = episode_seeds(seed, generation, np.arange(len(matches)))
+        res = auction_kernel.play_auction_groups(self.rules, strategy[matches],
+                                                 self.game.params, seeds)
+        return Outcome(res.payoffs, np.full(res.payoffs.shape, np.nan),
+                       np.full(len(matches), float(res.rounds)), res.metrics)
 
     # ----- episodes ----------------------------------------------------------------
     def tasks(self, strategy: np.ndarray, matches: np.ndarray, seed: int, generation: int,
@@ -280,15 +333,6 @@ def _outcome(df: pd.DataFrame, k: int) -> Outcome:
     else:
         rates = np.full(payoffs.shape, np.nan)
     return Outcome(payoffs, rates * rounds[:, None], rounds, metrics)
-
-
-_RULE_OF: dict[type, Any] = {PublicGoodsGame: group_rule_of, DonorGame: donor_rule_of}
-_RULE_NAME = {PublicGoodsGame: "contribution rule", DonorGame: "donor rule"}
-
-
-def _rule_of(game: Any) -> Any:
-    """The rule-of-spec function of a game with a vectorised rule table, or None."""
-    return next((f for t, f in _RULE_OF.items() if isinstance(game, t)), None)
 
 
 def vector_key(seed: int, generation: int) -> int:

@@ -82,7 +82,7 @@ def prepare(cfg: EvolveConfig, workers: int | None = None) -> Setup:
     matching = make_matching(cfg.matching, pop.size, game.num_players, setup_seed(cfg.seed, 1))
     dynamics = make_dynamics(cfg.dynamics)
     metrics = None
-    if engine.kind == "episodes":
+    if engine.reports_metrics:
         metrics = sorted(game.metrics(game.initial_state(np.random.default_rng(0))))
     check_reporters(cfg.reporters, metrics)
     missing = [c for c in (cfg.reporters.agents.columns if cfg.reporters.agents else ())
