@@ -148,8 +148,9 @@ def _check_learners(cfg: TrainConfig, n: int) -> list[int]:
     return found
 
 
-def _check_opponents(cfg: TrainConfig, game: Any, learners: list[int]) -> None:
-    """Opponents sit on seats that do not learn, and build against the game."""
+def _check_opponents(cfg: TrainConfig, game: Any, text: Any, learners: list[int]) -> None:
+    """Opponents sit on seats that do not learn, and build against the game (text agents,
+    such as language models, against its text face)."""
     for key in cfg.opponents:
         index = seat_index(key, game.num_players, -1)
         if index in learners:
@@ -157,7 +158,7 @@ def _check_opponents(cfg: TrainConfig, game: Any, learners: list[int]) -> None:
     seats = {k: v for k, v in cfg.seats().items() if v is not None}
     for key, raw in seats.items():
         try:
-            build_opponents({key: raw}, game, learners[0])
+            build_opponents({key: raw}, game, learners[0], text=text)
         except ConfigError as exc:
             raise ConfigError(f"opponents.{key}: {exc}") from None
 
@@ -183,7 +184,7 @@ def parse_train_config(data: Any) -> TrainConfig:
     except ConfigError as exc:
         raise ConfigError(f"params: {exc}") from None
     learners = _check_learners(cfg, game.num_players)
-    _check_opponents(cfg, game, learners)
+    _check_opponents(cfg, game, spec.text_face(game), learners)
     if cfg.algorithm not in ALGORITHMS[cfg.backend]:
         raise ConfigError(f"algorithm: {cfg.algorithm!r} is not one of the {cfg.backend} "
                           f"backend's {list(ALGORITHMS[cfg.backend])}")

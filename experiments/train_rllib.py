@@ -23,6 +23,7 @@ from tqdm import tqdm
 from agora.envs import ConfigError, Timing, make
 from agora.envs.obs_formats import format_observation, format_space
 from agora.envs.opponents import build_opponents
+from agora.envs.turns import Face, agent_input, face_of, read_reply
 
 _CURVE = re.compile(r"^(env_runners/(episode_return_mean|episode_len_mean|"
                     r"agent_episode_returns_mean/.+|module_episode_returns_mean/.+)|"
@@ -76,7 +77,8 @@ class LearnersEnv:
         self.game = game
         self.learners = [f"player_{i}" for i in config["learners"]]
         fixed = {k: v for k, v in config["seats"].items() if v is not None}
-        self.fixed = build_opponents(fixed, game, config["learners"][0])
+        self.fixed = build_opponents(fixed, game, config["learners"][0], text=self.par.text)
+        self._rules: dict[int, str] = {}  # text opponents' rules, once per episode
         self.scale = float(config["reward_scale"])
         self.possible_agents = list(self.learners)
         self.agents = list(self.learners)
@@ -90,6 +92,7 @@ class LearnersEnv:
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         obs, _ = self.par.reset(seed=int(self._rng.integers(2**31)))
+        self._rules.clear()
         for j, opponent in self.fixed.items():
             if hasattr(opponent, "reset"):
                 opponent.reset(seed=int(self._rng.integers(2**31)), player=j)
@@ -100,11 +103,15 @@ class LearnersEnv:
         return {a: format_observation(o, "flat") for a, o in obs.items() if a in self.learners}
 
     def _fixed_action(self, j: int) -> int:
-        opponent = self.fixed[j]
-        tensor = getattr(getattr(opponent, "face", None), "value", None) == "tensor"
-        obs = (self._obs[f"player_{j}"] if tensor
-               else self.game.observe(self.par.state_, j))
-        return int(opponent.act(obs))
+        """Seat ``j``'s action, its agent's turn as in ``agora run`` (language models answer
+        in text through the game's text face; :mod:`agora.envs.turns`)."""
+        opponent, face = self.fixed[j], face_of(self.fixed[j])
+        if face is Face.TENSOR:
+            return int(opponent.act(self._obs[f"player_{j}"]))
+        state = self.par.state_
+        obs = self.game.observe(state, j)
+        turn = agent_input(self.game, self.par.text, face, state, obs, self._rules)
+        return read_reply(self.game, self.par.text, face, state, obs, opponent.act(turn))
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         joint = {a: int(x) for a, x in actions.items()}
