@@ -76,8 +76,9 @@ def vector_runner(b: int, backend: str, self_play: bool) -> tuple[Runner, int]:
     return run, 2 * b
 
 
-def parallel_runner() -> tuple[Runner, int]:
-    env = make("RepeatedPD-v1")
+def parallel_runner(env_id: str = "RepeatedPD-v1") -> tuple[Runner, int]:
+    """The PettingZoo Parallel shell's step loop (two players, actions 0 and 1)."""
+    env = make(env_id)
     env.reset(seed=0)
     draws = np.random.default_rng(0).integers(0, 2, (4096, 2)).tolist()
     pool = [{"player_0": a, "player_1": b} for a, b in draws]
@@ -95,8 +96,9 @@ def parallel_runner() -> tuple[Runner, int]:
     return run, 2 * 1000
 
 
-def gym_runner() -> tuple[Runner, int]:
-    env = gymnasium.make("agora/RepeatedPD-v1").unwrapped
+def gym_runner(env_id: str = "RepeatedPD-v1") -> tuple[Runner, int]:
+    """The Gymnasium single env's step loop (player 0 against the id's opponent)."""
+    env = gymnasium.make(f"agora/{env_id}").unwrapped
     env.reset(seed=0)
     pool = np.random.default_rng(0).integers(0, 2, 4096).tolist()
     i = 0
