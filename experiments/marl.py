@@ -154,8 +154,9 @@ def seed_row(key: str, learner: str, seed: int, actions: np.ndarray, payoffs: np
     span_p = bench["optimum_payoff"] - bench["nash_payoff"]
     return {"game": key, "learner": learner, "seed": seed, "players": len(actions),
             "joint": ",".join(f"{x:g}" for x in np.round(actions, 3)), "action_mean": a,
-            "payoff_mean": p, **bench, "action_index": (a - bench["nash_action"]) / span_a,
-            "payoff_index": (p - bench["nash_payoff"]) / span_p,
+            "payoff_mean": p, **bench,  # + 0.0: no -0.0 where the span is negative (PD)
+            "action_index": (a - bench["nash_action"]) / span_a + 0.0,
+            "payoff_index": (p - bench["nash_payoff"]) / span_p + 0.0,
             "distance_nash": abs(a - bench["nash_action"]), "converged": bool(converged),
             "steps": int(steps), "wall_s": float(wall_s)}
 

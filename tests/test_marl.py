@@ -112,6 +112,7 @@ def test_report_columns_and_benchmarks() -> None:
     assert summary["action_mean_sd"].tolist() == [0.0, 0.0]
     table = markdown(summary).splitlines()
     assert len(table) == 4 and table[2].startswith("| pd | tabular | 3/3 | 1.00 (0.00)")
+    assert "| 0.00 [0.00, 0.00] |" in table[2]  # the PD's index: no -0.00 (negative span)
 
 
 @pytest.mark.slow
