@@ -84,7 +84,8 @@ def vector_runner(env_id: str, b: int, backend: str, self_play: bool) -> tuple[R
     return run, n * b
 
 
-def parallel_runner(env_id: str) -> tuple[Runner, int]:
+def parallel_runner(env_id: str = "RepeatedPD-v1") -> tuple[Runner, int]:
+    """The PettingZoo Parallel shell's step loop (random actions of every player)."""
     env = make(env_id)
     env.reset(seed=0)
     n = len(env.possible_agents)
@@ -104,7 +105,8 @@ def parallel_runner(env_id: str) -> tuple[Runner, int]:
     return run, n * 1000
 
 
-def gym_runner(env_id: str) -> tuple[Runner, int]:
+def gym_runner(env_id: str = "RepeatedPD-v1") -> tuple[Runner, int]:
+    """The Gymnasium single env's step loop (player 0 against the id's opponent)."""
     env = gymnasium.make(f"agora/{env_id}").unwrapped
     env.reset(seed=0)
     pool = np.random.default_rng(0).integers(0, env.action_space.n, 4096).tolist()

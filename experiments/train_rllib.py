@@ -139,18 +139,23 @@ def learners_env_class() -> type:
     return type("LearnersEnv", (LearnersEnv, _multi_agent_env()), {})
 
 
+def env_config(cfg: Any, seed: int) -> dict[str, Any]:
+    """The config a seed's :class:`LearnersEnv` is built from (also for replaying a
+    trained seed's policies outside RLlib)."""
+    learners = [int(s.removeprefix("player_")) for s in cfg.learners]
+    return {"env": cfg.env, "params": dict(cfg.params), "learners": learners,
+            "seats": cfg.seats(), "reward_scale": cfg.reward_scale, "seed": seed}
+
+
 def _algo_config(cfg: Any, seed: int) -> Any:
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.core.rl_module.multi_rl_module import MultiRLModuleSpec
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
-    learners = [int(s.removeprefix("player_")) for s in cfg.learners]
     shared = cfg.policies == "shared"
     modules = ["shared"] if shared else list(cfg.learners)
-    env_config = {"env": cfg.env, "params": dict(cfg.params), "learners": learners,
-                  "seats": cfg.seats(), "reward_scale": cfg.reward_scale, "seed": seed}
     return (PPOConfig()
-            .environment(learners_env_class(), env_config=env_config)
+            .environment(learners_env_class(), env_config=env_config(cfg, seed))
             .env_runners(num_env_runners=cfg.num_env_runners,
                          num_envs_per_env_runner=cfg.n_envs)
             .multi_agent(policies=set(modules),
