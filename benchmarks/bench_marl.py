@@ -32,7 +32,8 @@ from _cli import parse_args
 
 from agora.experiments.marl import GAMES, markdown, rllib_rows, summarise, tabular_rows
 
-QUICK = {"seeds": 2, "budget": 400, "max_periods": 200_000, "stable_periods": 10_000}
+QUICK = {"seeds": 2, "budget": 400, "max_periods": 200_000, "stable_periods": 10_000,
+         "learners": ["tabular"]}  # RLlib's start alone takes minutes on CI's 2 cores
 
 
 def run(args: argparse.Namespace) -> pd.DataFrame:

@@ -39,7 +39,8 @@ from bench_vecenv import gym_runner, measure, parallel_runner, vector_runner
 
 from agora.experiments.train import parse_train_config, run_training
 
-QUICK = {"steps": 1024, "rllib_steps": 1024, "seconds": 0.2}
+QUICK = {"steps": 1024, "rllib_steps": 1024, "seconds": 0.2, "envs": ["RepeatedPD-v1"],
+         "backends": ["sb3"]}  # RLlib's rows take minutes; tests/test_train.py covers it
 SB3 = {"n_steps": 1024, "batch_size": 64, "n_epochs": 10}
 RLLIB = {"train_batch_size_per_learner": 1024, "minibatch_size": 64, "num_epochs": 10}
 REWARD_SCALE = {"RepeatedPD-v1": 0.2, "Cournot-v1": 1 / 800}
