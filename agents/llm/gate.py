@@ -20,7 +20,15 @@ from agora.agents.llm.wrappers import _Wrapper
 
 
 class CallGate:
-    """The actor's class: ``slots`` permits handed out first come, first served."""
+    """The actor's class: ``slots`` permits handed out first come, first served, and the
+    run's budgets (requests and tokens spent per key).
+
+    Example:
+        >>> import asyncio
+        >>> gate = CallGate(2)
+        >>> [asyncio.run(gate.reserve("m", 1, None)) for _ in range(2)]
+        [None, 'call budget of 1 spent']
+    """
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
