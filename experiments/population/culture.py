@@ -632,7 +632,9 @@ def run_society(cfg: SocietyConfig, out: str | Path, *, resume: bool = False,
         if on_ray(cfg):
             from agora.experiments.population.society_ray import run_seeds_on_ray
 
-            gate = run_seeds_on_ray(cfg, store, bar)
+            gate, stopped = run_seeds_on_ray(cfg, store, bar)
+            if stopped is not None:
+                raise _Stop(stopped)
         else:
             asyncio.run(_run_seeds(Society(cfg), store, bar))
     except _Stop as exc:

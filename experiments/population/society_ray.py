@@ -34,7 +34,6 @@ from agora.experiments.population.culture import (
     Member,
     Society,
     SocietyConfig,
-    _Stop,
     parse_society_config,
 )
 from agora.experiments.population.society_store import SocietyStore
@@ -65,11 +64,12 @@ def play_generation(task: GenerationTask) -> GenerationOutcome:
                                           task.vacant))
 
 
-def run_seeds_on_ray(cfg: SocietyConfig, store: SocietyStore, bar: tqdm) -> dict[str, Any]:
-    """Every seed's remaining generations on Ray; returns the gate's stats.
+def run_seeds_on_ray(cfg: SocietyConfig, store: SocietyStore, bar: tqdm
+                     ) -> tuple[dict[str, Any], str | None]:
+    """Every seed's remaining generations on Ray; returns the gate's stats and why the
+    run stopped (a spent budget, a failing provider; None when every seed finished).
 
     Raises:
-        _Stop: a generation stopped (budget, failing provider); the rest is committed.
         RunAbortedError: a provider rejected the key, model or request.
     """
     from agora.experiments.runner import RayExecutor
@@ -83,9 +83,7 @@ def run_seeds_on_ray(cfg: SocietyConfig, store: SocietyStore, bar: tqdm) -> dict
         executor.close()
     if isinstance(stop, RunAbortedError):
         raise stop
-    if stop is not None:
-        raise _Stop(stop)
-    return stats
+    return stats, stop
 
 
 def _drive(cfg: SocietyConfig, store: SocietyStore, bar: tqdm, ray: Any, gate: str
