@@ -213,6 +213,9 @@ def read_parts(root: str | Path, with_events: bool = True
 
 # ----- LLM societies (``agora society``) -------------------------------------------
 RUN_SEED = "run_seed"
+MATCH = "match"
+"""A society's episode within a generation (0 for a population game; -1 for a strategy
+call); ``actor`` is then the seat in that episode."""
 SOCIETY_KEY = (RUN_SEED, GENERATION)
 """Where a society row belongs: one of the run's seeds and the generation (1-based);
 not ``seed``, which is a model call's sampling seed."""
@@ -227,9 +230,9 @@ SOCIETY_COLUMNS: dict[str, dict[str, pa.DataType]] = {
         "rank": pa.int64(), "survived": pa.bool_(), "strategy_words": pa.int64(),
         "reciprocity_words": pa.int64(), "punishment_words": pa.int64()},
     CALLS: {RUN_SEED: pa.int64(), GENERATION: pa.int64(), "phase": pa.string(),
-            "agent": pa.string(), STEP: pa.int64(), ACTOR: pa.int64(), ATTEMPT: pa.int64(),
-            **MODEL_CALL_COLUMNS},
-    EVENTS: {RUN_SEED: pa.int64(), GENERATION: pa.int64(),
+            "agent": pa.string(), MATCH: pa.int64(), STEP: pa.int64(), ACTOR: pa.int64(),
+            ATTEMPT: pa.int64(), **MODEL_CALL_COLUMNS},
+    EVENTS: {RUN_SEED: pa.int64(), GENERATION: pa.int64(), MATCH: pa.int64(),
              **{k: v for k, v in EVENT_COLUMNS.items() if k not in (CELL, EPISODE)}},
     GENERATIONS: {
         RUN_SEED: pa.int64(), GENERATION: pa.int64(), "agents": pa.int64(),

@@ -10,7 +10,7 @@ Usage::
                              [--plot DIR]
     agora tournament CONFIG.yaml [--out DIR]
     agora grow CONFIG.yaml [--out DIR] [--iterations N] [--resume] [--quiet]
-    agora society CONFIG.yaml [--out DIR] [--resume] [--quiet]
+    agora society CONFIG.yaml [--out DIR] [--resume] [--quiet] [--workers N]
     agora train CONFIG.yaml [--out DIR] [--quiet]
     agora design-constants [--check]
 """
@@ -231,7 +231,7 @@ def cmd_grow(args: argparse.Namespace) -> int:
 def cmd_society(args: argparse.Namespace) -> int:
     from agora.experiments.population.society_cli import society
 
-    return society(args.config, args.out, args.resume, args.quiet)
+    return society(args.config, args.out, args.resume, args.quiet, args.workers)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -302,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="run directory (default runs/<name>-<time>)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--workers", type=count_arg, default=None,
+                   help="Ray workers of a culture society (overrides the config's workers)")
     p.set_defaults(func=cmd_society)
     p = sub.add_parser("train", help="train RL agents (SB3 or RLlib), then evaluate them")
     p.add_argument("config", help="YAML training config")

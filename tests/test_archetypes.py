@@ -6,10 +6,12 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from agora.agents.llm.model import Completion, LanguageModel, Message, Sampling
@@ -126,3 +128,46 @@ def test_the_shipped_config_runs_on_the_embedded_model(tmp_path: Path):
     assert res.status == "ok" and len(res.calls) == n_arch * 1 * 1
     assert res.population["agents"].tolist() == [small.agents]
     assert (tmp_path / "run" / "population.parquet").exists()
+
+
+class Kill(Exception):
+    """The process dying (a stand-in for SIGKILL in one process)."""
+
+
+class Killed(Scripted):
+    """Answers like :class:`Scripted` until ``after`` answers, then every call dies (the
+    process is killed mid-step: nothing of that step is committed)."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.after = after
+        self._lock = threading.Lock()
+
+    def complete(self, messages: Sequence[Message], sampling: Sampling) -> Completion:
+        with self._lock:
+            if self.calls >= self.after:
+                raise Kill("killed")
+            return super().complete(messages, sampling)
+
+
+def test_a_killed_run_resumes_at_the_next_step_with_no_call_repeated(tmp_path: Path):
+    cfg = parse_archetype_config(_cfg(3_000, steps=4, samples=5))
+    whole = Scripted()
+    straight = run_archetypes(cfg, tmp_path / "straight", model=whole)
+    killed = Killed(after=2 * 20)  # 4 archetypes x 5 samples per step: dies in step 2
+    with pytest.raises(Kill):
+        run_archetypes(cfg, tmp_path / "run", model=killed)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    assert sorted(p.name for p in (tmp_path / "run" / "parts").iterdir())[-1].startswith(
+        "step_00001.")
+    rest = Scripted()
+    resumed = run_archetypes(cfg, tmp_path / "run", model=rest)
+    assert resumed.status == "ok" and rest.calls == 2 * 20  # steps 2 and 3 only
+    assert killed.calls + rest.calls == whole.calls == 4 * 20
+    for name in ("steps", "population", "calls"):
+        a, b = getattr(resumed, name), getattr(straight, name)
+        drop = [c for c in ("duration_s", "latency_s") if c in a.columns]
+        pd.testing.assert_frame_equal(a.drop(columns=drop), b.drop(columns=drop))
+    again = pd.read_parquet(tmp_path / "run" / "calls.parquet")
+    assert again["step"].tolist() == straight.calls["step"].tolist()

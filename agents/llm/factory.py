@@ -112,16 +112,21 @@ def set_run_gate(name: str | None) -> None:
 
 def build_model(spec: ModelSpec) -> LanguageModel:
     """``Cached(Retrying(Limited([RunLimited](Budgeted(LiteLLMModel)))))``, one per spec
-    (and run gate) per process."""
+    (and run gate) per process. Under a run gate a budget is the gate's
+    (:class:`~agora.agents.llm.gate.RunBudgeted`): one count across every worker."""
     with _LOCK:
         key = (spec, _RUN_GATE)
         model = _SHARED.get(key)
         if model is None:
             model = LiteLLMModel(spec.model, spec.api_base, spec.api_key_env, spec.structured)
-            model = Budgeted(model, spec.max_calls, spec.max_tokens_budget)
-            if _RUN_GATE is not None:
-                from agora.agents.llm.gate import RunLimited
+            if _RUN_GATE is None:
+                model = Budgeted(model, spec.max_calls, spec.max_tokens_budget)
+            else:
+                from agora.agents.llm.gate import RunBudgeted, RunLimited
 
+                if spec.max_calls is not None or spec.max_tokens_budget is not None:
+                    model = RunBudgeted(model, _RUN_GATE, repr(spec), spec.max_calls,
+                                        spec.max_tokens_budget)
                 model = RunLimited(model, _RUN_GATE)
             model = Limited(model, spec.max_concurrency)
             model = Retrying(model, spec.max_retries)

@@ -248,22 +248,79 @@ def run_archetypes(cfg: ArchetypeConfig, out: str | Path | None = None, *,
                    ) -> ArchetypeResult:
     """Run the population for ``cfg.steps`` steps (and write it under ``out``).
 
-    A spent budget or failing provider ends the run with status ``"stopped"`` after the
-    last whole step; run it again (``--resume``) and the response cache answers the
-    calls already made (sampled calls need the model's ``cache: always``).
+    Each step is committed under ``out`` as it ends (:class:`_StepStore`). A spent budget
+    or failing provider ends the run with status ``"stopped"`` after the last whole step;
+    run it again (``--resume``) and it continues at the next step from the stored records
+    (the population's partners' moves are replayed from the stored distributions), so no
+    call of a committed step is made again.
     """
-    store = RunDirectory(out) if out is not None else None
+    store = _StepStore(out) if out is not None else None
     if store is not None:
         if (store.root / "manifest.json").exists():
-            store.mark_resumed(store.check_resume(cfg))
+            store.open_for_resume(cfg)
         else:
             store.start(cfg, {"kind": "archetypes"}, {"agents": cfg.agents,
                                                       "archetypes": len(cfg.archetypes())})
     asker = _Asker(cfg, model if model is not None else build_model(cfg.model))
-    return asyncio.run(_run(cfg, asker, store, progress))
+    try:
+        return asyncio.run(_run(cfg, asker, store, progress))
+    except BaseException:
+        if store is not None:
+            store.finish("interrupted")
+        raise
 
 
-async def _run(cfg: ArchetypeConfig, asker: _Asker, store: RunDirectory | None,
+class _StepStore(RunDirectory):
+    """An archetype run directory: ``parts/step_<k>.<table>.parquet`` per step, the
+    ``population`` part last (the step's commit marker), whole tables at the end."""
+
+    def _part(self, step: int, table: str) -> Path:
+        return self.parts / f"step_{step:05d}.{table}.parquet"
+
+    def open_for_resume(self, cfg: ArchetypeConfig) -> None:
+        """Check the fingerprint; drop the parts of a step that never committed."""
+        manifest = self.check_resume(cfg)
+        self.parts.mkdir(parents=True, exist_ok=True)
+        done = set(self.committed())
+        for path in self.parts.glob("step_*"):
+            if not path.name.endswith(".parquet") or int(path.name[5:10]) not in done:
+                path.unlink()
+        self.mark_resumed(manifest)
+
+    def committed(self) -> list[int]:
+        return sorted(int(p.name[5:10]) for p in self.parts.glob(f"step_*.{POPULATION}.parquet"))
+
+    def write_step(self, step: int, tables: dict[str, list[dict[str, Any]]]) -> None:
+        for name in (ARCHETYPE_STEPS, CALLS, POPULATION):
+            table = _typed(ARCHETYPE_COLUMNS[name], tables[name])
+            write_atomically(self._part(step, name), lambda tmp, t=table: pq.write_table(t, tmp))
+
+    def read(self, name: str, steps: Sequence[int]) -> list[dict[str, Any]]:
+        return [r for s in steps for r in pq.read_table(self._part(s, name)).to_pylist()]
+
+    def consolidate(self) -> dict[str, pd.DataFrame]:
+        steps = self.committed()
+        out = {}
+        for name in (ARCHETYPE_STEPS, POPULATION, CALLS):
+            table = _typed(ARCHETYPE_COLUMNS[name], self.read(name, steps))
+            write_atomically(self.root / f"{name}.parquet",
+                             lambda tmp, t=table: pq.write_table(t, tmp))
+            out[name] = table.to_pandas()
+        return out
+
+
+def _replay_shares(cfg: ArchetypeConfig, store: _StepStore, step: int,
+                   archetype: np.ndarray, payoffs: np.ndarray) -> list[np.ndarray | None]:
+    """The partner shares after a committed ``step``: its moves and pairs drawn again from
+    the stored distributions with the step's own streams (exactly the run's draws)."""
+    rows = sorted(store.read(ARCHETYPE_STEPS, [step]), key=lambda r: r["archetype"])
+    dist = np.asarray([r["p_action"] for r in rows], dtype=float)
+    actions = sample_actions(dist, archetype, np.random.default_rng([cfg.seed, 1, step]))
+    partner, _ = pay_pairs(payoffs, actions, np.random.default_rng([cfg.seed, 2, step]))
+    return _partner_shares(archetype, actions, partner, len(rows), dist.shape[1])
+
+
+async def _run(cfg: ArchetypeConfig, asker: _Asker, store: _StepStore | None,
                progress: bool) -> ArchetypeResult:
     rng = np.random.default_rng([cfg.seed, 0])
     archetype = draw_archetypes(cfg, rng)
@@ -272,36 +329,41 @@ async def _run(cfg: ArchetypeConfig, asker: _Asker, store: RunDirectory | None,
     payoffs = np.asarray(asker.game.params.payoffs, dtype=float)
     counts = np.bincount(archetype, minlength=len(combos))
     shares: list[np.ndarray | None] = [None] * len(combos)
-    steps, population, calls, status = [], [], [], "ok"
-    for step in range(cfg.steps):
+    done = store.committed() if store is not None else []
+    if store is not None and done:
+        shares = _replay_shares(cfg, store, done[-1], archetype, payoffs)
+    tables: dict[str, list[dict[str, Any]]] = {ARCHETYPE_STEPS: [], POPULATION: [], CALLS: []}
+    status = "ok"
+    for step in range(done[-1] + 1 if done else 0, cfg.steps):
         started = time.perf_counter()
         try:
             dist, rows, invalid = await _distributions(asker, step, personas, shares)
         except ModelError as exc:
             status = "stopped" if not exc.fatal else "aborted"
             break
-        calls += rows
         actions = sample_actions(dist, archetype, np.random.default_rng([cfg.seed, 1, step]))
         partner, pay = pay_pairs(payoffs, actions, np.random.default_rng([cfg.seed, 2, step]))
-        steps += _step_rows(step, combos, counts, dist, invalid, cfg.samples, archetype,
-                            actions, pay)
         shares = _partner_shares(archetype, actions, partner, len(combos), dist.shape[1])
         total = np.bincount(actions, minlength=dist.shape[1]) / len(actions)
-        population.append({"step": step, "agents": cfg.agents, "calls": len(rows),
-                           "share_action": total.tolist(), "mean_payoff": float(pay.mean()),
-                           "cooperation_rate": float(total[0]),
-                           "duration_s": time.perf_counter() - started})
+        now = {ARCHETYPE_STEPS: _step_rows(step, combos, counts, dist, invalid, cfg.samples,
+                                           archetype, actions, pay),
+               CALLS: rows,
+               POPULATION: [{"step": step, "agents": cfg.agents, "calls": len(rows),
+                             "share_action": total.tolist(), "mean_payoff": float(pay.mean()),
+                             "cooperation_rate": float(total[0]),
+                             "duration_s": time.perf_counter() - started}]}
+        if store is not None:
+            store.write_step(step, now)
+        for name, new in now.items():
+            tables[name] += new
         if progress:
             print(f"step {step + 1}/{cfg.steps}: {len(rows)} calls, action shares "
                   f"{np.round(total, 3).tolist()}", file=sys.stderr, flush=True)
-    tables = {ARCHETYPE_STEPS: steps, POPULATION: population, CALLS: calls}
-    frames = {k: _typed(ARCHETYPE_COLUMNS[k], v).to_pandas() for k, v in tables.items()}
     if store is not None:
-        for name, rows in tables.items():
-            table = _typed(ARCHETYPE_COLUMNS[name], rows)
-            write_atomically(store.root / f"{name}.parquet",
-                             lambda tmp, t=table: pq.write_table(t, tmp))
-        store.finish(status, steps_done=len(population))
+        frames = store.consolidate()
+        store.finish(status, steps_done=len(frames[POPULATION]))
+    else:
+        frames = {k: _typed(ARCHETYPE_COLUMNS[k], v).to_pandas() for k, v in tables.items()}
     return ArchetypeResult(status, frames[ARCHETYPE_STEPS], frames[POPULATION],
                            frames[CALLS], archetype)
 

@@ -34,6 +34,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import sys
 import time
@@ -143,7 +144,16 @@ class SocietyConfig(BaseModel):
     cooperation_metric: str = "donation_rate"
     on_invalid_action: Literal["fail", "random_legal"] = "random_legal"
     concurrency: int = Field(default=4, ge=1)
-    """Seeds played at once."""
+    """Seeds played at once (in one process; on Ray, every seed is in flight)."""
+    pairing: Literal["population", "round_robin", "random"] = "population"
+    """``population``: everyone plays one episode of an n-player game. For a 2-player
+    game: ``round_robin`` (every ordered pair, so each agent takes both seats) or
+    ``random`` (one random perfect matching, random seats); scores add up over episodes."""
+    workers: int = Field(default=1, ge=1)
+    """Ray workers: above 1 (or with ``RAY_ADDRESS`` set), each generation of each seed is
+    a Ray task, and every model call passes the run's call gate."""
+    llm_concurrency: int | None = Field(default=None, ge=1)
+    """Model calls in flight across the whole run (all Ray workers together)."""
 
     @field_validator("seeds")
     @classmethod
@@ -165,13 +175,17 @@ class SocietyConfig(BaseModel):
         return min(self.agents - 1, max(1, round(self.selection.keep * self.agents)))
 
     def game_params(self, names: Sequence[str] = ()) -> dict[str, Any]:
-        """The env params of one generation's episode."""
+        """The env params of one episode (the whole population's, or one pair's)."""
+        if self.pairing != "population":
+            return dict(self.params)
         out = {**self.params, self.population_param: self.agents}
         return out | ({"names": tuple(names)} if names else {})
 
     def fingerprint(self) -> str:
-        """Hash of what decides the records (not budgets, concurrency or cache folders)."""
-        data = self.model_dump(exclude={"concurrency"})
+        """Hash of what decides the records (not budgets, concurrency, workers or cache
+        folders; ``pairing`` only when it is not the default, so older runs resume)."""
+        data = self.model_dump(exclude={"concurrency", "workers", "llm_concurrency"}
+                               | ({"pairing"} if self.pairing == "population" else set()))
         for m in data["models"]:
             for key in ("max_calls", "max_tokens_budget", "max_concurrency", "cache_dir"):
                 m["model"].pop(key)
@@ -186,9 +200,7 @@ def parse_society_config(data: Any) -> SocietyConfig:
         game, _ = make_game(cfg.env, cfg.game_params())
     except ConfigError as exc:
         raise ConfigError(f"params: {exc}") from None
-    if game.num_players != cfg.agents:
-        raise ConfigError(f"population_param={cfg.population_param!r}: {cfg.env} has "
-                          f"{game.num_players} players, not agents={cfg.agents}")
+    _check_seats(cfg, game.num_players)
     if f"{cfg.cooperation_metric}" not in game.metrics(game.initial_state(
             np.random.default_rng(0))):
         raise ConfigError(f"cooperation_metric={cfg.cooperation_metric!r} is not a metric "
@@ -196,6 +208,18 @@ def parse_society_config(data: Any) -> SocietyConfig:
     for spec in (m.model for m in cfg.models):
         make_agent({"name": "llm", **dataclasses.asdict(spec), **cfg.agent}, game)
     return cfg
+
+
+def _check_seats(cfg: SocietyConfig, players: int) -> None:
+    if cfg.pairing == "population" and players != cfg.agents:
+        raise ConfigError(f"population_param={cfg.population_param!r}: {cfg.env} has "
+                          f"{players} players, not agents={cfg.agents}")
+    if cfg.pairing != "population" and players != 2:
+        raise ConfigError(f"pairing={cfg.pairing!r} pairs agents for a 2-player game, but "
+                          f"{cfg.env} has {players} players")
+    if cfg.pairing == "random" and cfg.agents % 2:
+        raise ConfigError(f"pairing='random' needs an even number of agents, got "
+                          f"agents={cfg.agents}")
 
 
 def load_society_config(path: str | Path) -> SocietyConfig:
@@ -277,6 +301,23 @@ def strategy_change(newcomers: Sequence[str], survivors: Sequence[str]) -> float
     return float(np.mean(out))
 
 
+def matches(pairing: str, n: int, rng: np.random.Generator) -> list[tuple[int, ...]]:
+    """The seats of each episode of a generation, as agent slots.
+
+    Example:
+        >>> matches("round_robin", 3, np.random.default_rng(0))
+        [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]
+        >>> matches("population", 3, np.random.default_rng(0))
+        [(0, 1, 2)]
+    """
+    if pairing == "population":
+        return [tuple(range(n))]
+    if pairing == "round_robin":
+        return [(i, j) for i in range(n) for j in range(n) if i != j]
+    order = [int(i) for i in rng.permutation(n)]
+    return [(order[k], order[k + 1]) for k in range(0, n - 1, 2)]
+
+
 def derived_seed(*keys: int) -> int:
     """A 31-bit seed from integer keys (SeedSequence): the same keys, the same seed."""
     return int(np.random.SeedSequence(list(keys)).generate_state(1)[0] >> 1)
@@ -300,41 +341,69 @@ class _Stop(Exception):
 
 
 @dataclass(frozen=True)
+class GenerationOutcome:
+    """What one generation of one seed produced (plain data: it crosses Ray).
+
+    ``rows`` (the records to commit), the survivors and the model indices of the places
+    left; or ``stop`` (a spent budget, a failing provider) or ``fatal`` (a rejected key
+    or request) saying why nothing is to be committed.
+    """
+
+    rows: dict[str, list[dict[str, Any]]] | None
+    kept: tuple[Member, ...] = ()
+    vacant: tuple[int, ...] = ()
+    stop: str | None = None
+    fatal: str | None = None
+
+
+@dataclass
+class _Played:
+    """A generation's episodes, added up per agent slot."""
+
+    scores: list[float]
+    resources: list[float | None]
+    metrics: dict[str, float]
+    length: int
+    donated: float
+    stats: list[dict[str, float]]
+    events: list[dict[str, Any]]
+    calls: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class SocietySummary:
-    """How a society run ended and what it holds."""
+    """How a society run ended and what it holds (``gate``: the call gate's stats on
+    Ray, with its observed ``peak`` of calls in flight)."""
 
     run_dir: Path
     status: str
     generations_done: int
     tables: dict[str, Any]
+    gate: dict[str, Any] | None = None
 
 
 class Society:
-    """One run of a society config into a run directory (see the module docstring)."""
+    """The generations of a society config (see the module docstring); writes nothing."""
 
-    def __init__(self, cfg: SocietyConfig, store: SocietyStore, bar: tqdm) -> None:
+    def __init__(self, cfg: SocietyConfig) -> None:
         self.cfg = cfg
-        self.store = store
-        self.bar = bar
         self.k = cfg.survivors()
         self.specs = [m.model for m in cfg.models]
         self.models = [build_model(s) for s in self.specs]
         game, text = make_game(cfg.env, cfg.game_params())
         self.rules = text.rules(0)
+        self.named = "names" in {f.name for f in dataclasses.fields(game.params)}
 
-    async def run_seed(self, seed: int) -> None:
-        """Every generation of one seed, from its last committed one."""
-        done = self.store.committed(seed)
-        start = done[-1] + 1 if done else 1
-        members, vacant = (self._resume(seed, done[-1]) if done
-                           else ([], assign_models([m.share for m in self.cfg.models],
-                                                   self.cfg.agents)))
-        for gen in range(start, self.cfg.generations + 1):
-            members, vacant = await self._generation(seed, gen, members, vacant)
-            self.bar.update(1)
+    def start(self, store: SocietyStore, seed: int) -> tuple[int, list[Member], list[int]]:
+        """The next generation of ``seed``, its survivors and vacant places' models."""
+        done = store.committed(seed)
+        if done:
+            return done[-1] + 1, *self._resume(store, seed, done[-1])
+        return 1, [], assign_models([m.share for m in self.cfg.models], self.cfg.agents)
 
-    def _resume(self, seed: int, gen: int) -> tuple[list[Member], list[int]]:
-        df = self.store.read_part(seed, gen, AGENTS).sort_values("slot")
+    def _resume(self, store: SocietyStore, seed: int, gen: int
+                ) -> tuple[list[Member], list[int]]:
+        df = store.read_part(seed, gen, AGENTS).sort_values("slot")
         keep = df[df["survived"]].sort_values("rank")
         members = [Member(r.agent, int(r.model_index), r.strategy, int(r.born),
                           float(r.score if r.resources is None or np.isnan(r.resources)
@@ -342,8 +411,18 @@ class Society:
                    for r in keep.itertuples()]
         return members, [int(i) for i in df.loc[~df["survived"], "model_index"]]
 
+    async def generation(self, seed: int, gen: int, survivors: Sequence[Member],
+                         vacant: Sequence[int]) -> GenerationOutcome:
+        """Play one generation: its records and survivors, or why it stopped."""
+        try:
+            return await self._generation(seed, gen, list(survivors), list(vacant))
+        except _Stop as exc:
+            return GenerationOutcome(None, stop=str(exc))
+        except RunAbortedError as exc:
+            return GenerationOutcome(None, fatal=str(exc))
+
     async def _generation(self, seed: int, gen: int, survivors: list[Member],
-                          vacant: list[int]) -> tuple[list[Member], list[int]]:
+                          vacant: list[int]) -> GenerationOutcome:
         started = time.perf_counter()
         made = await asyncio.gather(*(self._newcomer(seed, gen, j, m, survivors)
                                       for j, m in enumerate(vacant)))
@@ -352,18 +431,16 @@ class Society:
         rng = np.random.default_rng([seed, gen, 1])
         members = [survivors[i] if i < len(survivors) else fresh[i - len(survivors)]
                    for i in rng.permutation(len(survivors) + len(fresh))]
-        result = await self._play(seed, gen, members)
-        for c in _rows(result.calls):
-            calls.append({"phase": "game", "agent": members[c["actor"]].agent, **c})
-        scores = [float(r) for r in result.returns]
-        ranked = select(scores, self.k, self.cfg.selection.rule, rng, self.cfg.selection.size)
-        rows = self._rows(seed, gen, members, result, ranked, calls, fresh, survivors)
+        played = await self._play(seed, gen, members)
+        calls += played.calls
+        ranked = select(played.scores, self.k, self.cfg.selection.rule, rng,
+                        self.cfg.selection.size)
+        rows = self._rows(seed, gen, members, played, ranked, calls, fresh, survivors)
         rows[GENERATIONS][0]["duration_s"] = time.perf_counter() - started
-        self.store.write_generation(seed, gen, rows)
         dead = sorted(set(range(len(members))) - set(ranked))
-        shown = [result.metrics.get(f"resources_{i}", scores[i]) for i in range(len(members))]
-        kept = [dataclasses.replace(members[i], score=float(shown[i])) for i in ranked]
-        return kept, [members[i].model_index for i in dead]
+        shown = [played.scores[i] if r is None else r for i, r in enumerate(played.resources)]
+        kept = tuple(dataclasses.replace(members[i], score=float(shown[i])) for i in ranked)
+        return GenerationOutcome(rows, kept, tuple(members[i].model_index for i in dead))
 
     async def _newcomer(self, seed: int, gen: int, j: int, model_index: int,
                         survivors: Sequence[Member]) -> tuple[Member, dict[str, Any]]:
@@ -388,19 +465,29 @@ class Society:
                 raise RunAbortedError(f"strategy call of agent {agent}: {exc}") from exc
             raise _Stop(f"seed {seed} generation {gen}: {exc}") from exc
         call = {"phase": "strategy", "agent": agent, "step": -1, "actor": -1, "attempt": 1,
+                "match": -1,
                 **call_record("strategy", spec.model, sampling, messages, completion)}
         text = completion.text.strip().splitlines()[0].strip() if completion.text.strip() else ""
         return Member(agent, model_index, text, gen), call
 
-    async def _play(self, seed: int, gen: int, members: Sequence[Member]) -> EpisodeResult:
-        names = [m.agent for m in members]
-        game, text = make_game(self.cfg.env, self.cfg.game_params(names if self._named()
-                                                                  else ()))
+    async def _play(self, seed: int, gen: int, members: Sequence[Member]) -> _Played:
+        """Every episode of the generation, at once; scores add up per agent."""
+        seats = matches(self.cfg.pairing, len(members), np.random.default_rng([seed, gen, 2]))
+        seeds = ([derived_seed(seed, gen, 0)] if self.cfg.pairing == "population"
+                 else [derived_seed(seed, gen, 2, m) for m in range(len(seats))])
+        results = await asyncio.gather(*(self._episode(seed, gen, [members[i] for i in s], e)
+                                         for s, e in zip(seats, seeds, strict=True)))
+        return _add_up(results, seats, members)
+
+    async def _episode(self, seed: int, gen: int, players: Sequence[Member],
+                       episode_seed: int) -> EpisodeResult:
+        names = [m.agent for m in players] if self.named else ()
+        game, text = make_game(self.cfg.env, self.cfg.game_params(names))
         agents = [make_agent({"name": "llm", **dataclasses.asdict(self.specs[m.model_index]),
                               **self.cfg.agent,
                               "persona": _WORDS["persona"].format(strategy=m.strategy)}, game)
-                  for m in members]
-        result = await aplay_episode(game, text, agents, derived_seed(seed, gen, 0),
+                  for m in players]
+        result = await aplay_episode(game, text, agents, episode_seed,
                                      self.cfg.on_invalid_action)
         budget = [e for e in (result.calls.get("error") or []) if e and e.startswith("budget")]
         if budget:
@@ -411,37 +498,31 @@ class Society:
             raise _Stop(f"seed {seed} generation {gen}: episode failed: {result.error}")
         return result
 
-    def _named(self) -> bool:
-        game, _ = make_game(self.cfg.env, self.cfg.game_params())
-        return "names" in {f.name for f in dataclasses.fields(game.params)}
-
-    def _rows(self, seed: int, gen: int, members: Sequence[Member], result: EpisodeResult,
+    def _rows(self, seed: int, gen: int, members: Sequence[Member], played: _Played,
               ranked: Sequence[int], calls: list[dict[str, Any]], fresh: Sequence[Member],
               survivors: Sequence[Member]) -> dict[str, list[dict[str, Any]]]:
         key = {"run_seed": seed, "generation": gen}
         rank = {i: r for r, i in enumerate(ranked)}
         agents = [{**key, "agent": m.agent, "slot": i, "born": m.born,
                    "model": self.specs[m.model_index].model, "model_index": m.model_index,
-                   "strategy": m.strategy, "score": result.returns[i],
-                   "resources": result.metrics.get(f"resources_{i}"),
+                   "strategy": m.strategy, "score": played.scores[i],
+                   "resources": played.resources[i],
                    "rank": rank.get(i), "survived": i in rank, **text_measures(m.strategy)}
                   for i, m in enumerate(members)]
-        stats = result.agent_stats
         summary = {**key, "agents": len(members), "newcomers": len(fresh),
-                   **_means(result, agents, self.cfg.cooperation_metric),
+                   **_means(played, agents, self.cfg.cooperation_metric),
                    **{k: float(np.mean([a[k] for a in agents])) for k in text_measures("")},
                    "strategy_change": strategy_change([m.strategy for m in fresh],
                                                       [m.strategy for m in survivors]),
-                   **{k: int(sum(s.get(k, 0) for s in stats)) for k in
+                   **{k: int(sum(s.get(k, 0) for s in played.stats)) for k in
                       ("invalid_answers", "fallbacks", "llm_calls", "requests", "cache_hits")},
-                   **{f"metric.{k}": v for k, v in result.metrics.items()}}
+                   **{f"metric.{k}": v for k, v in played.metrics.items()}}
         strat = [c for c in calls if c["phase"] == "strategy"]
         summary["llm_calls"] += len(strat)
         summary["requests"] += sum(c["requests"] for c in strat)
         summary["cache_hits"] += sum(bool(c["cached"]) for c in strat)
-        events = [{**key, **e} for e in _rows(result.events)]
-        return {AGENTS: agents, CALLS: [{**key, **c} for c in calls], EVENTS: events,
-                GENERATIONS: [summary]}
+        return {AGENTS: agents, CALLS: [{**key, **c} for c in calls],
+                EVENTS: [{**key, **e} for e in played.events], GENERATIONS: [summary]}
 
 
 def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -451,31 +532,76 @@ def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [{k: columns[k][i] for k in keys} for i in range(n)]
 
 
-def _means(result: EpisodeResult, agents: Sequence[dict[str, Any]],
+def _add_up(results: Sequence[EpisodeResult], seats: Sequence[tuple[int, ...]],
+            members: Sequence[Member]) -> _Played:
+    """Scores, stats, events and calls of a generation's episodes, per agent slot (a
+    call's and an event's ``actor`` stay the seat, ``match`` says which episode)."""
+    n = len(members)
+    scores, stats = [0.0] * n, [dict[str, float]() for _ in range(n)]
+    resources: list[float | None] = [None] * n
+    events: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
+    for m, (res, seat) in enumerate(zip(results, seats, strict=True)):
+        for j, i in enumerate(seat):
+            scores[i] += float(res.returns[j])
+            for k, v in res.agent_stats[j].items():
+                stats[i][k] = stats[i].get(k, 0) + v
+            if len(seats) == 1:
+                resources[i] = res.metrics.get(f"resources_{j}")
+        events += [{**e, "match": m} for e in _rows(res.events)]
+        calls += [{"phase": "game", "agent": members[seat[c["actor"]]].agent, "match": m, **c}
+                  for c in _rows(res.calls)]
+    metrics = (dict(results[0].metrics) if len(results) == 1 else
+               {k: float(np.mean([r.metrics[k] for r in results])) for k in results[0].metrics
+                if all(k in r.metrics for r in results)})
+    donated = float(sum(r.metrics.get("total_donated", float("nan")) for r in results))
+    return _Played(scores, resources, metrics, sum(r.length for r in results), donated,
+                   stats, events, calls)
+
+
+def _means(played: _Played, agents: Sequence[dict[str, Any]],
            coop_metric: str) -> dict[str, float]:
-    m = result.metrics
     res = [a["resources"] for a in agents if a["resources"] is not None]
-    moves = max(1, result.length)
-    return {"mean_score": float(np.mean(result.returns)),
-            "mean_donation": float(m.get("total_donated", float("nan"))) / moves,
+    return {"mean_score": float(np.mean(played.scores)),
+            "mean_donation": played.donated / max(1, played.length),
             "final_resources": float(np.mean(res)) if res else float("nan"),
-            "cooperation_rate": float(m.get(coop_metric, float("nan")))}
+            "cooperation_rate": float(played.metrics.get(coop_metric, float("nan")))}
 
 
-async def _run_seeds(society: Society, seeds: Sequence[int], concurrency: int) -> None:
-    gate = asyncio.Semaphore(concurrency)
+async def _run_seed(society: Society, store: SocietyStore, bar: tqdm, seed: int) -> None:
+    """Every generation of one seed, from its last committed one."""
+    gen, members, vacant = society.start(store, seed)
+    for g in range(gen, society.cfg.generations + 1):
+        out = await society.generation(seed, g, members, vacant)
+        if out.fatal is not None:
+            raise RunAbortedError(out.fatal)
+        if out.rows is None:
+            raise _Stop(out.stop)
+        store.write_generation(seed, g, out.rows)
+        members, vacant = list(out.kept), list(out.vacant)
+        bar.update(1)
+
+
+async def _run_seeds(society: Society, store: SocietyStore, bar: tqdm) -> None:
+    gate = asyncio.Semaphore(society.cfg.concurrency)
 
     async def one(seed: int) -> None:
         async with gate:
-            await society.run_seed(seed)
+            await _run_seed(society, store, bar, seed)
 
     # every seed runs until it commits or stops by itself: cancelling one in flight would
     # lose an answer already paid for (sent, never cached)
-    outcomes = await asyncio.gather(*(one(s) for s in seeds), return_exceptions=True)
+    outcomes = await asyncio.gather(*(one(s) for s in society.cfg.seeds),
+                                    return_exceptions=True)
     aborted = [e for e in outcomes if isinstance(e, RunAbortedError)]
     failed = aborted or [e for e in outcomes if isinstance(e, BaseException)]
     if failed:
         raise failed[0]
+
+
+def on_ray(cfg: SocietyConfig) -> bool:
+    """Whether the run goes to Ray: ``workers`` above 1, or a ``RAY_ADDRESS`` to join."""
+    return cfg.workers > 1 or bool(os.environ.get("RAY_ADDRESS"))
 
 
 def run_society(cfg: SocietyConfig, out: str | Path, *, resume: bool = False,
@@ -484,6 +610,8 @@ def run_society(cfg: SocietyConfig, out: str | Path, *, resume: bool = False,
 
     Returns a summary whose ``status`` is ``"ok"``, or ``"stopped"`` when a budget was
     spent or a provider kept failing (the manifest says why; finish with ``resume``).
+    With ``workers > 1`` (or ``RAY_ADDRESS``) generations run as Ray tasks under one call
+    gate (:mod:`~agora.experiments.population.society_ray`); the records are the same.
 
     Raises:
         RunAbortedError: a provider rejected the key, model or request.
@@ -499,9 +627,16 @@ def run_society(cfg: SocietyConfig, out: str | Path, *, resume: bool = False,
     done = sum(len(store.committed(s)) for s in cfg.seeds)
     bar = tqdm(total=total, initial=done, unit="gen", desc=cfg.name, disable=not progress,
                mininterval=0.2 if sys.stderr.isatty() else 5.0, dynamic_ncols=True)
-    status, extra = "ok", {}
+    status, extra, gate = "ok", {}, None
     try:
-        asyncio.run(_run_seeds(Society(cfg, store, bar), cfg.seeds, cfg.concurrency))
+        if on_ray(cfg):
+            from agora.experiments.population.society_ray import run_seeds_on_ray
+
+            gate, stopped = run_seeds_on_ray(cfg, store, bar)
+            if stopped is not None:
+                raise _Stop(stopped)
+        else:
+            asyncio.run(_run_seeds(Society(cfg), store, bar))
     except _Stop as exc:
         status, extra = "stopped", {"error": str(exc)}
     except RunAbortedError as exc:
@@ -515,5 +650,6 @@ def run_society(cfg: SocietyConfig, out: str | Path, *, resume: bool = False,
     bar.close()
     tables = store.consolidate()
     gens = len(tables[GENERATIONS])
-    store.finish(status, generations_done=gens, **extra)
-    return SocietySummary(store.root, status, gens, tables)
+    store.finish(status, generations_done=gens, **extra,
+                 **({"call_gate": gate} if gate else {}))
+    return SocietySummary(store.root, status, gens, tables, gate)

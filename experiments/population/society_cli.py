@@ -17,8 +17,10 @@ def _out(out: str | None, name: str, resume: bool) -> Path:
     return Path(out) if out else Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def society(config: str, out: str | None, resume: bool, quiet: bool) -> int:
-    """Run the config (its ``kind`` says which); 0 when finished, 3 when stopped."""
+def society(config: str, out: str | None, resume: bool, quiet: bool,
+            workers: int | None = None) -> int:
+    """Run the config (its ``kind`` says which); 0 when finished, 3 when stopped.
+    ``workers`` overrides a culture config's ``workers`` (Ray when above 1)."""
     data = read_yaml(config)
     kind = data.get("kind", "culture") if isinstance(data, dict) else None
     if kind == "archetypes":
@@ -37,7 +39,7 @@ def society(config: str, out: str | None, resume: bool, quiet: bool) -> int:
         raise ConfigError(f"kind={kind!r}: want 'culture' or 'archetypes'")
     from agora.experiments.population.culture import parse_society_config, run_society
 
-    cfg = parse_society_config(data)
+    cfg = parse_society_config(data if workers is None else {**data, "workers": workers})
     where = _out(out, cfg.name, resume)
     summary = run_society(cfg, where, resume=resume, progress=not quiet)
     gens = summary.tables["generations"]
