@@ -280,7 +280,7 @@ def _trainable(config: dict[str, Any], *, spec: dict[str, Any], seed: int) -> No
             tune.report(result, checkpoint=tune.Checkpoint.from_directory(folder))
 
 
-def _recorder(seed: int, bar: tqdm, rows: list[dict[str, Any]]) -> Any:
+def _recorder(seed: int, budget: int, bar: tqdm, rows: list[dict[str, Any]]) -> Any:
     """A driver-side Tune callback: one row per member report, and the progress bar."""
     from ray import tune
 
@@ -299,7 +299,7 @@ def _recorder(seed: int, bar: tqdm, rows: list[dict[str, Any]]) -> Any:
                          **{k: v for k, v in result.items()
                             if k.startswith(("hp/", "applied/"))}})
             steps[tid] = int(result["env_steps"])
-            bar.n = min(bar.total, sum(min(s, bar.total) for s in steps.values()))
+            bar.n = min(bar.total, sum(min(s, budget) for s in steps.values()))
             bar.refresh()
 
     return _Recorder()
@@ -337,7 +337,7 @@ def train_population(cfg: Any, root: Path, seed: int, bar: tqdm,
                      rows: list[dict[str, Any]]) -> Path:
     """Train one seed's population; copy its best member's final model to
     ``seed_S/model.zip`` and return that path."""
-    results = _tuner(cfg, root, seed, _recorder(seed, bar, rows)).fit()
+    results = _tuner(cfg, root, seed, _recorder(seed, cfg.total_timesteps, bar, rows)).fit()
     if results.errors:
         raise results.errors[0]
     if not any(r["seed"] == seed and not math.isnan(r["score"]) for r in rows):

@@ -28,6 +28,12 @@ The run directory holds ``config.yaml``, ``manifest.json`` (kind ``training``),
 (TensorBoard event files) and ``eval/``: the trained policies playing ``eval_episodes``
 against the same opponents through ``agora run``'s runner, an ordinary run directory
 (``agora show RUN_DIR/eval``). Errors in a config are :class:`ConfigError` naming the key.
+
+Two optional sections (sb3 backend): ``pbt:`` trains a population per seed with
+population-based training through Ray Tune (:mod:`agora.experiments.pbt`; adds
+``pbt.parquet`` and Ray's trial folders in ``pbt_trials/``), and ``teacher:`` draws each
+episode's env params from an ALP-GMM teacher (:mod:`agora.experiments.curriculum`; adds
+``curriculum.parquet``).
 """
 
 from __future__ import annotations

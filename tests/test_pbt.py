@@ -125,3 +125,13 @@ def test_pbt_copies_the_good_learning_rate_and_learns_the_nash_quantity(
     assert abs(mine.mean() - nash) <= 2
     assert summary.checkpoints[0] == tmp_path / "run" / "seed_0" / "model.zip"
     assert not math.isnan(final["score"].max())
+
+
+def test_the_shipped_pbt_config_validates_with_one_good_starting_member() -> None:
+    import yaml
+
+    path = Path(__file__).parents[1] / "experiments" / "configs" / "train_cournot_pbt.yaml"
+    cfg = parse_train_config(yaml.safe_load(path.read_text()))
+    assert cfg.pbt is not None and cfg.pbt.population == 4
+    assert initial_values(cfg.pbt, 0) == [{"learning_rate": 1e-5}] * 3 + [
+        {"learning_rate": 1e-2}]
