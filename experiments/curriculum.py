@@ -188,7 +188,7 @@ class ALPGMM:
         >>> teacher = ALPGMM(ParamSpace.parse({"a": [0.0, 1.0]}), fit_rate=20, seed=0)
         >>> for _ in range(60):
         ...     task = teacher.sample()
-        ...     teacher.update(task, episodic_return=task["a"])
+        ...     _ = teacher.update(task, episodic_return=task["a"])
         >>> teacher.gmm is not None and len(teacher.history) == 60
         True
     """
@@ -311,7 +311,7 @@ class CurriculumEnv(gymnasium.Env):  # type: ignore[type-arg]
         >>> _ = env.reset(seed=0)
         >>> _ = env.step(40)
         >>> [round(h["task"]["a"], 1) for h in teacher.history]
-        [148.1]
+        [138.2]
     """
 
     def __init__(self, make: Callable[[dict[str, Any]], gymnasium.Env], teacher: ALPGMM

@@ -5,8 +5,8 @@ A training config with a ``pbt:`` section trains, for each seed, a population of
 trains ``perturbation_interval`` env steps per report and saves its model as a
 ``tune.Checkpoint``; Ray Tune's ``PopulationBasedTraining`` scheduler then lets the bottom
 ``quantile`` of the population copy a top member's checkpoint and hyperparameters
-(exploit) and perturbs them (explore: times 1.2 or 0.8, or resampled with
-``resample_probability``; a ``choice`` moves to a neighbouring value). Example YAML::
+(exploit) and perturbs them (explore: times 1.2 or 0.8, clipped to the declared range, or
+resampled with ``resample_probability``; a ``choice`` moves to a neighbouring value). Example YAML::
 
     pbt:
       population: 4
@@ -164,6 +164,21 @@ def _domains(pbt: PBTOptions) -> dict[str, Any]:
     return out
 
 
+class _Clip:
+    """Ray's explore step multiplies by 1.2 or 0.8 without looking at the range: this
+    ``custom_explore_fn`` puts each ranged value back inside its declared range."""
+
+    def __init__(self, pbt: PBTOptions) -> None:
+        self.ranges = {name: next(iter(spec.values())) for name, spec in pbt.mutations.items()
+                       if next(iter(spec)) != "choice"}
+
+    def __call__(self, config: dict[str, Any]) -> dict[str, Any]:
+        hp = config["hp"]
+        for name, (low, high) in self.ranges.items():
+            hp[name] = min(max(hp[name], low), high)
+        return config
+
+
 def apply_hyperparameters(model: Any, values: dict[str, Any]) -> None:
     """Set ``values`` on an SB3 model, where its training reads them (the learning-rate
     schedule and optimiser, the clip-range schedule, the rollout buffer's discounts).
@@ -314,7 +329,8 @@ def _tuner(cfg: Any, root: Path, seed: int, callback: Any) -> Any:
         time_attr="env_steps", metric="score", mode=pbt.mode,
         perturbation_interval=pbt.perturbation_interval,
         hyperparam_mutations={"hp": _domains(pbt)}, quantile_fraction=pbt.quantile,
-        resample_probability=pbt.resample_probability, perturbation_factors=(1.2, 0.8))
+        resample_probability=pbt.resample_probability, perturbation_factors=(1.2, 0.8),
+        custom_explore_fn=_Clip(pbt))
     trainable = tune.with_resources(
         tune.with_parameters(_trainable, spec=cfg.model_dump(mode="json"), seed=seed),
         {"cpu": 1})

@@ -135,3 +135,22 @@ def test_the_shipped_pbt_config_validates_with_one_good_starting_member() -> Non
     assert cfg.pbt is not None and cfg.pbt.population == 4
     assert initial_values(cfg.pbt, 0) == [{"learning_rate": 1e-5}] * 3 + [
         {"learning_rate": 1e-2}]
+
+
+def test_perturbed_values_stay_inside_their_declared_ranges() -> None:
+    """Ray multiplies by 1.2 or 0.8 whatever the range; our explore hook clips the result
+    (a discount of 0.99 x 1.2 would be 1.19)."""
+    from ray.tune.schedulers.pbt import _explore
+
+    from agora.experiments.pbt import _Clip, _domains
+
+    opts = PBTOptions(population=2, perturbation_interval=8, mutations={
+        "gamma": {"uniform": [0.9, 0.99]}, "learning_rate": {"loguniform": [1e-4, 1e-2]}})
+    config = {"hp": {"gamma": 0.99, "learning_rate": 1e-2}}
+    seen = set()
+    for _ in range(50):
+        config, _ = _explore(config, {"hp": _domains(opts)}, 0.0, (1.2, 0.8), _Clip(opts))
+        assert 0.9 <= config["hp"]["gamma"] <= 0.99
+        assert 1e-4 <= config["hp"]["learning_rate"] <= 1e-2
+        seen.add(config["hp"]["gamma"])
+    assert 0.9 in seen or 0.99 in seen
