@@ -19,7 +19,8 @@ resampled with ``resample_probability``; a ``choice`` moves to a neighbouring va
       initial: {learning_rate: [1.0e-5, 1.0e-5, 1.0e-5, 1.0e-2]}   # else drawn
       quantile: 0.25
       resample_probability: 0.25
-      workers: 2                           # concurrent trials (default: the cores)
+      workers: 2                           # local Ray's CPUs, one per running member
+                                           # (default: population, at most the cores)
 
 A model restored from a checkpoint carries the hyperparameters it was saved with (SB3's
 ``load``, like RLlib's restore in ray#62173), so every trial sets its own perturbed values
@@ -336,8 +337,9 @@ def _tuner(cfg: Any, root: Path, seed: int, callback: Any) -> Any:
         {"cpu": 1})
     return tune.Tuner(
         trainable, param_space={"hp": tune.grid_search(initial_values(pbt, seed))},
-        tune_config=tune.TuneConfig(scheduler=scheduler, num_samples=1, reuse_actors=False,
-                                    max_concurrent_trials=_workers(pbt)),
+        # no max_concurrent_trials: every member must exist (pending) from the start, so
+        # that PBT pauses running members at their reports and the others get their turn
+        tune_config=tune.TuneConfig(scheduler=scheduler, num_samples=1, reuse_actors=False),
         run_config=tune.RunConfig(
             name=f"seed_{seed}", storage_path=str((root / "pbt_trials").resolve()),
             stop={"env_steps": cfg.total_timesteps}, verbose=0, callbacks=[callback],
