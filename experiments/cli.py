@@ -246,6 +246,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"seed {seed}: {path}")
     print(f"curves: {summary.run_dir / 'learning_curves.parquet'}  "
           f"tensorboard: {summary.run_dir / 'tensorboard'}")
+    for record in ("pbt.parquet", "curriculum.parquet"):
+        if (summary.run_dir / record).is_file():
+            print(f"{record.removesuffix('.parquet')}: {summary.run_dir / record}")
     if summary.evaluation is not None:
         print(f"\nevaluation ({summary.evaluation.run_dir}):")
         print(format_summary(summarize(summary.evaluation.episodes)))

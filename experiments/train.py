@@ -28,6 +28,12 @@ The run directory holds ``config.yaml``, ``manifest.json`` (kind ``training``),
 (TensorBoard event files) and ``eval/``: the trained policies playing ``eval_episodes``
 against the same opponents through ``agora run``'s runner, an ordinary run directory
 (``agora show RUN_DIR/eval``). Errors in a config are :class:`ConfigError` naming the key.
+
+Two optional sections (sb3 backend): ``pbt:`` trains a population per seed with
+population-based training through Ray Tune (:mod:`agora.experiments.pbt`; adds
+``pbt.parquet`` and Ray's trial folders in ``pbt_trials/``), and ``teacher:`` draws each
+episode's env params from an ALP-GMM teacher (:mod:`agora.experiments.curriculum`; adds
+``curriculum.parquet``).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
@@ -52,6 +59,8 @@ from agora.experiments.config import (
     read_yaml,
     validate_model,
 )
+from agora.experiments.curriculum import ParamSpace, TeacherOptions
+from agora.experiments.pbt import PBTOptions, check_pbt
 from agora.experiments.runner import RunSummary, run_experiment
 from agora.experiments.store import RunDirectory, write_atomically
 
@@ -92,6 +101,10 @@ class TrainConfig(BaseModel):
     threads: int = Field(default=1, ge=1)
     """torch threads while training (one is fastest for small nets on a shared machine)."""
     imports: list[str] = Field(default_factory=list)
+    pbt: PBTOptions | None = None
+    """sb3: train a population per seed with population-based training (:mod:`.pbt`)."""
+    teacher: TeacherOptions | None = None
+    """sb3: each episode's params from an ALP-GMM teacher (:mod:`.curriculum`)."""
 
     @field_validator("seeds")
     @classmethod
@@ -192,7 +205,40 @@ def parse_train_config(data: Any) -> TrainConfig:
         raise ConfigError(f"eval_episodes: {cfg.eval_episodes} evaluation episodes asked of the "
                           "rllib backend, whose checkpoints no agent plays yet; use 0")
     _backend(cfg.backend).check_hyperparameters(cfg)
+    if cfg.pbt is not None:
+        from agora.experiments.train_sb3 import accepted_hyperparameters
+
+        check_pbt(cfg, accepted_hyperparameters(cfg.algorithm) if cfg.backend == "sb3"
+                  else set())
+    if cfg.teacher is not None:
+        _check_teacher(cfg, spec)
     return cfg
+
+
+def _check_teacher(cfg: TrainConfig, spec: EnvSpec) -> None:
+    """The teacher's parameters are the game's, valid at both ends of their ranges, and
+    leave the learner's spaces unchanged (checked at the corners of the box)."""
+    if cfg.backend != "sb3" or cfg.pbt is not None:
+        raise ConfigError("teacher: a curriculum trains with the sb3 backend and no pbt "
+                          f"section (got backend {cfg.backend!r}"
+                          f"{', and pbt' if cfg.pbt else ''})")
+    assert cfg.teacher is not None
+    space = ParamSpace.parse(cfg.teacher.params, "teacher.params")
+    from agora.envs import make_gym
+
+    spaces = set()
+    for corner in (np.zeros(space.dim), np.ones(space.dim)):
+        task = space.from_unit(corner)
+        try:
+            env = make_gym(cfg.env, params={**cfg.params, **task},
+                           observation_format=cfg.observation_format)
+        except (ConfigError, TypeError) as exc:
+            raise ConfigError(f"teacher.params: {task} is not a valid task of {cfg.env}: "
+                              f"{exc}") from None
+        spaces.add((repr(env.observation_space), repr(env.action_space)))
+    if len(spaces) > 1:
+        raise ConfigError(f"teacher.params: the learner's spaces change over {cfg.teacher.params}"
+                          "; vary only parameters that keep them")
 
 
 def load_train_config(path: str | Path) -> TrainConfig:
@@ -252,6 +298,8 @@ def run_training(cfg: TrainConfig, out: str | Path, progress: bool = True) -> Tr
     store.start(cfg, {"kind": "training", "env": cfg.env, "backend": cfg.backend},
                 {"seeds": cfg.seeds})
     backend = _backend(cfg.backend)
+    if cfg.pbt is not None:
+        from agora.experiments import pbt as backend  # type: ignore[no-redef]
     try:
         checkpoints, rows = backend.train(cfg, store.root, progress)
     except BaseException:

@@ -2,8 +2,10 @@
 
 Each seed trains ``algorithm`` (PPO, DQN or sb3-contrib's MaskablePPO) on ``n_envs``
 copies of ``agora/<env>`` (the learner's seat, the config's opponents, its observation
-format and reward scale), logs every SB3 metric to TensorBoard and to the learning
-curves, and saves ``seed_S/model.zip``. The progress bar counts env steps over all seeds.
+format and reward scale; with a ``teacher:`` section, each episode's params come from an
+ALP-GMM teacher, :mod:`agora.experiments.curriculum`, recorded in ``curriculum.parquet``),
+logs every SB3 metric to TensorBoard and to the learning curves, and saves
+``seed_S/model.zip``. The progress bar counts env steps over all seeds.
 """
 
 from __future__ import annotations
@@ -33,14 +35,19 @@ def algorithm_class(name: str) -> Any:
     return getattr(module, name)
 
 
+def accepted_hyperparameters(algorithm: str) -> set[str]:
+    """The constructor arguments of ``algorithm`` a config may set."""
+    accepted = set(inspect.signature(algorithm_class(algorithm)).parameters)
+    return accepted - {"self", *SET_BY_TRAIN}
+
+
 def check_hyperparameters(cfg: Any) -> None:
     """Every hyperparameter is an argument of the algorithm's constructor.
 
     Raises:
         ConfigError: naming the first unknown (or reserved) key and the accepted ones.
     """
-    accepted = set(inspect.signature(algorithm_class(cfg.algorithm)).parameters)
-    accepted -= {"self", *SET_BY_TRAIN}
+    accepted = accepted_hyperparameters(cfg.algorithm)
     for key in cfg.hyperparameters:
         if key in SET_BY_TRAIN:
             raise ConfigError(f"hyperparameters.{key}: set by agora train (seeds, the env, "
@@ -93,27 +100,48 @@ def _logger(seed: int, tensorboard: Path, rows: list[tuple[int, int, str, float]
                                                _Curves()])
 
 
-def _vec_env(cfg: Any, seed: int) -> Any:
+def _env_kwargs(cfg: Any, params: dict[str, Any]) -> dict[str, Any]:
+    learner = int(cfg.learners[0].removeprefix("player_"))
+    return {"player": learner, "opponents": dict(cfg.opponents), "params": params,
+            "observation_format": cfg.observation_format, "reward_scale": cfg.reward_scale}
+
+
+def vec_env(cfg: Any, seed: int, teacher: Any = None) -> Any:
+    """``n_envs`` copies of the learner's env; with a teacher, each episode's params are
+    the config's updated with the teacher's task (:class:`CurriculumEnv`)."""
     from stable_baselines3.common.env_util import make_vec_env
 
     import agora.envs  # noqa: F401  (registers the agora/<id> Gymnasium ids)
+    from agora.envs import make_gym
 
-    learner = int(cfg.learners[0].removeprefix("player_"))
-    return make_vec_env(f"agora/{cfg.env}", n_envs=cfg.n_envs, seed=seed, env_kwargs={
-        "player": learner, "opponents": dict(cfg.opponents), "params": dict(cfg.params),
-        "observation_format": cfg.observation_format, "reward_scale": cfg.reward_scale})
+    if teacher is None:
+        return make_vec_env(f"agora/{cfg.env}", n_envs=cfg.n_envs, seed=seed,
+                            env_kwargs=_env_kwargs(cfg, dict(cfg.params)))
+    from agora.experiments.curriculum import CurriculumEnv
+
+    def build(task: dict[str, Any]) -> Any:
+        return make_gym(cfg.env, **_env_kwargs(cfg, {**cfg.params, **task}))
+
+    return make_vec_env(lambda: CurriculumEnv(build, teacher), n_envs=cfg.n_envs, seed=seed)
 
 
-def train_seed(cfg: Any, root: Path, seed: int, progress: _Progress,
-               rows: list[tuple[int, int, str, float]]) -> Path:
-    """Train one seed and save its checkpoint; returns the checkpoint's path."""
+def build_model(cfg: Any, seed: int, extra: dict[str, Any] | None = None,
+                teacher: Any = None) -> Any:
+    """A fresh model of ``cfg``'s algorithm on its envs, with ``extra`` hyperparameters."""
     cls = algorithm_class(cfg.algorithm)
     policy = "MlpPolicy" if cfg.observation_format == "flat" else "MultiInputPolicy"
     try:
-        model = cls(policy, _vec_env(cfg, seed), seed=seed, verbose=0, device="cpu",
-                    **cfg.hyperparameters)
+        return cls(policy, vec_env(cfg, seed, teacher), seed=seed, verbose=0, device="cpu",
+                   **cfg.hyperparameters, **(extra or {}))
     except (TypeError, ValueError, AssertionError) as exc:
         raise ConfigError(f"hyperparameters: {cfg.algorithm} refused them: {exc}") from None
+
+
+def train_seed(cfg: Any, root: Path, seed: int, progress: _Progress,
+               rows: list[tuple[int, int, str, float]], teacher: Any = None) -> Path:
+    """Train one seed (on the teacher's tasks, if any) and save its checkpoint; returns
+    the checkpoint's path."""
+    model = build_model(cfg, seed, teacher=teacher)
     model.set_logger(_logger(seed, root / "tensorboard" / f"seed_{seed}", rows))
     callbacks = [progress.callback(cfg.total_timesteps)]
     if cfg.checkpoint_every:
@@ -138,9 +166,15 @@ def train(cfg: Any, root: Path, progress: bool) -> tuple[dict[int, Path],
     torch.set_num_threads(cfg.threads)
     rows: list[tuple[int, int, str, float]] = []
     bar = _Progress(cfg.total_timesteps * len(cfg.seeds), cfg.name, progress)
+    teachers = {seed: cfg.teacher.teacher(seed) if cfg.teacher else None for seed in cfg.seeds}
     try:
-        checkpoints = {seed: train_seed(cfg, root, seed, bar, rows) for seed in cfg.seeds}
+        checkpoints = {seed: train_seed(cfg, root, seed, bar, rows, teachers[seed])
+                       for seed in cfg.seeds}
     finally:
         bar.bar.close()
         torch.set_num_threads(threads)
+    if cfg.teacher:
+        from agora.experiments.curriculum import write_records
+
+        write_records(root, {seed: t.history for seed, t in teachers.items()})
     return checkpoints, rows
