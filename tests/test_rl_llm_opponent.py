@@ -95,3 +95,31 @@ def test_a_text_agent_needs_a_text_face() -> None:
     assert isinstance(game, Game)
     with pytest.raises(ConfigError, match="text face"):
         SinglePlayerEnv(game, None, opponents={1: _llm("http://127.0.0.1:9")})
+
+
+def test_agora_train_learns_against_a_language_model_and_evaluates_against_it(
+        tmp_path: object) -> None:
+    """SB3 through ``agora train``: every opponent turn is one request to the server (the
+    model always defects), and the evaluation run plays the same model."""
+    from pathlib import Path
+
+    from agora.analysis.records import RETURN, player_column
+    from agora.analysis.runs import load_run
+    from agora.experiments.train import parse_train_config, run_training
+
+    out = Path(str(tmp_path)) / "run"
+    with FakeOpenAI(content='{"action": "defect"}') as server:
+        cfg = parse_train_config({
+            "name": "vs-llm", "env": "RepeatedPD-v1", "params": {"rounds": 2},
+            "opponents": {"player_1": _llm(server.url)},
+            "hyperparameters": {"n_steps": 8, "batch_size": 8, "n_epochs": 1,
+                                "policy_kwargs": {"net_arch": [4]}},
+            "n_envs": 1, "total_timesteps": 8, "seeds": [0], "eval_episodes": 2})
+        summary = run_training(cfg, out, progress=False)
+        trained = len(server.requests)
+    assert summary.evaluation is not None and summary.evaluation.failed == 0
+    run = load_run(out / "eval")
+    mine, theirs = (run.episodes[player_column(RETURN, j)] for j in (0, 1))
+    assert (theirs >= mine).all() and (theirs > 0).all()  # it defects every round
+    assert trained == 8 + 2 * 2  # 8 training steps, then 2 episodes of 2 rounds
+    assert len(run.calls) == 4  # the evaluation's calls are in its records
