@@ -8,6 +8,12 @@ checkpoint is hashed (SHA-256) when the agent is built; ``sha256=`` pins the exp
 hash, and ``agora run`` records every checkpoint's hash in the run manifest. Loaded models
 are cached per process (by path, hash and algorithm), as a run builds one agent per
 episode.
+
+``algorithm: rllib`` plays an RLlib checkpoint (the directory ``agora train``'s rllib
+backend writes, ``seed_S/checkpoint``): the RL module of the seat the agent sits in
+(``player_i``; a shared policy's one module otherwise; ``module=`` names one), greedily on
+the flat observation it was trained on, illegal actions masked. A directory's hash covers
+every file of its modules.
 """
 
 from __future__ import annotations
@@ -25,8 +31,10 @@ from agora.envs import ConfigError, Game
 from agora.envs.obs_formats import format_observation
 
 ALGORITHMS = {"PPO": "stable_baselines3", "A2C": "stable_baselines3",
-              "DQN": "stable_baselines3", "MaskablePPO": "sb3_contrib"}
-"""The SB3 algorithms a checkpoint may come from, and the package of each."""
+              "DQN": "stable_baselines3", "MaskablePPO": "sb3_contrib", "rllib": "ray.rllib"}
+"""The algorithms a checkpoint may come from (SB3's, and RLlib's modules), with packages."""
+RLLIB_MODULES = ("learner_group", "learner", "rl_module")
+"""Where an RLlib algorithm checkpoint keeps its RL modules, one folder each."""
 
 
 def file_sha256(path: str | Path) -> str:
@@ -45,6 +53,25 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def path_sha256(path: str | Path) -> str:
+    """:func:`file_sha256` of a file; of a directory, the SHA-256 of every file's relative
+    path and digest, in order (an RLlib checkpoint)."""
+    p = Path(path)
+    if p.is_file():
+        return file_sha256(p)
+    digest = hashlib.sha256()
+    for f in sorted(x for x in p.rglob("*") if x.is_file()):
+        digest.update(f"{f.relative_to(p).as_posix()}:{file_sha256(f)}\n".encode())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _rllib_module(path: str, sha256: str, module: str) -> Any:
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    return RLModule.from_checkpoint(str(Path(path, *RLLIB_MODULES, module)))
 
 
 @functools.lru_cache(maxsize=16)
@@ -69,30 +96,58 @@ def _format_of(space: Any) -> str:
 
 @register_agent("policy")
 class PolicyAgent(Agent):
-    """A trained Stable-Baselines3 policy loaded from a checkpoint (tensor face)."""
+    """A trained policy loaded from a checkpoint (tensor face): Stable-Baselines3's, or an
+    RLlib module (``algorithm="rllib"``, see the module doc)."""
 
     face = Face.TENSOR
 
     def __init__(self, checkpoint: str, algorithm: str = "PPO",
-                 sha256: str | None = None) -> None:
+                 sha256: str | None = None, module: str | None = None) -> None:
         super().__init__()
         if algorithm not in ALGORITHMS:
             raise ConfigError(f"parameter algorithm={algorithm!r}; use one of "
                               f"{sorted(ALGORITHMS)}")
         path = Path(checkpoint)
-        if not path.is_file():
-            raise ConfigError(f"parameter checkpoint={checkpoint!r} is not a file")
-        self.sha256 = file_sha256(path)
+        rllib = algorithm == "rllib"
+        if not (path.joinpath(*RLLIB_MODULES).is_dir() if rllib else path.is_file()):
+            raise ConfigError(f"parameter checkpoint={checkpoint!r} is not " + (
+                "an RLlib checkpoint directory (no learner_group/learner/rl_module)" if rllib
+                else "a file"))
+        if module is not None and not rllib:
+            raise ConfigError(f"parameter module={module!r} is for algorithm='rllib'")
+        self.sha256 = path_sha256(path)
         if sha256 is not None and sha256 != self.sha256:
             raise ConfigError(f"parameter sha256={sha256!r}: checkpoint {checkpoint!r} has "
                               f"sha256 {self.sha256}")
         self.checkpoint, self.algorithm = str(path.resolve()), algorithm
-        self.model = _load(self.checkpoint, self.sha256, algorithm)
-        self.format = _format_of(self.model.observation_space)
-        self._masked = algorithm == "MaskablePPO"
+        self.module_name = module
+        if rllib:
+            self.modules = sorted(d.name for d in path.joinpath(*RLLIB_MODULES).iterdir()
+                                  if d.is_dir())
+            if module is not None and module not in self.modules:
+                raise ConfigError(f"parameter module={module!r}: the checkpoint has modules "
+                                  f"{self.modules}")
+            self.model, self.format, self._masked = None, "flat", True
+        else:
+            self.model = _load(self.checkpoint, self.sha256, algorithm)
+            self.format = _format_of(self.model.observation_space)
+            self._masked = algorithm == "MaskablePPO"
+
+    def reset(self, seed: int, player: int) -> None:
+        super().reset(seed, player)
+        if self.algorithm == "rllib":
+            name = self.module_name or next(
+                (m for m in (f"player_{player}",) if m in self.modules),
+                self.modules[0] if len(self.modules) == 1 else None)
+            if name is None:
+                raise ConfigError(f"checkpoint {self.checkpoint!r} has no module for "
+                                  f"player_{player} (modules {self.modules}); give module=")
+            self.model = _rllib_module(self.checkpoint, self.sha256, name)
 
     def setup(self, game: Game[Any, Any, Any]) -> None:
         """Refuse a game whose action count or observation size differs from training."""
+        if self.algorithm == "rllib":
+            return  # the module is the seat's, known at reset; forward() checks the size
         n_actions = getattr(self.model.action_space, "n", None)
         features = int(np.prod(game.observation_shape))
         size = features + game.num_actions if self.format == "flat" else None
@@ -107,6 +162,8 @@ class PolicyAgent(Agent):
 
     def act(self, obs: dict[str, np.ndarray]) -> int:
         x = format_observation({k: np.asarray(v) for k, v in obs.items()}, self.format)
+        if self.algorithm == "rllib":
+            return self._rllib_act(x, np.asarray(obs["action_mask"]).astype(bool))
         if self._masked:
             action, _ = self.model.predict(x, deterministic=True,
                                            action_masks=obs["action_mask"].astype(bool))
@@ -114,9 +171,22 @@ class PolicyAgent(Agent):
             action, _ = self.model.predict(x, deterministic=True)
         return int(action)
 
+    def _rllib_act(self, x: np.ndarray, mask: np.ndarray) -> int:
+        """The greedy legal action of the module's action distribution inputs (logits)."""
+        import torch
+
+        with torch.no_grad():
+            out = self.model.forward_inference(
+                {"obs": torch.as_tensor(np.asarray(x, dtype=np.float32)[None])})
+        logits = out["action_dist_inputs"][0].numpy().astype(np.float64)
+        if logits.shape != mask.shape:
+            raise ConfigError(f"checkpoint {self.checkpoint!r} gives {logits.shape[0]} "
+                              f"action logits; this game has {mask.shape[0]} actions")
+        return int(np.argmax(np.where(mask, logits, -np.inf)))
+
 
 def checkpoint_hashes(specs: Any) -> dict[str, str]:
     """``{checkpoint path: sha256}`` of every ``policy`` agent among ``specs`` (for the
     run manifest)."""
-    return {str(Path(s.params["checkpoint"]).resolve()): file_sha256(s.params["checkpoint"])
+    return {str(Path(s.params["checkpoint"]).resolve()): path_sha256(s.params["checkpoint"])
             for s in specs if s.name == "policy" and "checkpoint" in s.params}

@@ -97,7 +97,7 @@ class TrainConfig(BaseModel):
     """Also save ``seed_S/checkpoints/step_N`` about every this many env steps."""
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     eval_episodes: int = Field(default=20, ge=0)
-    """sb3: episodes the trained policies play in ``eval/`` (rllib: not yet, so 0)."""
+    """Episodes the trained policies play in ``eval/`` (0: no evaluation)."""
     threads: int = Field(default=1, ge=1)
     """torch threads while training (one is fastest for small nets on a shared machine)."""
     imports: list[str] = Field(default_factory=list)
@@ -201,9 +201,6 @@ def parse_train_config(data: Any) -> TrainConfig:
     if cfg.algorithm not in ALGORITHMS[cfg.backend]:
         raise ConfigError(f"algorithm: {cfg.algorithm!r} is not one of the {cfg.backend} "
                           f"backend's {list(ALGORITHMS[cfg.backend])}")
-    if cfg.backend == "rllib" and cfg.eval_episodes and "eval_episodes" in cfg.model_fields_set:
-        raise ConfigError(f"eval_episodes: {cfg.eval_episodes} evaluation episodes asked of the "
-                          "rllib backend, whose checkpoints no agent plays yet; use 0")
     _backend(cfg.backend).check_hyperparameters(cfg)
     if cfg.pbt is not None:
         from agora.experiments.train_sb3 import accepted_hyperparameters
@@ -274,16 +271,22 @@ def evaluate(cfg: TrainConfig, checkpoints: dict[int, Path], out: Path,
              progress: bool = False) -> RunSummary:
     """Play the trained policies (one cell per seed) against the config's opponents
     through ``agora run``'s runner into the run directory ``out``."""
-    agents = dict(cfg.seats())
-    learner = cfg.learners[0]
-    policies = [{"name": "policy", "checkpoint": str(path), "algorithm": cfg.algorithm}
-                for _, path in sorted(checkpoints.items())]
-    agents[learner] = policies[0]
+    seats = cfg.seats()
+    if cfg.backend == "rllib":  # one spec plays every learner seat: its module is the seat's
+        policies = [{"name": "policy", "checkpoint": str(path), "algorithm": "rllib"}
+                    for _, path in sorted(checkpoints.items())]
+        role = "default"
+        agents = {k: v for k, v in seats.items() if v is not None}
+    else:
+        policies = [{"name": "policy", "checkpoint": str(path), "algorithm": cfg.algorithm}
+                    for _, path in sorted(checkpoints.items())]
+        role, agents = cfg.learners[0], dict(seats)
+    agents[role] = policies[0]
     data: dict[str, Any] = {"name": f"{cfg.name}-eval", "env": cfg.env, "params": cfg.params,
                             "agents": agents, "episodes": cfg.eval_episodes,
                             "seed": cfg.seeds[0], "imports": cfg.imports}
     if len(policies) > 1:
-        data["sweep"] = {f"agents.{learner}": policies}
+        data["sweep"] = {f"agents.{role}": policies}
     return run_experiment(parse_config(data), out, progress=progress)
 
 
@@ -307,7 +310,7 @@ def run_training(cfg: TrainConfig, out: str | Path, progress: bool = True) -> Tr
         raise
     curves = store.write_curves(rows)
     evaluation = None
-    if cfg.eval_episodes and cfg.backend == "sb3":
+    if cfg.eval_episodes:
         evaluation = evaluate(cfg, checkpoints, store.root / "eval", progress)
     store.finish("completed", checkpoints={s: str(p) for s, p in checkpoints.items()})
     return TrainSummary(store.root, checkpoints, curves, evaluation)

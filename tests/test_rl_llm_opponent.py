@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import gymnasium
+import pandas as pd
 import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -122,4 +123,5 @@ def test_agora_train_learns_against_a_language_model_and_evaluates_against_it(
     mine, theirs = (run.episodes[player_column(RETURN, j)] for j in (0, 1))
     assert (theirs >= mine).all() and (theirs > 0).all()  # it defects every round
     assert trained == 8 + 2 * 2  # 8 training steps, then 2 episodes of 2 rounds
-    assert len(run.calls) == 4  # the evaluation's calls are in its records
+    calls = pd.read_parquet(out / "eval" / "calls.parquet")
+    assert len(calls) == 4 and set(calls["completion"]) == {'{"action": "defect"}'}

@@ -5,16 +5,21 @@ quantity (issue 14)."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from agora.agents import make_agent
+from agora.agents.policy import path_sha256
 from agora.analysis import load_run
 from agora.envs import ConfigError, make_game
+from agora.envs.obs_formats import format_observation
 from agora.experiments import cli
 from agora.experiments.train import CURVE_COLUMNS, parse_train_config, run_training
 
@@ -42,7 +47,6 @@ BASE = {"name": "t", "env": "Cournot-v1", "params": {"rounds": 1, "q_max": 20},
     ({"backend": "rllib", "hyperparameters": {"lrr": 0.1}},
      "hyperparameters.lrr: RLlib's PPOConfig.training takes no such"),
     ({"backend": "rllib", "algorithm": "DQN"}, "algorithm: 'DQN' is not one of the rllib"),
-    ({"backend": "rllib", "eval_episodes": 5}, "eval_episodes: 5 evaluation episodes"),
     ({"backend": "rllib", "env": "Bargaining-v1", "params": {}, "opponents": {}},
      "env: Bargaining-v1 is turn-based"),
     ({"backend": "rllib", "policies": "mixed"}, "policies"),
@@ -149,7 +153,7 @@ def test_the_rllib_env_plays_the_game_with_fixed_opponents_in_their_seats() -> N
 def test_rllib_shared_policy_self_play_writes_one_module_and_curves(tmp_path: Path) -> None:
     raw = yaml.safe_load((ROOT / "experiments" / "configs" / "train_pd_rllib.yaml").read_text())
     cfg = parse_train_config({**raw, "policies": "shared", "total_timesteps": 200,
-                              "checkpoint_every": 100,
+                              "checkpoint_every": 100, "eval_episodes": 3,
                               "hyperparameters": {**raw["hyperparameters"],
                                                   "train_batch_size": 200,
                                                   "num_epochs": 1}})
@@ -162,3 +166,22 @@ def test_rllib_shared_policy_self_play_writes_one_module_and_curves(tmp_path: Pa
     assert tuple(curves.columns) == CURVE_COLUMNS and set(curves["step"]) == {200}
     assert {"env_runners/agent_episode_returns_mean/player_0",
             "learners/shared/policy_loss"} <= set(curves["metric"])
+    # The trained module is an agent: both seats play it in eval/, hashed in the manifest.
+    assert summary.evaluation is not None and summary.evaluation.failed == 0
+    manifest = json.loads((tmp_path / "run" / "eval" / "manifest.json").read_text())
+    path = str(summary.checkpoints[0].resolve())
+    assert manifest["checkpoints"] == {path: path_sha256(path)}
+    game = make_game("RepeatedPD-v1", {"rounds": 1})[0]
+    agent = make_agent({"name": "policy", "checkpoint": path, "algorithm": "rllib"}, game)
+    agent.reset(0, 1)  # player_1 plays the shared module
+    import torch
+
+    state = game.initial_state(np.random.default_rng(0))
+    obs = {"observation": game.encode(state, 1),
+           "action_mask": game.legal_mask(state, 1).astype(np.int8)}
+    x = format_observation(obs, "flat").astype(np.float32)
+    logits = agent.model.forward_inference({"obs": torch.as_tensor(x[None])})
+    assert agent.act(obs) == int(logits["action_dist_inputs"][0].argmax())
+    with pytest.raises(ConfigError, match="module='player_7'"):
+        make_agent({"name": "policy", "checkpoint": path, "algorithm": "rllib",
+                    "module": "player_7"})
