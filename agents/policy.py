@@ -121,13 +121,14 @@ class PolicyAgent(Agent):
                               f"sha256 {self.sha256}")
         self.checkpoint, self.algorithm = str(path.resolve()), algorithm
         self.module_name = module
+        self.model: Any = None  # the SB3 model, or the seat's RLlib module (set at reset)
         if rllib:
             self.modules = sorted(d.name for d in path.joinpath(*RLLIB_MODULES).iterdir()
                                   if d.is_dir())
             if module is not None and module not in self.modules:
                 raise ConfigError(f"parameter module={module!r}: the checkpoint has modules "
                                   f"{self.modules}")
-            self.model, self.format, self._masked = None, "flat", True
+            self.format, self._masked = "flat", True
         else:
             self.model = _load(self.checkpoint, self.sha256, algorithm)
             self.format = _format_of(self.model.observation_space)

@@ -64,7 +64,7 @@ def seed_sequence_state(entropy: np.ndarray, n_words: int) -> np.ndarray:
             return value ^ (value >> _U32(16))
 
         def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-            r = _U32(_MIX_L) * x - _U32(_MIX_R) * y
+            r: np.ndarray = _U32(_MIX_L) * x - _U32(_MIX_R) * y  # uint32 lanes, wrapping
             return r ^ (r >> _U32(16))
 
         zero = np.zeros(entropy.shape[1], _U32)

@@ -94,6 +94,11 @@ def _checker(text: TextFace[Any], obs: Observation[Any]) -> Callable[[str], str 
     return check
 
 
+def _answer(text: TextFace[Any], obs: Observation[Any]) -> Callable[[int], str]:
+    """The canonical reply text of an action on this turn."""
+    return lambda action: text.format_action(action, obs)
+
+
 def agent_input(game: Game[Any, Any, Any], text: TextFace[Any] | None, face: Face,
                 state: Any, obs: Observation[Any], rules: dict[int, str],
                 mail: Mailbox | None = None) -> Any:
@@ -108,7 +113,7 @@ def agent_input(game: Game[Any, Any, Any], text: TextFace[Any] | None, face: Fac
             rules[p] = text.rules(p)
         inbox = mail.collect(p) if mail is not None else ()
         return TextTurn(p, rules[p], text.render(obs), text.action_schema(obs), inbox, obs,
-                        _checker(text, obs), lambda a, o=obs: text.format_action(a, o))
+                        _checker(text, obs), _answer(text, obs))
     if face is Face.TENSOR:
         return {"observation": game.encode(state, p),
                 "action_mask": obs.action_mask.astype(np.int8)}

@@ -343,7 +343,7 @@ class CurriculumEnv(gymnasium.Env):  # type: ignore[type-arg]
         self._return += float(reward)
         if terminated or truncated:
             self.teacher.update(self.task, self._return)
-        return obs, reward, terminated, truncated, info
+        return obs, float(reward), bool(terminated), bool(truncated), info
 
     def action_masks(self) -> np.ndarray:
         """The inner env's legal-action mask (for MaskablePPO)."""

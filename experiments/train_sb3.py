@@ -176,5 +176,5 @@ def train(cfg: Any, root: Path, progress: bool) -> tuple[dict[int, Path],
     if cfg.teacher:
         from agora.experiments.curriculum import write_records
 
-        write_records(root, {seed: t.history for seed, t in teachers.items()})
+        write_records(root, {seed: t.history for seed, t in teachers.items() if t is not None})
     return checkpoints, rows

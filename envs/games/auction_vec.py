@@ -26,7 +26,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 
@@ -37,7 +37,7 @@ from agora.envs.seeding_vec import RulesLanes
 
 __all__ = ["AuctionVec", "Rngs", "VecAuctionState"]
 
-Rngs = Sequence[np.random.Generator] | RulesLanes
+Rngs: TypeAlias = Sequence[np.random.Generator] | RulesLanes
 """One generator per auction, or the rules streams of their episode seeds as lanes."""
 
 
@@ -102,7 +102,7 @@ class AuctionVec:
             return winner
         for g in many:
             seats = np.flatnonzero(tied[g])
-            winner[g] = seats[int(rngs[g].integers(len(seats)))]
+            winner[g] = seats[int(rngs[int(g)].integers(len(seats)))]
         return winner
 
     def step(self, state: VecAuctionState, actions: np.ndarray,

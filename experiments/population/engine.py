@@ -143,8 +143,9 @@ _RULES: dict[type, tuple[Any, str]] = {  # game -> (rule_of, what the strategies
 def _group_rules(game: Any, strategies: Sequence[AgentSpec]) -> np.ndarray | None:
     """The strategies' rules as one array for the game's group kernel, or None."""
     rule_of = next((f for g, (f, _) in _RULES.items() if isinstance(game, g)), None)
-    rules = [rule_of(s) for s in strategies] if rule_of else [None]
-    if any(r is None for r in rules):
+    found = [rule_of(s) for s in strategies] if rule_of else [None]
+    rules = [r for r in found if r is not None]
+    if len(rules) < len(found):
         return None
     if isinstance(game, CommonsGame):
         return np.array([r.code for r in rules], dtype=np.int64)

@@ -293,7 +293,9 @@ def _run_cuda(thr: np.ndarray, mask: np.ndarray, job: _Job, lut: np.ndarray,
     kernel = _cuda_kernel()
     m = len(row)
     if m == 0:
-        return _result(*(np.empty(0) for _ in range(4)), np.empty(0, np.int64))
+        empty = np.empty(0)
+        return _result(empty, empty, empty, empty, np.empty(0, np.int64))
+
     def put(a: np.ndarray) -> Any:  # a strided view (a column of seats) copies once
         return cuda.to_device(np.ascontiguousarray(a))
 
@@ -303,7 +305,8 @@ def _run_cuda(thr: np.ndarray, mask: np.ndarray, job: _Job, lut: np.ndarray,
         put(thr), put(mask), put(job.stochastic), put(lut), put(table), put(row), put(col),
         put(job.pay), job.rounds, _U(job.khash), first, _U(job.noise), _U(job.delta), *out,
         played)
-    return _result(*(x.copy_to_host() for x in out), played.copy_to_host())
+    host = [x.copy_to_host() for x in out]
+    return _result(host[0], host[1], host[2], host[3], played.copy_to_host())
 
 
 # ----- numpy and torch: all matches as lanes, int64 with wrapping products ---------------
@@ -385,7 +388,7 @@ def _numba_cuda_problem(device: Any) -> str | None:
 
         if not cuda.is_available():
             return "numba finds no CUDA GPU (numba.cuda needs numba-cuda and a driver)"
-        if not numba.config.ENABLE_CUDASIM:  # pragma: no cover (a GPU machine)
+        if not getattr(numba.config, "ENABLE_CUDASIM", 0):  # pragma: no cover (a GPU)
             # Loads the CUDA target's lowering: numba-cuda <= 0.30 fails here on numpy
             # >= 2.5 (np.row_stack is gone), before any kernel could compile.
             from numba.cuda import cudaimpl  # noqa: F401
