@@ -34,7 +34,8 @@ from agora.envs.core import Game, Observation
 from agora.envs.errors import ActionParseError, IllegalActionError
 from agora.envs.text import Mailbox, TextFace
 
-__all__ = ["Face", "TextTurn", "agent_input", "face_of", "read_reply"]
+__all__ = ["Face", "TextTurn", "agent_input", "face_of", "parse_checker", "read_reply",
+           "reply_checker"]
 
 
 class Face(str, Enum):
@@ -81,17 +82,23 @@ def face_of(agent: Any) -> Face:
     return Face(getattr(face, "value", face))
 
 
-def _checker(text: TextFace[Any], obs: Observation[Any]) -> Callable[[str], str | None]:
-    """The parser as a check: its error message for a reply, or None when valid."""
+def parse_checker(parse: Callable[[str], Any]) -> Callable[[str], str | None]:
+    """A parser as a check: its error message for a reply, or None when it reads."""
 
     def check(reply: str) -> str | None:
         try:
-            text.parse(reply, obs)
+            parse(reply)
         except (ActionParseError, IllegalActionError) as exc:
             return str(exc)
         return None
 
     return check
+
+
+def reply_checker(text: Any, obs: Any) -> Callable[[str], str | None]:
+    """A text face's parser as a check (``obs`` is what the face parses against: an
+    observation, or a task world's state)."""
+    return parse_checker(lambda reply: text.parse(reply, obs))
 
 
 def _answer(text: TextFace[Any], obs: Observation[Any]) -> Callable[[int], str]:
@@ -113,7 +120,7 @@ def agent_input(game: Game[Any, Any, Any], text: TextFace[Any] | None, face: Fac
             rules[p] = text.rules(p)
         inbox = mail.collect(p) if mail is not None else ()
         return TextTurn(p, rules[p], text.render(obs), text.action_schema(obs), inbox, obs,
-                        _checker(text, obs), _answer(text, obs))
+                        reply_checker(text, obs), _answer(text, obs))
     if face is Face.TENSOR:
         return {"observation": game.encode(state, p),
                 "action_mask": obs.action_mask.astype(np.int8)}

@@ -30,6 +30,7 @@ from agora.envs.design.text import DesignText, truncate_words
 from agora.envs.design.types import DesignState, Question
 from agora.envs.design.world import DesignWorld
 from agora.envs.text import extract_json_object
+from agora.envs.turns import parse_checker
 
 MEMORY_ATTRS = ("history", "summary")
 """Agent attributes that hold a language agent's memory of earlier turns."""
@@ -74,17 +75,6 @@ def _fallbacks(agent: Agent) -> float:
     return float(agent.stats().get("fallbacks", 0.0))
 
 
-def _checker(parse: Callable[[str], Any]) -> Callable[[str], str | None]:
-    def check(reply: str) -> str | None:
-        try:
-            parse(reply)
-        except (ActionParseError, IllegalActionError) as exc:
-            return str(exc)
-        return None
-
-    return check
-
-
 async def ask_text(agent: Agent, turn: TextTurn, parse: Callable[[str], Any],
                    fallback: Callable[[np.random.Generator], str], rng: np.random.Generator
                    ) -> tuple[Any, str, bool]:
@@ -117,8 +107,8 @@ class Turns:
             prose, schema = self.face.design_turn(state, outcome_texts)
             parse = lambda reply: self.face.parse_design(reply, model)  # noqa: E731
             fallback = self._random_design(model)
-            turn = TextTurn(0, self.face.rules(model=model), prose, schema, check=_checker(parse),
-                            fallback=fallback)
+            turn = TextTurn(0, self.face.rules(model=model), prose, schema,
+                            check=parse_checker(parse), fallback=fallback)
             return await ask_text(agent, turn, parse, fallback, self.design_rng)
         reply = await agent.aact(self.world.view(state))
         try:
@@ -149,7 +139,7 @@ class Turns:
             parse = lambda reply: self.face.parse_answer(goal, reply)  # noqa: E731
             fallback = self._prior_answer(state, question, query)
             turn = TextTurn(0, rules or self.face.rules(model=model), prose, schema,
-                            check=_checker(parse), fallback=fallback)
+                            check=parse_checker(parse), fallback=fallback)
             with isolated(agent):
                 value, reply, invalid = await ask_text(agent, turn, parse, fallback,
                                                        self.answer_rng)
@@ -191,6 +181,6 @@ class Turns:
         def fallback(rng: np.random.Generator) -> str:
             return json.dumps({"explanation": truncate_words(last[-1] if last else "", limit)})
 
-        turn = TextTurn(0, self.face.rules(model=state.model), prose, schema, check=_checker(parse),
-                        fallback=fallback)
+        turn = TextTurn(0, self.face.rules(model=state.model), prose, schema,
+                        check=parse_checker(parse), fallback=fallback)
         return await ask_text(agent, turn, parse, fallback, self.answer_rng)

@@ -39,6 +39,7 @@ from agora.agents import Agent
 from agora.agents.base import Face, TextTurn
 from agora.envs import ActionParseError, AgoraError, IllegalActionError
 from agora.envs.kg.types import episode_rngs
+from agora.envs.turns import reply_checker
 from agora.experiments.episode import EpisodeResult
 from agora.experiments.tasks import TaskEpisode
 
@@ -46,18 +47,11 @@ from agora.experiments.tasks import TaskEpisode
 def _turn(world: Any, state: Any, rules: str) -> TextTurn:
     text = world.text
 
-    def check(reply: str) -> str | None:
-        try:
-            text.parse(reply, state)
-        except (ActionParseError, IllegalActionError) as exc:
-            return str(exc)
-        return None
-
     def fallback(rng: np.random.Generator) -> str:
         return str(text.format_action(text.random_action(state, rng), state))
 
     return TextTurn(0, rules, text.render(state), text.action_schema(state), obs=world.view(state),
-                    check=check, fallback=fallback)
+                    check=reply_checker(text, state), fallback=fallback)
 
 
 async def _choose(world: Any, agent: Agent, state: Any,

@@ -33,6 +33,7 @@ from agora.envs.core import Status
 from agora.envs.games.auction import AuctionParams
 from agora.envs.games.auction_vec import AuctionVec
 from agora.envs.seeding_vec import RulesLanes
+from agora.experiments.population.group_kernel import check_seats
 
 __all__ = ["AuctionResult", "play_auction_groups"]
 
@@ -59,10 +60,7 @@ def _checked(tables: Any, seats: Any, seeds: Any, p: AuctionParams
             t.dtype, np.integer) or (t.size and (t.min() < 0 or t.max() > p.granularity)):
         raise ConfigError(f"tables (shape {t.shape}) must be an (S, {p.granularity + 1}) "
                           f"int array of bids in 0..{p.granularity}")
-    if s.ndim != 2 or s.shape[1] != n or (s.size and (
-            not np.issubdtype(s.dtype, np.integer) or s.min() < 0 or s.max() >= len(t))):
-        raise ConfigError(f"seats must be a (G, {n}) int array of strategy indices in "
-                          f"[0, {len(t)}); got {s!r:.80}")
+    check_seats(s, n, len(t))
     sd = np.asarray(seeds)
     if sd.shape != (len(s),) or (sd.size and (not np.issubdtype(sd.dtype, np.integer) or (
             sd.dtype.kind == "i" and sd.min() < 0))):

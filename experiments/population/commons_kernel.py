@@ -30,6 +30,7 @@ from agora.agents.commons_rule import requests, sustainable_shares
 from agora.envs import ConfigError
 from agora.envs.games.commons import CommonsParams
 from agora.envs.games.commons_vec import CommonsVec
+from agora.experiments.population.group_kernel import check_seats
 
 __all__ = ["CommonsResult", "play_commons_groups"]
 
@@ -57,10 +58,7 @@ def _seats(codes: Any, seats: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
             c.size and (c.min() < 0 or c.max() > 2)):
         raise ConfigError(f"codes must be a 1-d int array of commons rule codes 0..2; "
                           f"got {c!r:.80}")
-    if s.ndim != 2 or s.shape[1] != n or (s.size and (
-            not np.issubdtype(s.dtype, np.integer) or s.min() < 0 or s.max() >= len(c))):
-        raise ConfigError(f"seats must be a (G, {n}) int array of strategy indices in "
-                          f"[0, {len(c)}); got {s!r:.80}")
+    check_seats(s, n, len(c))
     return c, s
 
 

@@ -30,6 +30,7 @@ from agora.envs import ConfigError
 from agora.envs.core import Status
 from agora.envs.games.donor import DonorParams
 from agora.envs.games.donor_vec import DONATE_CODE, DonorVec, put, take
+from agora.experiments.population.group_kernel import check_seats
 
 __all__ = ["DonorGroupResult", "play_donor_groups"]
 
@@ -76,10 +77,7 @@ def play_donor_groups(rules: Any, seats: Any, params: DonorParams | dict[str, An
     if r.ndim != 2 or r.shape[1] != 3 or not np.all(np.isfinite(r)):
         raise ConfigError(f"rules (shape {r.shape}) must be a finite (S, 3) array")
     n = vec.params.n_agents
-    if s.ndim != 2 or s.shape[1] != n or (s.size and (
-            not np.issubdtype(s.dtype, np.integer) or s.min() < 0 or s.max() >= len(r))):
-        raise ConfigError(f"seats must be a (G, {n}) int array of strategy indices in "
-                          f"[0, {len(r)}); got {s!r:.80}")
+    check_seats(s, n, len(r))
     s = np.ascontiguousarray(s)
     state = vec.reset(len(s), seeds)
     given, turns = np.zeros(s.shape), np.zeros(s.shape, np.int64)

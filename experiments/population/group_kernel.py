@@ -47,6 +47,19 @@ class GroupResult:
     rounds: int
 
 
+def check_seats(seats: np.ndarray, n: int, strategies: int) -> None:
+    """Every group kernel's seats: a ``(G, n)`` int array of indices into ``strategies``.
+
+    Raises:
+        ConfigError: any other shape, type or index.
+    """
+    s = seats
+    if s.ndim != 2 or s.shape[1] != n or (s.size and (
+            not np.issubdtype(s.dtype, np.integer) or s.min() < 0 or s.max() >= strategies)):
+        raise ConfigError(f"seats must be a (G, {n}) int array of strategy indices in "
+                          f"[0, {strategies}); got {s!r:.80}")
+
+
 def play_groups(rules: Any, seats: Any, params: PublicGoodsParams | dict[str, Any]
                 ) -> GroupResult:
     """Play every group for the game's rounds (see the module docstring).
@@ -65,10 +78,7 @@ def play_groups(rules: Any, seats: Any, params: PublicGoodsParams | dict[str, An
     if r.ndim != 2 or r.shape[1] != 5 or not np.all(np.isfinite(r)):
         raise ConfigError(f"rules (shape {r.shape}) must be a finite (S, 5) array")
     n = vec.params.n_players
-    if s.ndim != 2 or s.shape[1] != n or (s.size and (
-            not np.issubdtype(s.dtype, np.integer) or s.min() < 0 or s.max() >= len(r))):
-        raise ConfigError(f"seats must be a (G, {n}) int array of strategy indices in "
-                          f"[0, {len(r)}); got {s!r:.80}")
+    check_seats(s, n, len(r))
     per_seat = np.take(r, s, axis=0)  # (G, k, 5)
     state = vec.reset(len(s))
     given, last = np.zeros(s.shape, np.int64), None
