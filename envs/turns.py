@@ -15,9 +15,9 @@ Example:
     >>> game, text = make_game("RepeatedPD-v1", {"rounds": 2})
     >>> state = game.initial_state(None)
     >>> turn = agent_input(game, text, Face.TEXT, state, game.observe(state, 0), {})
-    >>> turn.check('{"action": "C"}') is None
+    >>> turn.check('{"action": "cooperate"}') is None
     True
-    >>> read_reply(game, text, Face.TEXT, state, game.observe(state, 0), '{"action": "D"}')
+    >>> read_reply(game, text, Face.TEXT, state, game.observe(state, 0), '{"action": "defect"}')
     1
 """
 
