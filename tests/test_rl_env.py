@@ -149,13 +149,28 @@ def test_the_gymnasium_view_seats_the_opponent_agora_list_names(capsys) -> None:
     ({1: "random", "player_1": "random"}, "player_1 is given twice"),
     ({1: {"name": "cournot_nash", "speed": 2}}, "no parameter"),
     ({1: "always_defect"}, "always_defect"),  # an agent of another game
-    ({1: "random_text"}, "text-face"),
     ({1: None}, "no opponent given"),
     (["random"], "want a mapping"),
 ])
 def test_bad_opponents_fail_at_construction(opponents: Any, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         make_gym("Cournot-v1", opponents=opponents)
+
+
+def test_a_text_agent_opponent_plays_through_the_text_face_repeatably() -> None:
+    """A text agent (here the random answerer of the text face) is an opponent like any
+    other: its answers are parsed into legal actions, and a seed replays them."""
+    def episode(seed: int) -> list[Any]:
+        env = make_gym("Cournot-v1", opponents={1: "random_text"}, params={"rounds": 3})
+        env.reset(seed=seed)
+        out = []
+        for _ in range(3):
+            _, _, done, _, info = env.step(40)
+            out.append(info["payoff"])
+        assert done
+        return out
+
+    assert episode(4) == episode(4) and len(set(episode(4) + episode(5))) > 1
 
 
 def test_each_sub_env_has_its_own_opponent() -> None:
