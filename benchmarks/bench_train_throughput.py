@@ -98,7 +98,8 @@ def stepping(envs: list[str], seconds: float) -> dict[str, tuple[float, float]]:
         runners[f"{env_id} gymnasium env"] = gym_runner(env_id)
         runners[f"{env_id} parallel shell"] = parallel_runner(env_id)
     if "RepeatedPD-v1" in envs:
-        runners["RepeatedPD-v1 MatrixVectorEnv B=1024"] = vector_runner("RepeatedPD-v1", 1024, "numpy", False)
+        runners["RepeatedPD-v1 MatrixVectorEnv B=1024"] = vector_runner("RepeatedPD-v1", 1024,
+                                                                        "numpy", False)
     # bench_vecenv counts agent-steps: two per game step in these two-player games
     rates = {name: measure(run, seconds) for name, (run, per_call) in runners.items()}
     return {name: (wall * runners[name][1] / 2, cpu * runners[name][1] / 2)
