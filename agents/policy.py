@@ -128,7 +128,7 @@ class PolicyAgent(Agent):
             if module is not None and module not in self.modules:
                 raise ConfigError(f"parameter module={module!r}: the checkpoint has modules "
                                   f"{self.modules}")
-            self.format, self._masked = "flat", True
+            self.format, self._masked = "flat", False  # _rllib_act masks by itself
         else:
             self.model = _load(self.checkpoint, self.sha256, algorithm)
             self.format = _format_of(self.model.observation_space)

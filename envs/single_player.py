@@ -101,6 +101,7 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
             j: built.get(j) or _UniformOpponent()
             for j in range(game.num_players) if j != player}
         self._face = {j: face_of(o) for j, o in self._opponents.items()}
+        self._text_seats = [j for j, f in self._face.items() if f is Face.TEXT]
         self._rules: dict[int, str] = {}  # text opponents' rules, told once per episode
         self._seeder = Seeder()
         self.state_: Any = None
@@ -128,9 +129,9 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         """``{"opponent_calls": [...]}``: the model-call records of text opponents since
         the last step (each with its ``actor``), as ``agora run`` records them; ``{}``
         when no opponent calls a model."""
-        calls = [{"actor": j, **record} for j, opp in self._opponents.items()
-                 if self._face[j] is Face.TEXT and hasattr(opp, "drain_calls")
-                 for record in opp.drain_calls()]
+        calls = [{"actor": j, **record} for j in self._text_seats
+                 if hasattr(self._opponents[j], "drain_calls")
+                 for record in self._opponents[j].drain_calls()]
         return {"opponent_calls": calls} if calls else {}
 
     def _obs(self) -> Any:

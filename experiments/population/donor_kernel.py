@@ -26,11 +26,10 @@ from typing import Any
 import numpy as np
 
 from agora.agents.donor_rule import donations
-from agora.envs import ConfigError
 from agora.envs.core import Status
 from agora.envs.games.donor import DonorParams
 from agora.envs.games.donor_vec import DONATE_CODE, DonorVec, put, take
-from agora.experiments.population.group_kernel import check_seats
+from agora.experiments.population.group_kernel import check_rules, check_seats
 
 __all__ = ["DonorGroupResult", "play_donor_groups"]
 
@@ -73,9 +72,7 @@ def play_donor_groups(rules: Any, seats: Any, params: DonorParams | dict[str, An
             params (naming the key), or a random schedule without seeds.
     """
     vec = DonorVec(params)
-    r, s = np.asarray(rules, dtype=np.float64), np.asarray(seats)
-    if r.ndim != 2 or r.shape[1] != 3 or not np.all(np.isfinite(r)):
-        raise ConfigError(f"rules (shape {r.shape}) must be a finite (S, 3) array")
+    r, s = check_rules(rules, 3), np.asarray(seats)
     n = vec.params.n_agents
     check_seats(s, n, len(r))
     s = np.ascontiguousarray(s)

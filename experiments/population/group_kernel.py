@@ -47,6 +47,18 @@ class GroupResult:
     rounds: int
 
 
+def check_rules(rules: Any, width: int) -> np.ndarray:
+    """Every row-rule kernel's rules: a finite ``(S, width)`` float array.
+
+    Raises:
+        ConfigError: any other shape, or a value that is not finite.
+    """
+    r = np.asarray(rules, dtype=np.float64)
+    if r.ndim != 2 or r.shape[1] != width or not np.all(np.isfinite(r)):
+        raise ConfigError(f"rules (shape {r.shape}) must be a finite (S, {width}) array")
+    return r
+
+
 def check_seats(seats: np.ndarray, n: int, strategies: int) -> None:
     """Every group kernel's seats: a ``(G, n)`` int array of indices into ``strategies``.
 
@@ -74,9 +86,7 @@ def play_groups(rules: Any, seats: Any, params: PublicGoodsParams | dict[str, An
             invalid params (naming the key).
     """
     vec = PublicGoodsVec(params)
-    r, s = np.asarray(rules, dtype=np.float64), np.asarray(seats)
-    if r.ndim != 2 or r.shape[1] != 5 or not np.all(np.isfinite(r)):
-        raise ConfigError(f"rules (shape {r.shape}) must be a finite (S, 5) array")
+    r, s = check_rules(rules, 5), np.asarray(seats)
     n = vec.params.n_players
     check_seats(s, n, len(r))
     per_seat = np.take(r, s, axis=0)  # (G, k, 5)

@@ -402,10 +402,10 @@ def _backend(backend: str, device: Any) -> tuple[str, Any]:
     if backend not in BACKENDS:
         raise ConfigError(f"backend={backend!r} must be one of {BACKENDS}")
     on_gpu = device is not None and str(device) != "cpu"
+    problem = _numba_cuda_problem(device) if on_gpu and backend in ("auto", "numba") else None
     if backend == "auto":
-        backend = "numba" if not on_gpu or _numba_cuda_problem(device) is None else "torch"
+        backend = "torch" if problem else "numba"
     if backend == "numba" and on_gpu:
-        problem = _numba_cuda_problem(device)
         if problem:
             raise ConfigError(f"device={device!r}: {problem}; use backend='torch' (or "
                               "'auto') or device='cpu'")
