@@ -159,32 +159,42 @@ class Seeder:
     _NEXT = 2**32 - 1  # a spawn key no episode stream uses
 
     def __init__(self) -> None:
-        self._source: np.random.Generator | None = None
+        self._base: int | None = None  # the last seeded episode's seed
+        self._stream: np.random.Generator | None = None  # made from it on first use
         self.seed: int | None = None
 
     def reset(self, seed: int | None, n_players: int) -> EpisodeStreams | None:
         """The streams of the next episode, or ``None``: continue the current ones (see
         the class doc)."""
-        if seed is None and self._source is not None:
+        if seed is None and self._base is not None:
             self.seed = None
             return None
         if seed is None:
             seed = fresh_seed(np.random.default_rng())
         streams = episode_streams(seed, n_players)  # validates the seed first
-        self._source = np.random.default_rng(
-            np.random.SeedSequence(int(seed), spawn_key=(self._NEXT,)))
+        self._base, self._stream = int(seed), None
         self.seed = int(seed)
         return streams
+
+    @property
+    def _source(self) -> np.random.Generator | None:
+        """The stream that seeds agents within continued episodes, made when first asked
+        for (most seeded resets never need it)."""
+        if self._stream is None and self._base is not None:
+            self._stream = np.random.default_rng(
+                np.random.SeedSequence(self._base, spawn_key=(self._NEXT,)))
+        return self._stream
 
     @property
     def continuing(self) -> bool:
         """Whether the current episode continues an earlier one's streams (so another
         unseeded reset would only continue them again)."""
-        return self._source is not None and self.seed is None
+        return self._base is not None and self.seed is None
 
     def next_seed(self) -> int:
         """A seed for an agent that must be reset within continued streams (drawn from a
         stream of the last episode seed, so it repeats with the sequence)."""
-        if self._source is None:
+        source = self._source
+        if source is None:
             raise RuntimeError("next_seed() before the first reset")
-        return fresh_seed(self._source)
+        return fresh_seed(source)

@@ -47,6 +47,7 @@ from agora.envs.games.stage_nash import (
     listed_values,
     mixed_nash,
     payoff_distance,
+    payoff_images,
     pure_nash,
 )
 from agora.envs.spec import EnvSpec
@@ -176,6 +177,8 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
         self._delta = float(p.delta)
         self._rounds = p.rounds
         self._equilibria = equilibrium_boxes(self._pay)
+        self._images = payoff_images(self._pay, self._equilibria)
+        self._best_cell = max(u0 + u1 for row in self._pay for (u0, u1) in row)
 
     num_players = 2
     num_actions = 2
@@ -218,7 +221,7 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
 
     def metrics(self, state: MatrixState) -> dict[str, float]:
         n = max(state.round, 1)
-        best_cell = max(u0 + u1 for row in self._pay for (u0, u1) in row)
+        best_cell = self._best_cell
         mean = (state.totals[0] / n, state.totals[1] / n)
         return {
             **gains(state.totals),
@@ -230,7 +233,8 @@ class RepeatedMatrixGame(Game[MatrixParams, MatrixState, MatrixView]):
             "fairness": fairness(state.totals),
             # mean gap between each player's payoff per round and its payoff in the
             # nearest stage Nash equilibrium
-            "distance_to_benchmark": payoff_distance(self._pay, self._equilibria, mean) / 2,
+            "distance_to_benchmark": payoff_distance(self._pay, self._equilibria, mean,
+                                                     self._images) / 2,
         }
 
     def benchmark(self) -> Benchmark:

@@ -139,17 +139,27 @@ def _gap(value: float, low: float, high: float) -> float:
     return max(low - value, 0.0, value - high)
 
 
-def payoff_distance(pay: tuple, boxes: list[EquilibriumBox], x: tuple[float, float]) -> float:
+def payoff_images(pay: tuple, boxes: list[EquilibriumBox]
+                  ) -> list[tuple[tuple[float, float], ...]]:
+    """The payoff pairs at each box's corners: a point, a segment's two ends, or a
+    rectangle's four corners (see :func:`payoff_distance`). They depend on the game only,
+    so a game computes them once."""
+    return [tuple(profile_payoffs(pay, float(p), float(q)) for p, q in box.corners())
+            for box in boxes]
+
+
+def payoff_distance(pay: tuple, boxes: list[EquilibriumBox], x: tuple[float, float],
+                    images: list[tuple[tuple[float, float], ...]] | None = None) -> float:
     """L1 distance from the payoff pair ``x`` to the nearest equilibrium's payoff pair.
 
     On a segment of equilibria the payoffs move along a segment (one probability is fixed
     and payoffs are linear in the other). A box with both sides open only arises when each
     player is indifferent everywhere, so player 0's payoff depends on ``q`` alone and
-    player 1's on ``p`` alone: its payoff image is a rectangle.
+    player 1's on ``p`` alone: its payoff image is a rectangle. ``images`` are
+    :func:`payoff_images` of ``boxes`` when the caller has them already.
     """
     best = float("inf")
-    for box in boxes:
-        ends = [profile_payoffs(pay, float(p), float(q)) for p, q in box.corners()]
+    for ends in images if images is not None else payoff_images(pay, boxes):
         if len(ends) == 4:
             u0 = [u[0] for u in ends]
             u1 = [u[1] for u in ends]
