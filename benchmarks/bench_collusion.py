@@ -5,19 +5,14 @@ al.'s (AER 2020) baseline (n=2, a=2, c=1, a0=0, mu=0.25, 15 prices, memory one,
 alpha=0.15, beta=4e-6, delta=0.95; convergence: 100,000 periods without a greedy change)
 and prints the collusion index Delta of the converged sessions (mean, sd, quantiles), the
 mean limit price against p^N and p^M, how many converged, the periods and the wall time.
-The paper reports Delta ~ 0.85 over 1,000 sessions.
-
-Then ``--auction-sessions`` stateless Q-learning bidders (Banchio & Skrzypacz 2022) in the
-first- and second-price auctions of an item both value at 1 (bids 0, 0.05, .., 1; alpha
-0.05, beta 2e-5, delta 0.95): the high bid and the revenue, against the stage equilibria
-(first price: high bid 0.9 or more; second price: truthful bidding is weakly dominant).
+The paper reports Delta ~ 0.85 over 1,000 sessions. (Q-learning bidders in auctions,
+Banchio & Skrzypacz 2022, are ``bench_auction_learning.py``.)
 
 Run::
 
     python benchmarks/bench_collusion.py [--sessions 1000] [--max-periods 3000000]
         [--seed 0] [--threads N] [--json out.json]
-        [--auction-sessions 100]
-    python benchmarks/bench_collusion.py --quick   # 4 sessions each: checks the code path
+    python benchmarks/bench_collusion.py --quick   # 4 sessions: checks the code path
 
 The first run compiles the kernel (numba caches it): that time is printed apart.
 """
@@ -33,12 +28,7 @@ import numpy as np
 from _cli import parse_args
 
 from agora.envs import make_game
-from agora.experiments.collusion import (
-    QLearning,
-    auction_payoffs,
-    collusion_summary,
-    run_sessions,
-)
+from agora.experiments.collusion import QLearning, collusion_summary, run_sessions
 
 CALVANO_DELTA = 0.85  # their baseline, 1,000 sessions
 
@@ -59,30 +49,14 @@ def collusion_row(sessions: int, max_periods: int, seed: int) -> dict[str, float
             "cycle_1_share": float(np.mean(results.cycle_length[results.converged] == 1))}
 
 
-def auction_row(env_id: str, sessions: int, seed: int) -> dict[str, float]:
-    """Q-learning bidders' limit high bid and revenue (value 1, 21 bids)."""
-    game, _ = make_game(env_id, {"n_players": 2, "granularity": 20, "value_max": 1.0})
-    learning = QLearning(alpha=0.05, beta=2e-5, delta=0.95, memory=0, max_periods=1_000_000)
-    start = time.perf_counter()
-    res = run_sessions(game, learning, sessions, seed, payoffs=auction_payoffs(game))
-    high = res.greedy[:, :, 0].max(axis=1) / 20
-    revenue = 1.0 - res.cycle_profits.sum(axis=1)  # the item is always sold, worth 1
-    return {"sessions": float(sessions), "converged": float(res.converged.sum()),
-            "high_bid_mean": float(high.mean()), "high_bid_sd": float(high.std()),
-            "high_bid_q05": float(np.quantile(high, 0.05)),
-            "high_bid_q95": float(np.quantile(high, 0.95)),
-            "revenue_mean": float(revenue.mean()), "wall_s": time.perf_counter() - start}
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sessions", type=int, default=1000)
     ap.add_argument("--max-periods", type=int, default=3_000_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=numba.config.NUMBA_NUM_THREADS)
-    ap.add_argument("--auction-sessions", type=int, default=100)
     ap.add_argument("--json", default=None)
-    args = parse_args(ap, {"sessions": 4, "auction_sessions": 4}, argv)
+    args = parse_args(ap, {"sessions": 4}, argv)
     numba.set_num_threads(args.threads)
     row = collusion_row(args.sessions, args.max_periods, args.seed)
     print(f"LogitBertrand-v1, Calvano baseline: {int(row['converged'])}/{int(row['sessions'])} "
@@ -96,12 +70,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  wall {row['wall_s']:.1f} s ({row['wall_s'] / row['sessions']:.3f} s/session), "
           f"compile {row['compile_s']:.1f} s")
     rows = {"collusion": row}
-    for env_id in ("FirstPriceAuction-v1", "SecondPriceAuction-v1"):
-        a = rows[env_id] = auction_row(env_id, args.auction_sessions, args.seed)
-        print(f"{env_id}, Q-learning bidders, value 1: high bid {a['high_bid_mean']:.3f} "
-              f"(sd {a['high_bid_sd']:.3f}, 5-95% {a['high_bid_q05']:.2f}-"
-              f"{a['high_bid_q95']:.2f}), revenue {a['revenue_mean']:.3f}, "
-              f"{int(a['converged'])}/{int(a['sessions'])} converged, {a['wall_s']:.1f} s")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=2)

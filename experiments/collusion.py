@@ -2,15 +2,21 @@
 
 Every firm (or bidder) is an independent tabular Q-learner. The state is the joint action
 of the last ``memory`` periods (memory one: ``m ** n`` states; memory zero: one state).
-Each period every player explores with probability ``eps_t = exp(-beta t)`` (a uniformly
-random action) and otherwise plays its greedy action, then updates only the entry it
-played: ``Q(s, a) <- (1 - alpha) Q(s, a) + alpha (pi + delta max_a' Q(s', a'))``. Q starts
-at the discounted payoff against a uniformly randomising rival,
-``Q_0(s, a_i) = mean_{a_-i} pi_i(a_i, a_-i) / (1 - delta)``.
+Each period every player explores with probability ``eps_t = epsilon exp(-beta t)`` (a
+uniformly random action) and otherwise plays its greedy action (the lowest-index maximiser),
+then updates only the entry it played:
+``Q(s, a) <- (1 - alpha) Q(s, a) + alpha (pi + delta max_a' Q(s', a'))``. Q starts at the
+discounted payoff against a uniformly randomising rival,
+``Q_0(s, a_i) = mean_{a_-i} pi_i(a_i, a_-i) / (1 - delta)`` (Calvano et al.), or at one
+constant ``q_init`` for every entry (optimistic when above every discounted payoff, as in
+Banchio & Skrzypacz 2022).
 
 A session has converged when no player's greedy action changed in any state for
-``stable_periods`` periods; sessions still learning at ``max_periods`` stop unconverged
-(a legitimate result, counted). The outcome is the limit path: from the last state the
+``stable_periods`` periods; it stops there, or, with ``stop_at_convergence=False``, plays
+on to ``max_periods`` and counts as converged when the last ``stable_periods`` periods
+changed no greedy action (Banchio & Skrzypacz's protocol: a fixed horizon, judged by its
+final window). Sessions still learning at ``max_periods`` are unconverged (a legitimate
+result, counted). The outcome is the limit path: from the last state the
 greedy strategies are played until a state repeats, and profits are averaged over that
 cycle.
 
@@ -51,11 +57,16 @@ class QLearning:
 
     Attributes:
         alpha: learning rate.
-        beta: exploration decay, ``eps_t = exp(-beta t)``.
+        beta: exploration decay, ``eps_t = epsilon exp(-beta t)``.
         delta: discount factor.
         memory: periods of joint actions in the state, 0 or 1.
         stable_periods: periods without a greedy change that count as convergence.
         max_periods: cap on the periods of one session.
+        epsilon: exploration probability at ``t = 0``.
+        q_init: every Q entry's start value; ``None``: the discounted payoff against a
+            uniformly randomising rival (Calvano et al.).
+        stop_at_convergence: stop a session once it has converged; ``False`` plays every
+            session to ``max_periods`` and judges convergence on the final window.
     """
 
     alpha: float = 0.15
@@ -64,6 +75,9 @@ class QLearning:
     memory: int = 1
     stable_periods: int = 100_000
     max_periods: int = 2_000_000
+    epsilon: float = 1.0
+    q_init: float | None = None
+    stop_at_convergence: bool = True
 
     def __post_init__(self) -> None:
         for name in ("alpha", "delta"):
@@ -79,6 +93,15 @@ class QLearning:
             if not (is_int(value) and value >= 1):
                 raise ConfigError(f"parameter {name}={value!r} is invalid: must be a "
                                   "positive integer")
+        if not (is_real(self.epsilon) and 0 <= self.epsilon <= 1):
+            raise ConfigError(f"parameter epsilon={self.epsilon!r} is invalid: must lie in "
+                              "[0, 1]")
+        if self.q_init is not None and not is_real(self.q_init):
+            raise ConfigError(f"parameter q_init={self.q_init!r} is invalid: must be None "
+                              "or a finite number")
+        if not isinstance(self.stop_at_convergence, bool):
+            raise ConfigError("parameter stop_at_convergence="
+                              f"{self.stop_at_convergence!r} is invalid: must be a bool")
 
 
 @dataclass(frozen=True)
@@ -146,17 +169,54 @@ def run_sessions(game: Any, learning: QLearning, sessions: int, seed: int,
     Returns:
         The sessions' outcomes, see :class:`SessionResults`.
     """
+    table = profit_table(game, payoffs)
+    return run_table(table, game.num_actions, game.num_players, learning, sessions, seed)
+
+
+def run_table(table: np.ndarray, m: int, n: int, learning: QLearning, sessions: int,
+              seed: int) -> SessionResults:
+    """Run ``sessions`` Q-learning sessions of the stage game whose payoffs are ``table``.
+
+    A ``(m ** n, K, n)`` table makes the stage payoffs random: each period one of the ``K``
+    outcomes of the joint action is drawn uniformly (e.g. who wins a tied auction); the
+    limit cycle's profits are the mean over them. A ``(m ** n, n)`` table is deterministic
+    and draws nothing.
+
+    Args:
+        table: ``(m ** n, n)`` or ``(m ** n, K, n)`` payoffs in :func:`profit_table`'s row
+            order.
+        m: actions per player.
+        n: players.
+        learning: the learners' parameters.
+        sessions: how many sessions.
+        seed: the root seed; session ``k`` draws from the ``k``-th child stream.
+
+    Returns:
+        The sessions' outcomes, see :class:`SessionResults`.
+
+    Example:
+        >>> pd = np.array([[3., 3.], [0., 5.], [5., 0.], [1., 1.]])  # action 1 defects
+        >>> res = run_table(pd, 2, 2, QLearning(beta=1e-3, memory=0, stable_periods=500), 2, 0)
+        >>> res.greedy[:, :, 0].tolist()
+        [[1, 1], [1, 1]]
+    """
     if not (is_int(sessions) and sessions >= 1):
         raise ConfigError(f"parameter sessions={sessions!r} is invalid: must be a positive "
                           "integer")
-    m, n = game.num_actions, game.num_players
-    table = profit_table(game, payoffs)
-    q0 = initial_q(table, m, n, learning.delta)
+    if table.shape[:1] != (m ** n,) or table.shape[-1:] != (n,) or table.ndim not in (2, 3):
+        raise ConfigError(f"parameter table has shape {table.shape}: must be ({m ** n}, {n}) "
+                          f"or ({m ** n}, K, {n}) for {n} players with {m} actions")
+    outcomes = np.ascontiguousarray(
+        table if table.ndim == 3 else table[:, None, :], dtype=np.float64)
+    table = outcomes.mean(axis=1)
+    q0 = (initial_q(table, m, n, learning.delta) if learning.q_init is None
+          else np.full((n, m), float(learning.q_init)))
     seeds = np.random.SeedSequence(seed).generate_state(sessions, dtype=np.uint64)
     states = m ** n if learning.memory else 1
     converged, periods, greedy, last = _learn(
-        table, q0, m, n, states, learning.alpha, learning.beta, learning.delta,
-        learning.stable_periods, learning.max_periods, seeds)
+        outcomes, q0, m, n, states, learning.alpha, learning.epsilon, learning.beta,
+        learning.delta, learning.stable_periods, learning.max_periods,
+        learning.stop_at_convergence, seeds)
     profits, actions, length = limit_cycles(table, greedy, last, m, n)
     return SessionResults(converged, periods, profits, actions, length, greedy)
 
@@ -205,20 +265,24 @@ def _argmax(row: np.ndarray) -> int:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _session(table: np.ndarray, q0: np.ndarray, m: int, n: int, states: int, alpha: float,
-             beta: float, delta: float, stable: int, cap: int, rng: np.ndarray,
-             greedy: np.ndarray) -> tuple[bool, int, int]:  # pragma: no cover - compiled
-    """One session; fills ``greedy`` and returns (converged, periods, last state)."""
+def _session(outcomes: np.ndarray, q0: np.ndarray, m: int, n: int, states: int, alpha: float,
+             eps0: float, beta: float, delta: float, stable: int, cap: int, stop: bool,
+             rng: np.ndarray, greedy: np.ndarray
+             ) -> tuple[bool, int, int]:  # pragma: no cover - compiled
+    """One session; fills ``greedy`` and returns (converged, periods, last state).
+
+    ``outcomes`` is ``(m ** n, K, n)``: with ``K > 1`` one outcome is drawn per period."""
     q = np.empty((n, states, m))
     for i in range(n):
         for s in range(states):
             q[i, s, :] = q0[i]
             greedy[i, s] = _argmax(q0[i])
     act = np.empty(n, dtype=np.int64)
+    draws = outcomes.shape[1]
     s = int(_uniform(rng) * states)  # a random first state
     calm = 0
     for t in range(cap):
-        eps = math.exp(-beta * t)
+        eps = eps0 * math.exp(-beta * t)
         joint = 0
         for i in range(n):
             if _uniform(rng) < eps:
@@ -227,10 +291,11 @@ def _session(table: np.ndarray, q0: np.ndarray, m: int, n: int, states: int, alp
                 act[i] = greedy[i, s]
             joint = joint * m + act[i]
         nxt = joint if states > 1 else 0
+        k = int(_uniform(rng) * draws) if draws > 1 else 0
         changed = False
         for i in range(n):
             a = act[i]
-            target = table[joint, i] + delta * q[i, nxt, greedy[i, nxt]]
+            target = outcomes[joint, k, i] + delta * q[i, nxt, greedy[i, nxt]]
             q[i, s, a] = (1.0 - alpha) * q[i, s, a] + alpha * target
             g = _argmax(q[i, s])
             if g != greedy[i, s]:
@@ -238,14 +303,15 @@ def _session(table: np.ndarray, q0: np.ndarray, m: int, n: int, states: int, alp
                 changed = True
         calm = 0 if changed else calm + 1
         s = nxt
-        if calm >= stable:
+        if stop and calm >= stable:
             return True, t + 1, s
-    return False, cap, s
+    return calm >= stable, cap, s
 
 
 @numba.njit(cache=True, parallel=True)
-def _learn(table: np.ndarray, q0: np.ndarray, m: int, n: int, states: int, alpha: float,
-           beta: float, delta: float, stable: int, cap: int, seeds: np.ndarray
+def _learn(outcomes: np.ndarray, q0: np.ndarray, m: int, n: int, states: int, alpha: float,
+           eps0: float, beta: float, delta: float, stable: int, cap: int, stop: bool,
+           seeds: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     count = seeds.shape[0]
     converged = np.zeros(count, dtype=np.bool_)
@@ -255,7 +321,8 @@ def _learn(table: np.ndarray, q0: np.ndarray, m: int, n: int, states: int, alpha
     for k in numba.prange(count):
         rng = seeds[k:k + 1].copy()
         converged[k], periods[k], last[k] = _session(
-            table, q0, m, n, states, alpha, beta, delta, stable, cap, rng, greedy[k])
+            outcomes, q0, m, n, states, alpha, eps0, beta, delta, stable, cap, stop, rng,
+            greedy[k])
     return converged, periods, greedy, last
 
 

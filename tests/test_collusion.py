@@ -5,7 +5,8 @@ Q starts at the discounted payoff against a uniform rival; sessions are independ
 (a session's result does not depend on how many run beside it); the limit cycle of a
 hand-made strategy pair is found; stateless learners in the prisoner's dilemma learn the
 dominant defection; and, the regression target, Calvano et al.'s baseline learners price
-well above Nash (Delta well above 0).
+well above Nash (Delta well above 0). Q-learning bidders (Banchio & Skrzypacz) are
+tests/test_auction_learning.py.
 """
 
 from __future__ import annotations
@@ -123,34 +124,3 @@ def test_auction_payoffs_are_the_cores_expected_payoffs() -> None:
     table = profit_table(game, auction_payoffs(game))
     assert table[np.ravel_multi_index((3, 1), (5, 5))].tolist() == [1.5, 0.0]  # pays 0.5
     assert table[np.ravel_multi_index((2, 2), (5, 5))].tolist() == [0.5, 0.5]  # tie: 1 / 2
-
-
-def _auction_bids(env_id: str, sessions: int) -> tuple[np.ndarray, np.ndarray]:
-    game, _ = make_game(env_id, {"n_players": 2, "granularity": 20, "value_max": 1.0})
-    learning = QLearning(alpha=0.05, beta=2e-5, delta=0.95, memory=0, max_periods=1_000_000)
-    res = run_sessions(game, learning, sessions, 2022, payoffs=auction_payoffs(game))
-    return res.greedy[:, :, 0].max(axis=1) / 20, res.converged
-
-
-@pytest.mark.slow
-def test_q_bidders_shade_in_first_price_and_bid_value_in_second_price() -> None:
-    """Banchio & Skrzypacz (2022): with a known common value 1, Q-learning bidders bid far
-    below value in the first-price auction, while in the second-price auction the high
-    bid sits at value (the losing bidder is indifferent, so its greedy bid keeps moving
-    and sessions need not converge)."""
-    first, first_converged = _auction_bids("FirstPriceAuction-v1", 12)
-    second, _ = _auction_bids("SecondPriceAuction-v1", 12)
-    assert first_converged.sum() >= 10
-    assert first.mean() < 0.5
-    # the lowest stage equilibrium: both bid 0.9 (a tie pays 0.05, as outbidding to 0.95 does)
-    assert min(max(eq) for eq in _pure_nash("FirstPriceAuction-v1")) == 18
-    assert second.mean() > 0.9
-
-
-def _pure_nash(env_id: str) -> list[tuple[int, int]]:
-    """Pure Nash equilibria of the 2-bidder, 21-bid stage auction, by brute force."""
-    game, _ = make_game(env_id, {"n_players": 2, "granularity": 20, "value_max": 1.0})
-    cube = profit_table(game, auction_payoffs(game)).reshape(21, 21, 2)
-    return [(a, b) for a in range(21) for b in range(21)
-            if cube[a, b, 0] >= cube[:, b, 0].max() - 1e-12
-            and cube[a, b, 1] >= cube[a, :, 1].max() - 1e-12]
