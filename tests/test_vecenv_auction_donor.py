@@ -188,3 +188,29 @@ def test_bad_configs_name_key_and_value() -> None:
     assert isinstance(make_vec(2, "DonorGame-v1"), DonorVectorEnv)
     self_play = make_vec(6, "FirstPriceAuction-v1", self_play=True)  # 3 bidders a game
     assert self_play.games == 2 and self_play.tables.shape == (0, 101)
+
+
+@pytest.mark.slow
+def test_rllib_env_runner_samples_the_donor_vector_env() -> None:
+    """RLlib 2.60's PPO env runner builds the donor game's vector env through
+    ``gymnasium.make_vec(id, vectorization_mode="vector_entry_point", **env_config)`` and
+    samples it; every finished episode's rewards are the single env's for its actions
+    (the round robin has no chance, so any seed replays it)."""
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.env.single_agent_env_runner import SingleAgentEnvRunner
+
+    params = {"n_agents": 4, "max_donation": 2, "trace_depth": 1}
+    config = (PPOConfig()
+              .environment("agora/DonorGame-v1",
+                           env_config={"observation_format": "flat", **params})
+              .env_runners(num_envs_per_env_runner=8,
+                           gym_env_vectorize_mode="vector_entry_point"))
+    runner = SingleAgentEnvRunner(config=config)
+    assert isinstance(runner.env.unwrapped, DonorVectorEnv)
+    episodes = [e for e in runner.sample(num_timesteps=32, random_actions=True) if e.is_done]
+    assert len(episodes) >= 8
+    for e in episodes:
+        single = gymnasium.make("agora/DonorGame-v1", **params)
+        single.reset(seed=0)
+        rewards = [single.step(int(a))[1] for a in e.get_actions()]
+        assert len(e) == 2 and e.get_rewards().tolist() == rewards
