@@ -78,16 +78,16 @@ class DonorVectorEnv(RepeatedVectorEnv):
             raise ConfigError(f"schedule={game.params.schedule!r}: the donor game is "
                               "vectorised for the round-robin schedule only")
         self.vec, self.player = DonorVec(game.params), seats[0]
+        rounds = self.vec.rounds
         donors = self.vec.schedules(1)[0, :, :, 0] == self.player  # (R, P)
         self._turn, self._pair = donors.any(axis=1), donors.argmax(axis=1)
         if not self._turn.any():
             raise ConfigError(f"player={self.player!r} never donates in "
-                              f"{self.vec.rounds} rounds (rounds={game.params.rounds!r})")
+                              f"{rounds} rounds (rounds={game.params.rounds!r})")
         fixed = [j for j in range(game.num_players) if j != self.player]
         self.rules = np.zeros((game.num_players, 3))  # the learner's row is never read
         self.rules[fixed] = self._rows(rules, len(fixed))
         super().__init__(game, games, seats, **shell)  # plays up to the learner's turn
-        self.rounds = self.vec.rounds
 
     @staticmethod
     def _rows(rules: Any, k: int) -> np.ndarray:
@@ -102,6 +102,7 @@ class DonorVectorEnv(RepeatedVectorEnv):
 
     # ----- state ------------------------------------------------------------------------
     def _fresh(self, games: int) -> None:
+        self.rounds = self.vec.rounds  # (the base class read params.rounds, 0: a schedule)
         self.state_ = self.vec.reset_rounds(self.vec.reset(games))
         self._skip(np.ones(games, bool))
 
@@ -115,20 +116,30 @@ class DonorVectorEnv(RepeatedVectorEnv):
 
     def _sync(self) -> None:
         self.round = self.state_.round
-        self.status = np.where(self.round >= self.vec.rounds, TERMINATED, RUNNING)
+        self.status = np.where(self.round >= self.rounds, TERMINATED, RUNNING)
 
     # ----- rounds -----------------------------------------------------------------------
     def _play(self, mask: np.ndarray, mine: np.ndarray | None = None) -> np.ndarray:
         """One round of the games in ``mask`` (the learner's pair plays ``mine`` when
         given, else its rule); the learner's rewards ``(G,)``."""
-        st = self.state_
+        rounds = self.state_.round
+        st, lockstep = self._lockstep(mask)
         donor, _ = self.vec.round_pairs(st)
         units = donations(self.rules[donor], self.vec.view(st), self.vec.params.granularity)
         if mine is not None:
-            pair = self._pair[np.minimum(st.round, self.vec.rounds - 1)]
+            pair = self._pair[np.minimum(rounds, self.rounds - 1)]
             units[np.arange(len(units)), pair] = mine
-        self.state_, rewards = self.vec.step(st, units, mask)
+        new, rewards = self.vec.step(st, units, None if lockstep else mask)
+        self.state_ = self.vec.reset_rounds(new) if lockstep else new
         return rewards[:, self.player]
+
+    def _lockstep(self, mask: np.ndarray) -> tuple[Any, bool]:
+        """The state with one shared round when every game is in ``mask`` at one round
+        (DonorVec's column-slice fast path), else the per-game state; and which."""
+        st, rounds = self.state_, self.state_.round
+        if bool(mask.all()) and bool((rounds == rounds[0]).all()):
+            return st._replace(round=int(rounds[0]), status=Status.RUNNING), True
+        return st, False
 
     def _skip(self, mask: np.ndarray) -> np.ndarray:
         """Rule-only rounds of the games in ``mask`` up to the learner's next turn; its
@@ -136,7 +147,7 @@ class DonorVectorEnv(RepeatedVectorEnv):
         total = np.zeros(len(mask))
         while True:
             r = self.state_.round
-            more = mask & (r < self.vec.rounds) & ~self._turn[np.minimum(r, self.vec.rounds - 1)]
+            more = mask & (r < self.rounds) & ~self._turn[np.minimum(r, self.rounds - 1)]
             if not more.any():
                 break
             total = total + self._play(more)
@@ -185,7 +196,7 @@ class DonorVectorEnv(RepeatedVectorEnv):
         obs = np.zeros((self.games, *self.game.observation_shape), np.float32)
         mine = st.resources[:, self.player]
         e = float(self.vec.params.endowment)
-        obs[:, 0] = np.where(running, st.round / self.vec.rounds, 1.0)
+        obs[:, 0] = np.where(running, st.round / self.rounds, 1.0)
         obs[:, 2] = mine / (mine + e)
         mask = np.zeros((self.games, self.game.num_actions), np.int8)
         if running.any():
@@ -198,8 +209,8 @@ class DonorVectorEnv(RepeatedVectorEnv):
         """The features of a donor's turn: the recipient and its trace (the core's
         ``encode``)."""
         st, rows = self.state_, np.flatnonzero(running)
-        view = self.vec.view(st)
-        pair = self._pair[np.minimum(st.round, self.vec.rounds - 1)][rows]
+        view = self.vec.view(self._lockstep(running)[0])
+        pair = self._pair[np.minimum(st.round, self.rounds - 1)][rows]
         e = float(self.vec.params.endowment)
         rec = view.recipient_resources[rows, pair]
         obs[rows, 1] = 1.0
