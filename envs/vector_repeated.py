@@ -302,8 +302,11 @@ def make_repeated_vec(game: Game[Any, Any, Any], num_envs: int, self_play: bool,
         if isinstance(player, bool) or player not in range(n):
             raise ConfigError(f"player={player!r} is not in 0..{n - 1}")
         games, seats = num_envs, (player,)
-    return _shell(game)(game, games, seats, rules=opponent, invalid=invalid,
-                        observation_format=observation_format, reward_scale=reward_scale)
+    shell: Any = _shell(game)  # every subclass takes ``rules``; the base class does not
+    env: RepeatedVectorEnv = shell(game, games, seats, rules=opponent, invalid=invalid,
+                                   observation_format=observation_format,
+                                   reward_scale=reward_scale)
+    return env
 
 
 def _shell(game: Game[Any, Any, Any]) -> type[RepeatedVectorEnv]:

@@ -257,7 +257,7 @@ class DonorVec:
              mask: np.ndarray | None) -> None:
         """Write the round's events into the append-only log (only the masked games')."""
         for column, value in zip(state.log, events):
-            if cols.ndim == 1:  # lockstep: one slice of columns, the fast path
+            if mask is None:  # lockstep: one slice of columns, the fast path
                 column[:, cols[0]:cols[0] + len(cols)] = value
             else:
                 put(column, cols, np.where(mask[:, None], value, take(column, cols)))
