@@ -11,7 +11,9 @@ it may give) when its kind says the recipient deserves it, else nothing:
 * ``donor_standing(fraction, threshold)``: when the recipient is in good standing along
   its whole trace (``STANDING``, :func:`~agora.agents.donor.good_standing`).
 
-:func:`donations` decides for every donor of a round at once, over the batched view of
+:func:`~agora.envs.games.donor_vec.donations` (the rules' arithmetic lives beside the
+batched rules, so that the vector env's fixed seats play them; re-exported here) decides for
+every donor of a round at once, over the batched view of
 :class:`~agora.envs.games.donor_vec.DonorVec`, with the agents' arithmetic to the last
 rounding, so a population of these heuristics plays as array operations
 (:mod:`agora.experiments.population.donor_kernel`) with the payoffs of the episode loop.
@@ -34,14 +36,18 @@ import numpy as np
 from agora.agents.base import AgentSpec, table_of
 from agora.agents.donor import _unit_interval
 from agora.envs import ConfigError
-from agora.envs.games.donor_vec import DONATE_CODE, VecDonorView
+from agora.envs.games.donor_vec import (
+    COOPERATE,
+    DEFECT,
+    IMAGE,
+    KINDS,
+    STANDING,
+    donations,
+)
 
 __all__ = ["COOPERATE", "DEFECT", "IMAGE", "STANDING", "DonorRule", "donations",
            "donor_rule_of"]
 
-DEFECT, COOPERATE, IMAGE, STANDING = 0, 1, 2, 3
-KINDS = (DEFECT, COOPERATE, IMAGE, STANDING)
-_TOL = 1e-12  # the agents' tolerance in ``cooperated``
 
 
 @dataclass(frozen=True)
@@ -76,38 +82,6 @@ class DonorRule:
     def row(self) -> np.ndarray:
         """``[kind, fraction, threshold]`` (float64), one row of a table."""
         return np.array([float(self.kind), self.fraction, self.threshold])
-
-
-def donations(rules: np.ndarray, view: VecDonorView, granularity: int) -> np.ndarray:
-    """The grid units every donor of the round gives: the heuristics' ``act`` over arrays.
-
-    Args:
-        rules: ``(G, P, 3)`` each donor's :meth:`DonorRule.row`.
-        view: the round's batched view.
-        granularity: the game's grid steps per unit.
-
-    Returns:
-        ``(G, P)`` int64 units (the core's action indices of those donations).
-
-    Example:
-        >>> from agora.envs.games.donor_vec import DonorVec
-        >>> vec = DonorVec({"n_agents": 2, "endowment": 7})
-        >>> half = donor_rule_of("donor_cooperator").row() * [1, 0.5, 1]
-        >>> donations(half[None, None], vec.view(vec.reset(1)), 1).tolist()
-        [[4]]
-    """
-    kind, fraction, threshold = np.moveaxis(rules, -1, 0)
-    gave = (view.trace_kind == DONATE_CODE) & (
-        view.trace_fraction >= threshold[..., None] - _TOL)  # ``cooperated`` per link
-    image = ~view.trace_present[..., 0] | gave[..., 0] if gave.shape[-1] else True
-    standing = np.ones(kind.shape, bool)  # of the deepest link's recipient: unknown, good
-    for k in range(gave.shape[-1] - 1, -1, -1):
-        standing = np.where(view.trace_present[..., k], gave[..., k] | ~standing, standing)
-    deserves = np.select([kind == COOPERATE, kind == IMAGE, kind == STANDING],
-                         [True, image, standing], False)
-    units = np.floor(fraction * view.my_resources * granularity + 0.5).astype(np.int64)
-    given = np.maximum(0, np.minimum(units, view.affordable))
-    return np.where(deserves, given, 0)
 
 
 def _defector() -> DonorRule:

@@ -1,22 +1,25 @@
 """Agent-steps per second of the vector envs, beside the per-game shells, game by game.
 
 For each of ``--games`` (the repeated PD, public goods with 4 players, Cournot duopoly by
-default), measured side by side in one run (interleaved over ``--repeats`` rounds, best
-kept):
+default; also the sealed-bid auctions and the donor game), measured side by side in one
+run (interleaved over ``--repeats`` rounds, best kept):
 
 * ``vector``: ``gymnasium.make_vec("agora/<id>", ...)``, the learner in seat 0 against
   the id's default opponent (the PD: :class:`~agora.envs.vector.MatrixVectorEnv` against
   tit for tat; public goods and Cournot: :mod:`agora.envs.vector_repeated`) at each
   ``--sizes`` B, numpy and, for the PD when installed, torch on the CPU; ``self-play``
   (the PD only): :class:`MatrixSelfPlayVectorEnv` (B games, 2B learner rows), numpy.
-* ``parallel``: the PettingZoo Parallel shell, one ``step(dict)`` per game step.
+* ``parallel``: the PettingZoo Parallel shell, one ``step(dict)`` per game step (``aec``
+  for the donor game, which is sequential: one ``step`` per donor decision).
 * ``gym``: the Gymnasium single env (``gymnasium.make(...).unwrapped``), player 0, against
   the same default opponent.
 
 An agent-step is one agent's action applied: a game step is ``n_players`` agent-steps in
 every row (the fixed opponents' actions count as the learner's does), so within a game the
-ratios are ratios of game steps too. Actions are drawn in advance and cycled. Target for
-the PD: >= 10M agent-steps/s.
+ratios are ratios of game steps too. In the donor game a learner step covers every donor
+decision up to its next turn (12 on average for seat 0 of the default 12 agents); learners
+there give 0..2 units, the AEC shell's movers as much up to what they can afford. Actions
+are drawn in advance and cycled. Target for the PD: >= 10M agent-steps/s.
 
 Run::
 
@@ -60,14 +63,32 @@ def measure(run: Runner, seconds: float) -> tuple[float, float]:
             return calls / elapsed, calls / max(time.process_time() - c0, 1e-9)
 
 
+def per_step(game: Any) -> float:
+    """Agent-steps in one learner step (player 0) of a game's Gymnasium env or vector row:
+    every player's action in a simultaneous game; in the donor game every donor decision
+    of the rounds it covers (one episode's decisions over the learner's turns)."""
+    if game.info.name != "DonorGame":
+        return float(game.num_players)
+    schedule = game.initial_state(None).schedule
+    turns = sum(any(d == 0 for d, _ in pairs) for pairs in schedule)
+    return sum(len(pairs) for pairs in schedule) / turns
+
+
+def top_action(env_id: str, n_actions: int) -> int:
+    """The largest action drawn: donor-game learners give 0..2 units (almost always
+    affordable, so the rules are timed, not the invalid-action penalty)."""
+    return 2 if env_id.startswith("DonorGame") else n_actions - 1
+
+
 def vector_runner(env_id: str, b: int, backend: str, self_play: bool) -> tuple[Runner, int]:
     """A vector env's step loop and its agent-steps per call."""
     envs: Any = gymnasium.make_vec(f"agora/{env_id}", num_envs=2 * b if self_play else b,
                                    vectorization_mode="vector_entry_point", backend=backend,
                                    self_play=self_play)
     envs.reset(seed=0)
-    n = envs.game.num_players
-    pool = [np.random.default_rng(i).integers(0, envs.single_action_space.n, envs.num_envs)
+    n = per_step(envs.game)
+    top = top_action(env_id, envs.single_action_space.n)
+    pool = [np.random.default_rng(i).integers(0, top + 1, envs.num_envs)
             for i in range(POOL)]
     if backend == "torch":
         import torch
@@ -81,7 +102,7 @@ def vector_runner(env_id: str, b: int, backend: str, self_play: bool) -> tuple[R
             envs.step(pool[i])
             i = (i + 1) % POOL
 
-    return run, n * b
+    return run, round(n * b)
 
 
 def parallel_runner(env_id: str = "RepeatedPD-v1") -> tuple[Runner, int]:
@@ -105,11 +126,46 @@ def parallel_runner(env_id: str = "RepeatedPD-v1") -> tuple[Runner, int]:
     return run, n * 1000
 
 
+def aec_runner(env_id: str) -> tuple[Runner, int]:
+    """The PettingZoo AEC shell's step loop, for sequential games (the donor game): each
+    mover gives a random affordable amount up to ``top_action``."""
+    env = make(env_id)
+    env.reset(seed=0)
+    draws = np.random.default_rng(0).integers(0, top_action(env_id, 3) + 1, 4096).tolist()
+    i = 0
+
+    def run(calls: int) -> None:
+        nonlocal i
+        for _ in range(calls):
+            decisions = 0
+            while decisions < 1000:
+                agent = env.agent_selection
+                if env.terminations[agent] or env.truncations[agent]:
+                    env.step(None)  # the episode is over: each agent leaves (not counted)
+                else:
+                    mask = env.observe(agent)["action_mask"]
+                    env.step(min(draws[i], int(np.flatnonzero(mask)[-1])))
+                    i, decisions = (i + 1) & 4095, decisions + 1
+                if not env.agents:
+                    env.reset()
+
+    return run, 1000
+
+
+def shell_runner(env_id: str) -> tuple[str, tuple[Runner, int]]:
+    """The PettingZoo row of a game: its Parallel shell, or its AEC shell when the game is
+    sequential."""
+    if env_id.startswith("DonorGame"):
+        return f"{env_id} aec", aec_runner(env_id)
+    return f"{env_id} parallel", parallel_runner(env_id)
+
+
 def gym_runner(env_id: str = "RepeatedPD-v1") -> tuple[Runner, int]:
     """The Gymnasium single env's step loop (player 0 against the id's opponent)."""
     env = gymnasium.make(f"agora/{env_id}").unwrapped
     env.reset(seed=0)
-    pool = np.random.default_rng(0).integers(0, env.action_space.n, 4096).tolist()
+    top = top_action(env_id, env.action_space.n)
+    pool = np.random.default_rng(0).integers(0, top + 1, 4096).tolist()
     i = 0
 
     def run(calls: int) -> None:
@@ -121,13 +177,14 @@ def gym_runner(env_id: str = "RepeatedPD-v1") -> tuple[Runner, int]:
                 if term or trunc:
                     env.reset()
 
-    return run, env.game.num_players * 1000
+    return run, round(per_step(env.game) * 1000)
 
 
 def game_runners(env_id: str, sizes: list[int], backends: list[str]
                  ) -> dict[str, tuple[Runner, int]]:
     """One game's rows: its shells, then its vector envs at every size."""
-    runners = {f"{env_id} parallel": parallel_runner(env_id), f"{env_id} gym": gym_runner(env_id)}
+    shell, runner = shell_runner(env_id)
+    runners = {shell: runner, f"{env_id} gym": gym_runner(env_id)}
     pd = env_id == "RepeatedPD-v1"
     for b in sizes:
         for backend in backends if pd else ["numpy"]:
@@ -169,8 +226,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{'x gym':>8s}")
     for name, rate in best.items():
         game = name.split()[0]
+        shell = best.get(f"{game} parallel") or best[f"{game} aec"]
         print(f"{name:43s} {rate:14,.0f} {cpu[name]:12,.0f} "
-              f"{rate / best[f'{game} parallel']:11.1f} {rate / best[f'{game} gym']:8.1f}")
+              f"{rate / shell:11.1f} {rate / best[f'{game} gym']:8.1f}")
     vec = [k for k in best if " vector " in k or " self-play " in k]
     vec = [k for k in vec if k.startswith("RepeatedPD")] or vec  # the target is the PD's
     top, top_cpu = max(best[k] for k in vec), max(cpu[k] for k in vec)

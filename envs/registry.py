@@ -23,7 +23,8 @@ from agora.envs.spec import EnvSpec, add, all_stored, stored
 from agora.envs.text import TextFace
 
 VECTORISED: tuple[str, ...] = ("RepeatedMatrix", "PublicGoods", "Cournot", "Bertrand",
-                               "BertrandDifferentiated", "LogitBertrand")
+                               "BertrandDifferentiated", "LogitBertrand", "Auction",
+                               "DonorGame")
 """Game names (``GameInfo.name``) whose ids get the vector entry point of
 :mod:`agora.envs.vector`; named here so registering never imports that module (it loads
 when a vector env is made)."""

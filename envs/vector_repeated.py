@@ -99,8 +99,9 @@ class RepeatedVectorEnv(BatchVectorEnv):
         self._fresh(self.games)
 
     # ----- the game (subclasses) --------------------------------------------------------
-    def _payoffs(self, joint: np.ndarray) -> np.ndarray:
-        """(G, n) rewards of one round for (G, n) actions."""
+    def _payoffs(self, joint: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """(G, n) rewards of one round for (G, n) actions (``live``: the games that play;
+        the others' rewards are discarded)."""
         raise NotImplementedError
 
     def _encode(self, seat: int) -> np.ndarray:
@@ -110,6 +111,9 @@ class RepeatedVectorEnv(BatchVectorEnv):
     def _fixed_actions(self) -> np.ndarray:
         """(G, len(fixed seats)) actions of the fixed rules now."""
         raise NotImplementedError
+
+    def _seed(self, seeds: list[int] | None) -> None:
+        """Hook: each game's episode seed at a reset (None: the streams continue)."""
 
     # ----- state ------------------------------------------------------------------------
     def _fresh(self, games: int) -> None:
@@ -130,6 +134,10 @@ class RepeatedVectorEnv(BatchVectorEnv):
         obs = obs.reshape(self.num_envs, -1)
         done = self.status != RUNNING
         mask = self._ones * ~self._per_row(done)[:, None] if done.any() else self._ones
+        return self._format(obs, mask)
+
+    def _format(self, obs: np.ndarray, mask: np.ndarray) -> Any:
+        """Features ``(rows, d)`` and int8 masks ``(rows, A)`` in the observation format."""
         if self.observation_format == "dict":
             return {"observation": obs, "action_mask": mask}
         if self.observation_format == "rllib":
@@ -141,6 +149,7 @@ class RepeatedVectorEnv(BatchVectorEnv):
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Start every game: game ``g`` plays the episode of seed ``seed + g``."""
         seeds = self._row_seeds(seed)
+        self._seed(seeds)
         self._fresh(self.games)
         self._clear()
         info = {} if seeds is None else {"seed": np.asarray(seeds, np.int64)}
@@ -162,7 +171,7 @@ class RepeatedVectorEnv(BatchVectorEnv):
         joint[:, list(self.seats)] = mine
         if self._fixed:
             joint[:, self._fixed] = self._fixed_actions()
-        rewards = np.where(live[:, None], self._payoffs(joint), 0.0)
+        rewards = np.where(live[:, None], self._payoffs(joint, live), 0.0)
         self._advance(joint, rewards, live)
         reward = rewards[:, list(self.seats)] * self.reward_scale
         bad = None
@@ -218,7 +227,7 @@ class PublicGoodsVectorEnv(RepeatedVectorEnv):
         self.rules = np.zeros((1, self.n, 5))
         self.rules[0, self._fixed] = table
 
-    def _payoffs(self, joint: np.ndarray) -> np.ndarray:
+    def _payoffs(self, joint: np.ndarray, live: np.ndarray) -> np.ndarray:
         return self.vec.payoffs(joint)
 
     def _encode(self, seat: int) -> np.ndarray:
@@ -268,7 +277,7 @@ class OligopolyVectorEnv(RepeatedVectorEnv):
         for r in self.firms:
             r.check(game.num_actions, f"opponent={rules!r}")
 
-    def _payoffs(self, joint: np.ndarray) -> np.ndarray:
+    def _payoffs(self, joint: np.ndarray, live: np.ndarray) -> np.ndarray:
         return self.vec.outcome(joint).profits
 
     def _encode(self, seat: int) -> np.ndarray:
@@ -293,6 +302,25 @@ def make_repeated_vec(game: Game[Any, Any, Any], num_envs: int, self_play: bool,
         if isinstance(player, bool) or player not in range(n):
             raise ConfigError(f"player={player!r} is not in 0..{n - 1}")
         games, seats = num_envs, (player,)
-    cls = PublicGoodsVectorEnv if isinstance(game, PublicGoodsGame) else OligopolyVectorEnv
-    return cls(game, games, seats, rules=opponent, invalid=invalid,  # type: ignore[arg-type]
-               observation_format=observation_format, reward_scale=reward_scale)
+    shell: Any = _shell(game)  # every subclass takes ``rules``; the base class does not
+    env: RepeatedVectorEnv = shell(game, games, seats, rules=opponent, invalid=invalid,
+                                   observation_format=observation_format,
+                                   reward_scale=reward_scale)
+    return env
+
+
+def _shell(game: Game[Any, Any, Any]) -> type[RepeatedVectorEnv]:
+    """The vector env class of a vectorised game (auctions and the donor game load their
+    modules only when asked for)."""
+    from agora.envs.games.auction import AuctionGame
+    from agora.envs.games.donor import DonorGame
+
+    if isinstance(game, AuctionGame):
+        from agora.envs.vector_auction import AuctionVectorEnv
+
+        return AuctionVectorEnv
+    if isinstance(game, DonorGame):
+        from agora.envs.vector_donor import DonorVectorEnv
+
+        return DonorVectorEnv
+    return PublicGoodsVectorEnv if isinstance(game, PublicGoodsGame) else OligopolyVectorEnv

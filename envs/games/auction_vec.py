@@ -73,37 +73,53 @@ class AuctionVec:
         self.unit = p.value_max / p.granularity
         self.bne = np.array(self.game._bne)  # the core's BNE bid of each value, in steps
 
-    def _draw(self, rngs: Rngs) -> np.ndarray:
+    def draw(self, rngs: Rngs, at: np.ndarray | None = None) -> np.ndarray:
+        """``(G, n)`` fresh values: the core's draw from each auction's generator (or only
+        from those in ``at``, lane indices, in their order)."""
         p = self.params
         if isinstance(rngs, RulesLanes):
-            return rngs.integers(p.granularity + 1, p.n_players)
-        values = [rng.integers(0, p.granularity + 1, size=p.n_players) for rng in rngs]
-        return np.array(values, dtype=np.int64).reshape(len(rngs), p.n_players)
+            return rngs.integers(p.granularity + 1, p.n_players, at)
+        lanes = range(len(rngs)) if at is None else at.tolist()
+        values = [rngs[i].integers(0, p.granularity + 1, size=p.n_players) for i in lanes]
+        return np.array(values, dtype=np.int64).reshape(len(values), p.n_players)
 
     def reset(self, rngs: Rngs) -> VecAuctionState:
         """One fresh auction per generator (or lane), its values drawn from it."""
         g, n = len(rngs), self.params.n_players
         zeros = np.zeros(g, np.int64)
-        return VecAuctionState(0, self._draw(rngs), np.full((g, n), -1, np.int64),
+        return VecAuctionState(0, self.draw(rngs), np.full((g, n), -1, np.int64),
                                np.full(g, -1, np.int64), np.zeros((g, n)), zeros, zeros,
                                zeros, zeros, np.zeros(g), Status.RUNNING)
 
-    def winners(self, bids: np.ndarray, rngs: Rngs) -> np.ndarray:
+    def winners(self, bids: np.ndarray, rngs: Rngs, at: np.ndarray | None = None
+                ) -> np.ndarray:
         """``(G,)`` the highest bidder; among tied top bids the core's uniform pick, drawn
-        from the tied auctions' generators (only those draw)."""
+        from the tied auctions' generators (only those draw). ``at``: the lane index of
+        each row of ``bids`` (default: row ``g`` is lane ``g``)."""
         tied = bids == bids.max(axis=1, keepdims=True)
         winner, count = tied.argmax(axis=1), tied.sum(axis=1)
         many = np.flatnonzero(count > 1)
+        lanes = many if at is None else at[many]
         if isinstance(rngs, RulesLanes):
             if len(many):
-                pick = rngs.choice_index(count[many], many)
+                pick = rngs.choice_index(count[many], lanes)
                 rank = np.cumsum(tied[many], axis=1) - 1
                 winner[many] = (tied[many] & (rank == pick[:, None])).argmax(axis=1)
             return winner
-        for g in many:
+        for g, lane in zip(many.tolist(), lanes.tolist()):
             seats = np.flatnonzero(tied[g])
-            winner[g] = seats[int(rngs[int(g)].integers(len(seats)))]
+            winner[g] = seats[int(rngs[lane].integers(len(seats)))]
         return winner
+
+    def settle(self, values: np.ndarray, bids: np.ndarray, rngs: Rngs,
+               at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One round's ``(winner (G,), payments (G, n) steps, rewards (G, n) money)`` of
+        auctions with ``values`` and int64 ``bids`` (ties drawn as :meth:`winners`)."""
+        winner, rows = self.winners(bids, rngs, at), np.arange(len(bids))
+        paid = self._payments(bids, winner)
+        won = np.zeros(bids.shape, np.int64)
+        won[rows, winner] = values[rows, winner]
+        return winner, paid, (won - paid) * self.unit
 
     def step(self, state: VecAuctionState, actions: np.ndarray,
              rngs: Rngs) -> tuple[VecAuctionState, np.ndarray]:
@@ -126,17 +142,14 @@ class AuctionVec:
             raise IllegalActionError(f"actions must be a {state.values.shape} int array of "
                                      f"bids in 0..{p.granularity}; got {b!r:.80}")
         b = b.astype(np.int64)
-        winner, rows = self.winners(b, rngs), np.arange(len(b))
-        paid = self._payments(b, winner)
-        won = np.zeros(b.shape, np.int64)
-        won[rows, winner] = state.values[rows, winner]
-        rewards = (won - paid) * self.unit
+        winner, paid, rewards = self.settle(state.values, b, rngs)
+        rows = np.arange(len(b))
         played = state.round + 1
         status = Status.TERMINATED if played >= p.rounds else Status.RUNNING
         values, top = state.values, state.values.max(axis=1)
         miss = np.abs(b - self.bne[values]).sum(axis=1) / p.n_players
         new = VecAuctionState(
-            played, values if status is Status.TERMINATED else self._draw(rngs), b, winner,
+            played, values if status is Status.TERMINATED else self.draw(rngs), b, winner,
             state.totals + rewards, state.revenue + paid.sum(axis=1),
             state.winner_value + values[rows, winner], state.top_value + top,
             state.highest_wins + (values[rows, winner] == top),

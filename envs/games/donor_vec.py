@@ -42,12 +42,19 @@ from agora.envs.errors import ConfigError, GameOverError, IllegalActionError
 from agora.envs.games.donor import DonorGame, DonorParams
 from agora.envs.seeding import episode_streams
 
-__all__ = ["DONATE_CODE", "PUNISH_CODE", "REFUSE_CODE", "DonorVec", "VecDonorLog",
-           "VecDonorState", "VecDonorView", "put", "take"]
+__all__ = ["COOPERATE", "DEFECT", "DONATE_CODE", "IMAGE", "IMAGE_SCORING", "PUNISH_CODE",
+           "KINDS", "REFUSE_CODE", "STANDING", "DonorVec", "VecDonorLog", "VecDonorState",
+           "VecDonorView", "donations", "put", "take"]
 
 DONATE_CODE, PUNISH_CODE, REFUSE_CODE = 0, 1, 2
 """Event kinds in the log (the core's ``DONATE``, ``PUNISH``, ``REFUSE``)."""
+DEFECT, COOPERATE, IMAGE, STANDING = 0, 1, 2, 3
+KINDS = (DEFECT, COOPERATE, IMAGE, STANDING)
+"""Kinds of donor rule rows (:func:`donations`)."""
+IMAGE_SCORING = (float(IMAGE), 0.5, 0.25)
+"""The default opponent (``donor_image_scoring`` with its defaults) as a rule row."""
 _EPS = 1e-9  # the core's tolerance in ``affordable``
+_TOL = 1e-12  # the agents' tolerance in ``cooperated``
 
 
 class VecDonorLog(NamedTuple):
@@ -69,7 +76,7 @@ class VecDonorState(NamedTuple):
     agent's last event as donor (-1: none yet)."""
 
     schedule: np.ndarray
-    round: int
+    round: Any  # int (lockstep), or (G,) int64 rounds per game (reset_rounds)
     resources: np.ndarray
     last: np.ndarray
     log: VecDonorLog
@@ -157,10 +164,23 @@ class DonorVec:
 
     def round_pairs(self, state: VecDonorState) -> tuple[np.ndarray, np.ndarray]:
         """The round's donors and recipients: ``(P,)`` when every game shares the round
-        robin (plain column indexing, much faster), else ``(G, P)``."""
+        robin and the round (plain column indexing, much faster), else ``(G, P)``. With
+        per-game rounds a finished game shows its last round."""
         shared = self.params.schedule == "round_robin"
-        pairs = state.schedule[0, state.round] if shared else state.schedule[:, state.round]
+        r = state.round
+        if np.ndim(r):
+            at = np.minimum(r, self.rounds - 1)
+            pairs = state.schedule[0][at] if shared else state.schedule[np.arange(len(at)), at]
+        else:
+            pairs = state.schedule[0, r] if shared else state.schedule[:, r]
         return pairs[..., 0], pairs[..., 1]
+
+    def _columns(self, state: VecDonorState) -> np.ndarray:
+        """The log columns of the round to play: ``(P,)``, or ``(G, P)`` per game."""
+        r = state.round
+        if np.ndim(r):
+            return np.minimum(r, self.rounds - 1)[:, None] * self.pairs + np.arange(self.pairs)
+        return np.arange(r * self.pairs, (r + 1) * self.pairs)
 
     def _trace(self, state: VecDonorState, recipient: np.ndarray) -> np.ndarray:
         """``(G, P, depth)`` event indices of each recipient's trace (-1 past its end)."""
@@ -174,22 +194,33 @@ class DonorVec:
             at = np.where(at >= 0, take(state.log.link, np.maximum(at, 0)), -1)
         return out
 
-    def step(self, state: VecDonorState, actions: np.ndarray
-             ) -> tuple[VecDonorState, np.ndarray]:
+    def step(self, state: VecDonorState, actions: np.ndarray,
+             mask: np.ndarray | None = None) -> tuple[VecDonorState, np.ndarray]:
         """One round of every game: the new state and the rewards ``(G, n)``.
 
         Args:
-            state: the games.
+            state: the games; ``round`` an int (lockstep) or ``(G,)`` ints (each game at
+                its own round, as :meth:`reset_rounds` starts them).
             actions: ``(G, P)`` the core's action indices, pair ``j`` of the round in
                 column ``j`` (donations are grid units).
+            mask: ``(G,)`` the games that play (per-game rounds only; default: all). The
+                others, finished ones included, keep their state; their actions are read
+                as 0 (always legal).
 
         Raises:
-            GameOverError: the games have ended.
+            GameOverError: the games have ended (every game, with per-game rounds).
             IllegalActionError: an action the core's legal mask forbids.
         """
         if state.status is not Status.RUNNING:
             raise GameOverError("step on finished donor games")
-        p, g = self.params, self.game
+        each = np.ndim(state.round) > 0
+        if mask is not None and not each:
+            raise ConfigError("mask: only games at per-game rounds (reset_rounds) are masked")
+        if each:
+            mask = (state.round < self.rounds) if mask is None else mask & (
+                state.round < self.rounds)
+            actions = np.where(mask[:, None], actions, 0)
+        p = self.params
         donor, recipient = self.round_pairs(state)
         before, held = take(state.resources, donor), take(state.resources, recipient)
         kind, units = self._decode(np.asarray(actions), self.affordable(before))
@@ -207,16 +238,36 @@ class DonorVec:
         rewards = np.zeros_like(res)
         put(rewards, donor, np.where(refuse, 0.0, -x))
         put(rewards, recipient, effect)
-        cols = slice(state.round * self.pairs, (state.round + 1) * self.pairs)
-        log = state.log
-        log.kind[:, cols], log.amount[:, cols] = kind, x
-        log.fraction[:, cols], log.effect[:, cols] = fraction, effect
-        log.link[:, cols] = take(state.last, recipient)
+        cols = self._columns(state)
         last = state.last.copy()
-        put(last, donor, np.broadcast_to(np.arange(cols.start, cols.stop), before.shape))
-        played = state.round + 1
-        status = Status.TERMINATED if played >= g.num_rounds else Status.RUNNING
-        return VecDonorState(state.schedule, played, res, last, log, status), rewards
+        put(last, donor, np.broadcast_to(cols, before.shape))
+        self._log(state, cols, (kind, x, fraction, effect, take(state.last, recipient)), mask)
+        if mask is None:
+            played: Any = state.round + 1
+            status = Status.TERMINATED if played >= self.rounds else Status.RUNNING
+            return VecDonorState(state.schedule, played, res, last, state.log, status), rewards
+        keep = mask[:, None]
+        played = state.round + mask
+        status = Status.TERMINATED if (played >= self.rounds).all() else Status.RUNNING
+        return (VecDonorState(state.schedule, played, np.where(keep, res, state.resources),
+                              np.where(keep, last, state.last), state.log, status),
+                np.where(keep, rewards, 0.0))
+
+    def _log(self, state: VecDonorState, cols: np.ndarray, events: tuple[np.ndarray, ...],
+             mask: np.ndarray | None) -> None:
+        """Write the round's events into the append-only log (only the masked games')."""
+        for column, value in zip(state.log, events):
+            if mask is None:  # lockstep: one slice of columns, the fast path
+                column[:, cols[0]:cols[0] + len(cols)] = value
+            else:
+                put(column, cols, np.where(mask[:, None], value, take(column, cols)))
+
+    def reset_rounds(self, state: VecDonorState) -> VecDonorState:
+        """``state`` with a round counter per game (``(G,)``), for games that advance
+        apart (:meth:`step`'s ``mask``)."""
+        rounds = np.full(len(state.resources), state.round, np.int64)
+        status = Status.TERMINATED if (rounds >= self.rounds).all() else Status.RUNNING
+        return state._replace(round=rounds, status=status)
 
     def _decode(self, a: np.ndarray, affordable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(kind codes, grid units) of ``(G, P)`` action indices, checked against the mask."""
@@ -277,6 +328,41 @@ class DonorVec:
                 seen[key] = self.game.optimum_welfare(pairs)
             out[i] = seen[key]
         return out
+
+
+def donations(rules: np.ndarray, view: VecDonorView, granularity: int) -> np.ndarray:
+    """The grid units every donor of the round gives: the donor heuristics' ``act`` over
+    arrays (each rule gives ``fraction`` of its resources, nearest grid step, when its kind
+    says the recipient deserves it: always, by image score or by standing).
+
+    Args:
+        rules: ``(G, P, 3)`` each donor's rule row ``[kind, fraction, threshold]``
+            (``DonorRule.row()`` of :mod:`agora.agents.donor_rule`; kinds
+            :data:`DEFECT`, :data:`COOPERATE`, :data:`IMAGE`, :data:`STANDING`).
+        view: the round's batched view.
+        granularity: the game's grid steps per unit.
+
+    Returns:
+        ``(G, P)`` int64 units (the core's action indices of those donations).
+
+    Example:
+        >>> vec = DonorVec({"n_agents": 2, "endowment": 7})
+        >>> half = np.array([COOPERATE, 0.5, 0.0])  # gives half its resources, always
+        >>> donations(half[None, None], vec.view(vec.reset(1)), 1).tolist()
+        [[4]]
+    """
+    kind, fraction, threshold = np.moveaxis(rules, -1, 0)
+    gave = (view.trace_kind == DONATE_CODE) & (
+        view.trace_fraction >= threshold[..., None] - _TOL)  # ``cooperated`` per link
+    image = ~view.trace_present[..., 0] | gave[..., 0] if gave.shape[-1] else True
+    standing = np.ones(kind.shape, bool)  # of the deepest link's recipient: unknown, good
+    for k in range(gave.shape[-1] - 1, -1, -1):
+        standing = np.where(view.trace_present[..., k], gave[..., k] | ~standing, standing)
+    deserves = np.select([kind == COOPERATE, kind == IMAGE, kind == STANDING],
+                         [True, image, standing], False)
+    units = np.floor(fraction * view.my_resources * granularity + 0.5).astype(np.int64)
+    given = np.maximum(0, np.minimum(units, view.affordable))
+    return np.where(deserves, given, 0)
 
 
 def take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
