@@ -50,8 +50,19 @@ class EpisodeStreams:
     def agent_seeds(self) -> list[int]:
         """One integer seed per seat, for the agent or fixed opponent in it."""
         if self._agent_seeds is None:
-            self._agent_seeds = [_as_int(_child(self._seed, 1 + i)) for i in range(self._n)]
+            self._agent_seeds = [self.agent_seed(i) for i in range(self._n)]
         return self._agent_seeds
+
+    def agent_seed(self, seat: int) -> int:
+        """Seat ``seat``'s seed alone (a shell whose learner takes no seed skips its own).
+
+        Example:
+            >>> episode_streams(3, 2).agent_seed(1) == episode_streams(3, 2).agent_seeds[1]
+            True
+        """
+        if self._agent_seeds is not None:
+            return self._agent_seeds[seat]
+        return _as_int(_child(self._seed, 1 + seat))
 
     @property
     def referee(self) -> np.random.Generator:

@@ -104,7 +104,20 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         self._text_seats = [j for j, f in self._face.items() if f is Face.TEXT]
         self._rules: dict[int, str] = {}  # text opponents' rules, told once per episode
         self._seeder = Seeder()
+        self._rng: Any = None  # the rules stream of the episode (see np_random)
         self.state_: Any = None
+
+    @property
+    def np_random(self) -> np.random.Generator:
+        """The episode's rules stream as a generator (Gymnasium's ``np_random``)."""
+        if self._rng is not None:
+            return as_generator(self._rng)
+        return super().np_random
+
+    @np_random.setter
+    def np_random(self, value: np.random.Generator) -> None:
+        self._rng = value
+        self._np_random = value
 
     @property
     def opponents(self) -> dict[int, Any]:
@@ -115,12 +128,14 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
               ) -> tuple[Any, dict[str, Any]]:
         streams = self._seeder.reset(seed, self.game.num_players)
         if streams is not None:  # else the last episode's streams go on (Gymnasium's way)
-            self._np_random = as_generator(streams.rules)
+            self._rng = streams.rules  # a generator only once the game draws from it
             self._np_random_seed = self._seeder.seed
+        elif self._rng is None:
+            self._rng = self.np_random
         self._reset_opponents(streams)
         self._rules.clear()
         self.invalid.reset()
-        self.state_ = self.game.initial_state(self.np_random)
+        self.state_ = self.game.initial_state(self._rng)
         self.state_, reward = self._advance(self.state_)
         return self._obs(), {"skipped_reward": reward, "seed": self._seeder.seed,
                              **self._calls()}
@@ -154,7 +169,7 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         sequence."""
         for j, opp in self._opponents.items():
             if streams is not None and hasattr(opp, "reset"):
-                opp.reset(seed=streams.agent_seeds[j], player=j)
+                opp.reset(seed=streams.agent_seed(j), player=j)
             elif hasattr(opp, "reset") and not isinstance(opp, _UniformOpponent):
                 opp.reset(seed=self._seeder.next_seed(), player=j)
 
@@ -165,7 +180,7 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         while g.status(state) is Status.RUNNING and self.player not in g.to_move(state):
             movers = g.to_move(state)
             joint = tuple(self._opponent_action(state, j) for j in movers)
-            state, rewards = g.step(state, joint, self.np_random)
+            state, rewards = g.step(state, joint, self._rng)
             self._tell_opponents(movers, state, rewards)
             reward += rewards[self.player]
         return state, reward
@@ -208,7 +223,7 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         movers = g.to_move(state)
         joint = tuple(mine if j == self.player else self._opponent_action(state, j)
                       for j in movers)
-        state, rewards = g.step(state, joint, self.np_random)
+        state, rewards = g.step(state, joint, self._rng)
         self._tell_opponents(tuple(j for j in movers if j != self.player), state, rewards)
         state, later = self._advance(state)
         self.state_ = state
