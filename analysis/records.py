@@ -130,23 +130,37 @@ def player_column(prefix: str, player: int, name: str | None = None) -> str:
     return column if name is None else f"{column}.{name}"
 
 
-def column_type(table: str, column: str) -> pa.DataType | None:
-    """The declared type of a column (None: undeclared, the values decide)."""
-    declared = COLUMNS[table].get(column)
+Schema = str | Mapping[str, pa.DataType]
+"""A table's declared types: its name in :data:`COLUMNS`, or the column mapping itself
+(a society's or an archetype run's tables)."""
+
+
+def column_type(schema: Schema, column: str) -> pa.DataType | None:
+    """The declared type of a column (None: undeclared, the values decide).
+
+    Besides the declared columns, ``metric.<name>`` is float64 in every table and the
+    episodes' prefixed families take :data:`FAMILY_TYPES`.
+    """
+    declared = (COLUMNS[schema] if isinstance(schema, str) else schema).get(column)
     if declared is not None:
         return declared
-    if table == GENERATIONS and column.startswith(METRIC):
+    if column.startswith(METRIC):
         return pa.float64()
-    if table != EPISODES:
+    if schema != EPISODES:
         return None
     prefix = next((p for p in FAMILY_TYPES if column.startswith(p)), None)
     return FAMILY_TYPES[prefix] if prefix is not None else None
 
 
-def to_table(table: str, columns: Mapping[str, Sequence[Any]]) -> pa.Table:
-    """An Arrow table of ``table`` with the declared types, so a batch whose column holds
-    only nulls keeps its type; undeclared columns are typed by their values."""
-    return pa.table({k: pa.array(v, type=column_type(table, k)) for k, v in columns.items()})
+def to_table(schema: Schema, columns: Mapping[str, Sequence[Any]]) -> pa.Table:
+    """Columns as an Arrow table with the declared types, so a batch whose column holds
+    only nulls keeps its type; undeclared columns are typed by their values.
+
+    Example:
+        >>> to_table(EPISODES, {"return.player_0": [None]}).schema.types
+        [DataType(double)]
+    """
+    return pa.table({k: pa.array(v, type=column_type(schema, k)) for k, v in columns.items()})
 
 
 # ----- the committed parts ---------------------------------------------------------
@@ -264,12 +278,9 @@ ARCHETYPE_COLUMNS: dict[str, dict[str, pa.DataType]] = {
 and every model call (``action_text`` of the parsed answer is in the call's completion)."""
 
 
-def typed_table(columns: Mapping[str, pa.DataType], rows: Sequence[Mapping[str, Any]]
-                ) -> pa.Table:
-    """Rows as an Arrow table with the declared column types (undeclared columns, such as
-    a generation's ``metric.<name>``, typed by their values), in declared order first."""
-    keys = list(dict.fromkeys([*columns, *(k for r in rows for k in r)]))
-    return pa.table({k: pa.array([r.get(k) for r in rows],
-                                 type=columns.get(k, pa.float64() if k.startswith(METRIC)
-                                                  else None))
-                     for k in keys})
+def typed_table(schema: Schema, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Rows as :func:`to_table` types them, every declared column first (null where the
+    rows lack it), then the rows' other columns in order of appearance."""
+    declared = COLUMNS[schema] if isinstance(schema, str) else schema
+    keys = dict.fromkeys([*declared, *(k for r in rows for k in r)])
+    return to_table(schema, {k: [r.get(k) for r in rows] for k in keys})
