@@ -20,7 +20,9 @@ Tables:
 
 Parts: ``parts/NNNNNN.<table>.parquet``, one set per batch. The side tables are written
 first and the episodes part last, so the episodes part is the batch's commit marker; a
-side part without its episodes part was left by a killed run and is never read.
+side part without its episodes part was left by a killed run and is never read. Every
+kind of run names and commits its parts by one rule, a :class:`PartLayout`
+(:data:`EPISODE_PARTS` here; population, society and archetype runs declare theirs).
 
 Example:
     >>> player_column(RETURN, 1), player_column(STAT, 0, "llm_calls")
@@ -31,12 +33,16 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 EPISODES, EVENTS, CALLS = "episodes", "events", "calls"
 TABLES = (EPISODES, EVENTS, CALLS)
@@ -164,21 +170,72 @@ def to_table(schema: Schema, columns: Mapping[str, Sequence[Any]]) -> pa.Table:
 
 
 # ----- the committed parts ---------------------------------------------------------
+@dataclass(frozen=True)
+class PartLayout:
+    """How a run names and commits its parts: ``<stem>.<table>.parquet`` in the parts
+    folder, the stem formatted from an integer key (a batch, a generation, a seed and a
+    generation), and the ``commit`` table's part written last, so a key counts once that
+    part exists and any other part of an uncommitted key was left by a killed run.
+
+    Example:
+        >>> society = PartLayout("s{}_g{:04d}", GENERATIONS)
+        >>> society.path(Path("parts"), AGENTS, 3, 7).as_posix()
+        'parts/s3_g0007.agents.parquet'
+        >>> society.key("s3_g0007.agents.parquet"), society.key("notes.txt")
+        ((3, 7), None)
+    """
+
+    stem: str
+    commit: str
+
+    def path(self, parts: Path, table: str, *key: int) -> Path:
+        """The file of one table of one key."""
+        return parts / f"{self.stem.format(*key)}.{table}.parquet"
+
+    def key(self, name: str) -> tuple[int, ...] | None:
+        """The key of a part's file name (None: not a part of this layout)."""
+        fields = [re.escape(text) + (r"(\d+)" if field is not None else "")
+                  for text, field, _, _ in string.Formatter().parse(self.stem)]
+        found = re.fullmatch("".join(fields) + r"\.[a-z_]+\.parquet", name)
+        return tuple(int(g) for g in found.groups()) if found else None
+
+    def committed(self, parts: Path) -> list[tuple[int, ...]]:
+        """The keys whose commit part exists, in order."""
+        keys = (self.key(p.name) for p in parts.glob(f"*.{self.commit}.parquet"))
+        return sorted(k for k in keys if k is not None)
+
+    def uncommitted(self, parts: Path) -> list[Path]:
+        """The parts of keys that never got their commit part (a killed run's leftovers)."""
+        done = set(self.committed(parts))
+        return sorted(p for p in parts.glob("*.parquet")
+                      if (k := self.key(p.name)) is not None and k not in done)
+
+    def read(self, parts: Path, table: str, keys: Iterable[tuple[int, ...]] | None = None
+             ) -> list[pa.Table]:
+        """One table's parts of the committed keys (or of ``keys``), in key order; keys
+        that wrote no part of ``table`` are skipped."""
+        paths = [self.path(parts, table, *k)
+                 for k in (self.committed(parts) if keys is None else keys)]
+        return [pq.read_table(p) for p in paths if p.exists()]
+
+
+EPISODE_PARTS = PartLayout("{:06d}", EPISODES)
+"""The parts of an episode run: one set per batch, committed by its episodes part."""
+
+
 def part_path(parts: Path, part: int, table: str) -> Path:
     """The file of one table of one part."""
-    return parts / f"{part:06d}.{table}.parquet"
+    return EPISODE_PARTS.path(parts, table, part)
 
 
 def committed_parts(parts: Path) -> list[int]:
     """The parts whose commit marker (the episodes part) exists, in order."""
-    return sorted(int(p.name.split(".")[0]) for p in parts.glob(f"*.{EPISODES}.parquet"))
+    return [part for (part,) in EPISODE_PARTS.committed(parts)]
 
 
 def uncommitted_side_parts(parts: Path) -> list[Path]:
     """Side-table parts that never got their episodes part (a killed run's leftovers)."""
-    return sorted(path for kind in SIDE_TABLES for path in parts.glob(f"*.{kind}.parquet")
-                  if not path.with_name(path.name.replace(f".{kind}.", f".{EPISODES}.")
-                                        ).exists())
+    return EPISODE_PARTS.uncommitted(parts)
 
 
 def read_episode_parts(parts: Path) -> pd.DataFrame:
