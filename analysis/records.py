@@ -20,7 +20,9 @@ Tables:
 
 Parts: ``parts/NNNNNN.<table>.parquet``, one set per batch. The side tables are written
 first and the episodes part last, so the episodes part is the batch's commit marker; a
-side part without its episodes part was left by a killed run and is never read.
+side part without its episodes part was left by a killed run and is never read. Every
+kind of run names and commits its parts by one rule, a :class:`PartLayout`
+(:data:`EPISODE_PARTS` here; population, society and archetype runs declare theirs).
 
 Example:
     >>> player_column(RETURN, 1), player_column(STAT, 0, "llm_calls")
@@ -31,12 +33,16 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 EPISODES, EVENTS, CALLS = "episodes", "events", "calls"
 TABLES = (EPISODES, EVENTS, CALLS)
@@ -130,41 +136,106 @@ def player_column(prefix: str, player: int, name: str | None = None) -> str:
     return column if name is None else f"{column}.{name}"
 
 
-def column_type(table: str, column: str) -> pa.DataType | None:
-    """The declared type of a column (None: undeclared, the values decide)."""
-    declared = COLUMNS[table].get(column)
+Schema = str | Mapping[str, pa.DataType]
+"""A table's declared types: its name in :data:`COLUMNS`, or the column mapping itself
+(a society's or an archetype run's tables)."""
+
+
+def column_type(schema: Schema, column: str) -> pa.DataType | None:
+    """The declared type of a column (None: undeclared, the values decide).
+
+    Besides the declared columns, ``metric.<name>`` is float64 in every table and the
+    episodes' prefixed families take :data:`FAMILY_TYPES`.
+    """
+    declared = (COLUMNS[schema] if isinstance(schema, str) else schema).get(column)
     if declared is not None:
         return declared
-    if table == GENERATIONS and column.startswith(METRIC):
+    if column.startswith(METRIC):
         return pa.float64()
-    if table != EPISODES:
+    if schema != EPISODES:
         return None
     prefix = next((p for p in FAMILY_TYPES if column.startswith(p)), None)
     return FAMILY_TYPES[prefix] if prefix is not None else None
 
 
-def to_table(table: str, columns: Mapping[str, Sequence[Any]]) -> pa.Table:
-    """An Arrow table of ``table`` with the declared types, so a batch whose column holds
-    only nulls keeps its type; undeclared columns are typed by their values."""
-    return pa.table({k: pa.array(v, type=column_type(table, k)) for k, v in columns.items()})
+def to_table(schema: Schema, columns: Mapping[str, Sequence[Any]]) -> pa.Table:
+    """Columns as an Arrow table with the declared types, so a batch whose column holds
+    only nulls keeps its type; undeclared columns are typed by their values.
+
+    Example:
+        >>> to_table(EPISODES, {"return.player_0": [None]}).schema.types
+        [DataType(double)]
+    """
+    return pa.table({k: pa.array(v, type=column_type(schema, k)) for k, v in columns.items()})
 
 
 # ----- the committed parts ---------------------------------------------------------
+@dataclass(frozen=True)
+class PartLayout:
+    """How a run names and commits its parts: ``<stem>.<table>.parquet`` in the parts
+    folder, the stem formatted from an integer key (a batch, a generation, a seed and a
+    generation), and the ``commit`` table's part written last, so a key counts once that
+    part exists and any other part of an uncommitted key was left by a killed run.
+
+    Example:
+        >>> society = PartLayout("s{}_g{:04d}", GENERATIONS)
+        >>> society.path(Path("parts"), AGENTS, 3, 7).as_posix()
+        'parts/s3_g0007.agents.parquet'
+        >>> society.key("s3_g0007.agents.parquet"), society.key("notes.txt")
+        ((3, 7), None)
+    """
+
+    stem: str
+    commit: str
+
+    def path(self, parts: Path, table: str, *key: int) -> Path:
+        """The file of one table of one key."""
+        return parts / f"{self.stem.format(*key)}.{table}.parquet"
+
+    def key(self, name: str) -> tuple[int, ...] | None:
+        """The key of a part's file name (None: not a part of this layout)."""
+        fields = [re.escape(text) + (r"(\d+)" if field is not None else "")
+                  for text, field, _, _ in string.Formatter().parse(self.stem)]
+        found = re.fullmatch("".join(fields) + r"\.[a-z_]+\.parquet", name)
+        return tuple(int(g) for g in found.groups()) if found else None
+
+    def committed(self, parts: Path) -> list[tuple[int, ...]]:
+        """The keys whose commit part exists, in order."""
+        keys = (self.key(p.name) for p in parts.glob(f"*.{self.commit}.parquet"))
+        return sorted(k for k in keys if k is not None)
+
+    def uncommitted(self, parts: Path) -> list[Path]:
+        """The parts of keys that never got their commit part (a killed run's leftovers)."""
+        done = set(self.committed(parts))
+        return sorted(p for p in parts.glob("*.parquet")
+                      if (k := self.key(p.name)) is not None and k not in done)
+
+    def read(self, parts: Path, table: str, keys: Iterable[tuple[int, ...]] | None = None
+             ) -> list[pa.Table]:
+        """One table's parts of the committed keys (or of ``keys``), in key order; keys
+        that wrote no part of ``table`` are skipped."""
+        paths = [self.path(parts, table, *k)
+                 for k in (self.committed(parts) if keys is None else keys)]
+        return [pq.read_table(p) for p in paths if p.exists()]
+
+
+EPISODE_PARTS = PartLayout("{:06d}", EPISODES)
+"""The parts of an episode run: one set per batch, committed by its episodes part."""
+
+
 def part_path(parts: Path, part: int, table: str) -> Path:
     """The file of one table of one part."""
-    return parts / f"{part:06d}.{table}.parquet"
+    return EPISODE_PARTS.path(parts, table, part)
 
 
 def committed_parts(parts: Path) -> list[int]:
     """The parts whose commit marker (the episodes part) exists, in order."""
-    return sorted(int(p.name.split(".")[0]) for p in parts.glob(f"*.{EPISODES}.parquet"))
+    return [part for (part,) in EPISODE_PARTS.committed(parts)]
 
 
 def uncommitted_side_parts(parts: Path) -> list[Path]:
     """Side-table parts that never got their episodes part (a killed run's leftovers)."""
-    return sorted(path for kind in SIDE_TABLES for path in parts.glob(f"*.{kind}.parquet")
-                  if not path.with_name(path.name.replace(f".{kind}.", f".{EPISODES}.")
-                                        ).exists())
+    return EPISODE_PARTS.uncommitted(parts)
 
 
 def read_episode_parts(parts: Path) -> pd.DataFrame:
@@ -264,12 +335,9 @@ ARCHETYPE_COLUMNS: dict[str, dict[str, pa.DataType]] = {
 and every model call (``action_text`` of the parsed answer is in the call's completion)."""
 
 
-def typed_table(columns: Mapping[str, pa.DataType], rows: Sequence[Mapping[str, Any]]
-                ) -> pa.Table:
-    """Rows as an Arrow table with the declared column types (undeclared columns, such as
-    a generation's ``metric.<name>``, typed by their values), in declared order first."""
-    keys = list(dict.fromkeys([*columns, *(k for r in rows for k in r)]))
-    return pa.table({k: pa.array([r.get(k) for r in rows],
-                                 type=columns.get(k, pa.float64() if k.startswith(METRIC)
-                                                  else None))
-                     for k in keys})
+def typed_table(schema: Schema, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Rows as :func:`to_table` types them, every declared column first (null where the
+    rows lack it), then the rows' other columns in order of appearance."""
+    declared = COLUMNS[schema] if isinstance(schema, str) else schema
+    keys = dict.fromkeys([*declared, *(k for r in rows for k in r)])
+    return to_table(schema, {k: [r.get(k) for r in rows] for k in keys})

@@ -11,16 +11,21 @@ their own small contract:
   (1) and ``params``;
 * a **Gymnasium env** class built around a world (``TaskSpec.make_env``), registered as
   ``agora/<id>`` like every game;
-* an **episode player** in :mod:`agora.experiments` per family, so ``agora run`` plays a
-  task id exactly as it plays a game id.
+* an **episode player** per family, named by its specs as a ``"module:function"`` path
+  (:attr:`TaskSpec.player`), so ``agora run`` plays a task id exactly as it plays a game id.
+  This layer only carries the path: :mod:`agora.experiments` resolves it (the players of
+  agora's own families live there, since a player drives agents).
 
-Each family's catalog module (:data:`CATALOGS`) declares ``TASKS = (TaskSpec(...), ...)``
-and :func:`discover_families` registers them when :mod:`agora.envs` is imported.
+A family is one folder: a package ``agora.envs.<family>`` whose ``catalog`` module declares
+``TASKS = (TaskSpec(...), ...)``. :func:`discover_families` finds every such package when
+:mod:`agora.envs` is imported, so no table here names the families; a family outside agora
+declares the same ``TASKS`` in its own module and registers with :func:`discover_tasks`
+(a run config's ``imports`` does that for it).
 
 Example:
     >>> from agora.envs.tasks import task_specs
-    >>> all(s.family in FAMILIES for s in task_specs())
-    True
+    >>> sorted({s.family for s in task_specs()})
+    ['design', 'graph']
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,12 +43,6 @@ import gymnasium
 from agora.envs.core import merge_params
 from agora.envs.errors import ConfigError, UnknownIdError
 from agora.envs.spec import add, all_stored, stored
-
-FAMILIES = ("design", "graph")
-"""Task families; each has one episode player in ``agora.experiments``."""
-
-CATALOGS = {"design": "agora.envs.design.catalog", "graph": "agora.envs.kg.catalog"}
-"""The module of each family that declares its ``TASKS`` (only it is imported at start)."""
 
 
 def load(path: Any) -> Any:
@@ -59,12 +59,16 @@ class TaskSpec:
 
     Attributes:
         id: ``Name-vN``.
-        family: one of :data:`FAMILIES` (decides the episode player).
+        family: the family's name (its folder's); the tasks of a family that name an
+            episode player name the same one.
         world: the world class (or ``"module:Class"``); ``world(params_mapping)`` builds it
             and raises :class:`ConfigError` on bad params.
         env: the Gymnasium env class (or ``"module:Class"``); ``env(world, **options)``.
         defaults: parameter overrides that define this id.
         summary: one line for ``agora list``.
+        player: the family's episode player, ``"module:function"`` (resolved by
+            :mod:`agora.experiments`, never here); empty: a Gymnasium-only task.
+        benchmark: what the task is scored against, for ``agora list``.
     """
 
     id: str
@@ -73,6 +77,8 @@ class TaskSpec:
     env: Any
     defaults: Mapping[str, Any] = field(default_factory=dict)
     summary: str = ""
+    player: str = ""
+    benchmark: str = ""
 
     @property
     def gym_id(self) -> str:
@@ -118,9 +124,21 @@ def _split(cls: Any, keywords: dict[str, Any], skip: int) -> dict[str, Any]:
 
 
 def register_task(spec: TaskSpec) -> TaskSpec:
-    """Add a task id to the one registry and to Gymnasium as ``agora/<id>``."""
-    if spec.family not in FAMILIES:
-        raise ConfigError(f"task {spec.id!r}: family {spec.family!r} not in {FAMILIES}")
+    """Add a task id to the one registry and to Gymnasium as ``agora/<id>``.
+
+    Raises:
+        ConfigError: the id is malformed or taken, the family is not a name, the player is
+            not a ``"module:function"`` path, or another task of the family names another
+            player.
+    """
+    if not spec.family.isidentifier():
+        raise ConfigError(f"task {spec.id!r}: family {spec.family!r} is not a name")
+    if spec.player and spec.player.count(":") != 1:
+        raise ConfigError(f"task {spec.id!r}: player {spec.player!r} is not 'module:function'")
+    other = {s.player for s in task_specs(spec.family)} - {spec.player, ""}
+    if spec.player and other:
+        raise ConfigError(f"task {spec.id!r}: player {spec.player!r}, but family "
+                          f"{spec.family!r} plays with {sorted(other)[0]!r}")
     add(spec)
     gymnasium.register(id=spec.gym_id, entry_point="agora.envs.tasks:make_task_env",
                        kwargs={"task_id": spec.id})
@@ -140,21 +158,30 @@ def make_task_env(task_id: str, params: Mapping[str, Any] | None = None,
     return task_spec(task_id).make_env(params, **keywords)
 
 
-def discover_tasks(module_name: str) -> None:
-    """Register the ``TASKS`` declared by one catalog module."""
+def discover_tasks(module_name: str) -> list[TaskSpec]:
+    """Import a catalog module and register the ``TASKS`` it declares (ids already
+    registered are skipped, so discovering twice is harmless); returns its tasks.
+
+    Example:
+        >>> [t.family for t in discover_tasks("agora.envs.kg.catalog")][:1]
+        ['graph']
+    """
     module = importlib.import_module(module_name)
-    for s in getattr(module, "TASKS", ()):
+    tasks = list(getattr(module, "TASKS", ()))
+    for s in tasks:
         if stored(s.id) is None:
             register_task(s)
+    return tasks
 
 
-def discover_families() -> None:
-    """Discover the catalog of every family that is installed."""
-    for module_name in CATALOGS.values():
-        package = module_name.rpartition(".")[0]
-        if (importlib.util.find_spec(package) is not None
-                and importlib.util.find_spec(module_name) is not None):
-            discover_tasks(module_name)
+def discover_families(package: str = "agora.envs") -> None:
+    """Register the ``TASKS`` of every ``<package>.<family>.catalog`` module (in name
+    order): a new family is a new folder, and nothing else names it."""
+    root = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda i: i.name):
+        catalog = f"{package}.{info.name}.catalog"
+        if info.ispkg and importlib.util.find_spec(catalog) is not None:
+            discover_tasks(catalog)
 
 
 def is_task(task_id: str) -> bool:

@@ -62,15 +62,11 @@ def _opponents(s: EnvSpec) -> str:
     return d if isinstance(d, str) else ", ".join(f"player_{i}: {n}" for i, n in enumerate(d))
 
 
-_TASK_BENCHMARK = {"design": "EIG of each design; greedy-EIG regret",
-                   "graph": "the hidden graph (completion F1; query answer hits)"}
-
-
 def _task_row(t: TaskSpec) -> dict[str, str]:
     info = load(t.world).info
     return {"id": t.id, "family": t.family, "players": "1", "moves": info.timing.value,
             "actions": info.action_kind, "observations": info.observation_kind,
-            "benchmark": _TASK_BENCHMARK.get(t.family, "-"), "default opponent": "-",
+            "benchmark": t.benchmark or "-", "default opponent": "-",
             "summary": t.summary}
 
 

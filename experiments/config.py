@@ -18,7 +18,7 @@ Example YAML::
       agents.player_1: [always_defect, grim_trigger, random]
     episodes: 50
     seed: 0
-    imports: [mypkg.agents]   # optional: modules that register your own agents
+    imports: [mypkg.agents]   # optional: modules that register your own agents or tasks
 
 Validation errors are :class:`~agora.envs.ConfigError` naming the key and value.
 """
@@ -57,6 +57,8 @@ from agora.envs import (
     UnknownIdError,
     lookup,
 )
+from agora.envs.tasks import discover_tasks
+from agora.experiments.tasks import task_player
 
 _ROLE = re.compile(r"^player_(\d+)$")
 
@@ -100,8 +102,9 @@ class ExperimentConfig(BaseModel):
     record_events: bool = True
     ray: RayOptions = Field(default_factory=RayOptions)
     imports: list[str] = Field(default_factory=list)
-    """Modules that register agents (``mypkg.agents``), imported before the agents are
-    built: by the config's check here, and by every Ray worker before its batch."""
+    """Modules that register agents (``mypkg.agents``) or declare a task family's
+    ``TASKS`` (``mypkg.catalog``), imported before the env and agents are built: by the
+    config's check here, and by every Ray worker before its batch."""
 
     @field_validator("sweep")
     @classmethod
@@ -164,10 +167,12 @@ class Cell:
 
 def _env_spec(env: str) -> EnvSpec | TaskSpec:
     """The spec of a game or task id (one registry: an unknown id lists every id, and a
-    stale version names the current one)."""
+    stale version names the current one); a task's episode player must resolve."""
     try:
         found: EnvSpec | TaskSpec = lookup(env)
-    except UnknownIdError as exc:
+        if isinstance(found, TaskSpec):
+            task_player(found.family)
+    except (UnknownIdError, ConfigError) as exc:
         raise ConfigError(f"env: {exc.args[0]}") from None
     return found
 
@@ -227,16 +232,22 @@ def parse_config(data: Mapping[str, Any]) -> ExperimentConfig:
 
 
 def import_modules(names: list[str] | tuple[str, ...]) -> None:
-    """Import the config's ``imports`` (each registers its agents on import).
+    """Import the config's ``imports``: each registers its agents on import, and the
+    ``TASKS`` a module declares (a task family's catalog) are registered here.
 
     Raises:
-        ConfigError: a module cannot be imported (the message names it and why).
+        ConfigError: a module cannot be imported (the message names it and why), or one
+            of its tasks cannot be registered.
     """
     for name in names:
         try:
             importlib.import_module(name)
         except ImportError as exc:
             raise ConfigError(f"imports: cannot import {name!r}: {exc}") from None
+        try:
+            discover_tasks(name)
+        except ConfigError as exc:
+            raise ConfigError(f"imports: {name!r}: {exc}") from None
 
 
 M = TypeVar("M", bound=BaseModel)

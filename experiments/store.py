@@ -27,10 +27,10 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -38,7 +38,15 @@ import pyarrow.parquet as pq
 import yaml
 
 from agora.analysis import records
-from agora.analysis.records import CALLS, EPISODES, EVENTS, SIDE_TABLES, SORT_KEYS
+from agora.analysis.records import (
+    CALLS,
+    EPISODE_PARTS,
+    EPISODES,
+    EVENTS,
+    SIDE_TABLES,
+    SORT_KEYS,
+    PartLayout,
+)
 from agora.analysis.records import TIMING_COLUMNS as TIMING_COLUMNS
 from agora.envs import ConfigError
 from agora.experiments.config import ExperimentConfig
@@ -94,8 +102,12 @@ class RunConfig(Protocol):
 
 class RunDirectory:
     """The life cycle every run directory shares: a config snapshot, a manifest with
-    provenance and status, a refusal to overwrite a run, and a fingerprint check on resume.
-    Episode runs (:class:`RunStore`) and graph growth add their own parts."""
+    provenance and status, a refusal to overwrite a run, a fingerprint check on resume,
+    and committed parts written, cleaned and consolidated by the subclass's ``layout``
+    (episode, population, society and archetype runs; graph growth keeps its own)."""
+
+    layout: ClassVar[PartLayout] = EPISODE_PARTS
+    """How this kind of run names and commits its parts."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -151,6 +163,45 @@ class RunDirectory:
         m.update(status=status, ended=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra)
         self.write_manifest(m)
 
+    # ----- committed parts ---------------------------------------------------------
+    def commit_part(self, key: Sequence[int], tables: Mapping[str, pa.Table | None]) -> None:
+        """Write one key's tables atomically, in order, the commit table last (None: the
+        key has no part of that table)."""
+        order = sorted(tables, key=lambda name: name == self.layout.commit)
+        for name in order:
+            table = tables[name]
+            if table is not None:
+                _write_table(self.layout.path(self.parts, name, *key), table)
+
+    def committed_keys(self) -> list[tuple[int, ...]]:
+        """The keys whose commit part exists, in order."""
+        return self.layout.committed(self.parts)
+
+    def drop_uncommitted(self) -> None:
+        """Delete what a killed run left: half-written files and the parts of keys that
+        never committed (on resume, before anything is written)."""
+        for path in [*self.parts.glob("*.tmp"), *self.layout.uncommitted(self.parts)]:
+            path.unlink()
+
+    def read_committed(self, table: str) -> pa.Table | None:
+        """One table from the committed parts, in key order (None: no part yet)."""
+        found = self.layout.read(self.parts, table)
+        return pa.concat_tables(found, promote_options="permissive") if found else None
+
+    def consolidate_table(self, table: str, order: Sequence[str] = (),
+                          empty: pa.Table | None = None) -> pa.Table | None:
+        """Write ``<table>.parquet`` from the committed parts sorted by the ``order``
+        columns it has (``empty`` when there is no part; None: then no file)."""
+        data = self.read_committed(table)
+        if data is None:
+            data = empty
+        if data is None:
+            return None
+        keys = [(k, "ascending") for k in order if k in data.column_names]
+        data = data.sort_by(keys) if keys and data.num_rows else data
+        _write_table(self.root / f"{table}.parquet", data)
+        return data
+
 
 
 class RunStore(RunDirectory):
@@ -178,10 +229,7 @@ class RunStore(RunDirectory):
     def open_for_resume(self, cfg: ExperimentConfig) -> None:
         """Check that the directory was made by this config, then clean half-written parts."""
         manifest = self.check_resume(cfg)
-        for tmp in self.parts.glob("*.tmp"):
-            tmp.unlink()
-        for part in records.uncommitted_side_parts(self.parts):
-            part.unlink()
+        self.drop_uncommitted()
         self.mark_resumed(manifest)
 
     # ----- parts -----------------------------------------------------------------
@@ -189,15 +237,12 @@ class RunStore(RunDirectory):
                    calls: pa.Table | None = None) -> int:
         """Write one batch (events and calls first, then the episodes file that commits it)."""
         if self._next_part is None:
-            ids = records.committed_parts(self.parts)
-            self._next_part = (ids[-1] + 1) if ids else 0
+            ids = self.committed_keys()
+            self._next_part = (ids[-1][0] + 1) if ids else 0
         part = self._next_part
         self._next_part += 1
         tables = {EVENTS: events, CALLS: calls}
-        for kind, table in tables.items():
-            if table is not None:
-                _write_table(records.part_path(self.parts, part, kind), table)
-        _write_table(records.part_path(self.parts, part, EPISODES), episodes)
+        self.commit_part((part,), {**tables, EPISODES: episodes})
         if self._written is not None:
             self._written.append({EPISODES: episodes,
                                   **{k: t for k, t in tables.items() if t is not None}})

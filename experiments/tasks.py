@@ -1,6 +1,7 @@
 """Playing task ids (scientific and graph worlds) in the same runner as games.
 
-Each task family (:data:`agora.envs.tasks.FAMILIES`) has one *episode player*, a coroutine
+Each task family has one *episode player*, which its task specs name by path
+(:attr:`agora.envs.tasks.TaskSpec.player`, resolved here), a coroutine
 
     ``async def aplay(world, agents, seed, record_events) -> EpisodeResult``
 
@@ -22,9 +23,9 @@ from typing import Any
 
 from agora.agents import Agent
 from agora.analysis.records import TASK_EVENT_COLUMNS
-from agora.envs import AgoraError
+from agora.envs import AgoraError, ConfigError
 from agora.envs.seeding import episode_streams
-from agora.envs.tasks import load
+from agora.envs.tasks import load, task_specs
 from agora.experiments.episode import (
     EpisodeResult,
     collect_calls,
@@ -32,17 +33,29 @@ from agora.experiments.episode import (
     gather_episodes,
 )
 
-PLAYERS = {
-    "design": "agora.experiments.discovery:aplay_discovery",
-    "graph": "agora.experiments.graph_tasks:aplay_graph_task",
-}
-
 Player = Callable[[Any, Sequence[Agent], int, bool], Awaitable[EpisodeResult]]
 
 
 def task_player(family: str) -> Player:
-    """The episode player of a task family."""
-    player: Player = load(PLAYERS[family])
+    """The episode player that a task family's specs name.
+
+    Raises:
+        ConfigError: no registered task of the family names a player, or the path does
+            not resolve (the message names the family and the path).
+
+    Example:
+        >>> task_player("graph").__name__
+        'aplay_graph_task'
+    """
+    paths = sorted({s.player for s in task_specs(family)} - {""})
+    if not paths:
+        raise ConfigError(f"task family {family!r} has no episode player: its TaskSpecs "
+                          "name none (player='module:function'), so only Gymnasium plays it")
+    try:
+        player: Player = load(paths[0])
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"task family {family!r}: player {paths[0]!r} does not "
+                          f"resolve: {exc}") from None
     return player
 
 

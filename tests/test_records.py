@@ -111,3 +111,19 @@ def test_the_parts_reader_keeps_committed_batches_and_latest_rows(tmp_path):
                                                               records.STEP]
     # episode 0's two steps from part 0, episode 1's three from its retry (part 1) only
     assert events.values.tolist() == [[0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1], [0, 1, 2]]
+
+
+def test_rows_and_columns_are_typed_by_one_rule():
+    rows = [{"generation": 1, "strategy": 0, "metric.gini": None},
+            {"generation": 2, "strategy": 1, "metric.gini": 3, "extra": "x"}]
+    by_rows = records.typed_table(records.GENERATIONS, rows)
+    declared = list(records.GENERATION_COLUMNS)
+    assert by_rows.column_names == [*declared, "metric.gini", "extra"]
+    columns = {k: [r.get(k) for r in rows] for k in by_rows.column_names}
+    assert by_rows.equals(records.to_table(records.GENERATIONS, columns))
+    assert by_rows.schema.field("metric.gini").type == pa.float64()
+    assert by_rows.schema.field("share").type == pa.float64()
+    assert by_rows["share"].null_count == 2 and by_rows.schema.field("extra").type == pa.string()
+    society = records.SOCIETY_COLUMNS[records.AGENTS]
+    empty = records.typed_table(society, [])
+    assert empty.num_rows == 0 and empty.schema == pa.schema(list(society.items()))

@@ -2,8 +2,8 @@
 
 ``Discovery-v1`` defaults to the linear-Gaussian world (its ``model`` param picks any
 other, so configs can sweep ``params.model``); ``<CamelCaseKey>-v1`` (``LocationFinding-v1``,
-``HyperbolicDiscounting-v1`` ...) fixes the model. Every id plays through
-:func:`agora.experiments.discovery.aplay_discovery` and is a Gymnasium env
+``HyperbolicDiscounting-v1`` ...) fixes the model. Every id plays through the family's
+episode player (:data:`PLAYER`) and is a Gymnasium env
 (``gymnasium.make("agora/LocationFinding-v1")``).
 
 Example:
@@ -19,6 +19,10 @@ from agora.envs.design.world import DesignWorld
 from agora.envs.design.worlds import model_class, model_keys
 from agora.envs.tasks import TaskSpec
 
+PLAYER = "agora.experiments.discovery:aplay_discovery"
+"""The design family's episode player (resolved by :mod:`agora.experiments`)."""
+BENCHMARK = "EIG of each design; greedy-EIG regret"
+
 
 def task_id(key: str) -> str:
     """The task id of a model key.
@@ -33,11 +37,13 @@ def task_id(key: str) -> str:
 def _spec(key: str) -> TaskSpec:
     name = model_class(key).info.name
     return TaskSpec(task_id(key), "design", DesignWorld, DesignEnv, {"model": key},
-                    f"{name}: experiments on a hidden model, then predictions (EIG rewards)")
+                    f"{name}: experiments on a hidden model, then predictions (EIG rewards)",
+                    PLAYER, BENCHMARK)
 
 
 TASKS = (
     TaskSpec("Discovery-v1", "design", DesignWorld, DesignEnv, {"model": "linear_gaussian"},
-             "Experimental design on any declared model (param `model`), BoxingGym protocol"),
+             "Experimental design on any declared model (param `model`), BoxingGym protocol",
+             PLAYER, BENCHMARK),
     *(_spec(k) for k in model_keys()),
 )

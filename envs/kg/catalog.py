@@ -7,37 +7,48 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 from agora.envs.tasks import TaskSpec
 
 _WORLD = "agora.envs.kg.world:CompletionWorld"
 _ENV = "agora.envs.kg.env:KGCompletionEnv"
 _QWORLD = "agora.envs.kg.query:QueryWorld"
 _QENV = "agora.envs.kg.env:KGQueryEnv"
+PLAYER = "agora.experiments.graph_tasks:aplay_graph_task"
+"""The graph family's episode player (resolved by :mod:`agora.experiments`)."""
+BENCHMARK = "the hidden graph (completion F1; query answer hits)"
+
+
+def _task(task_id: str, world: str, env: str, defaults: dict[str, Any],
+          summary: str) -> TaskSpec:
+    return TaskSpec(task_id, "graph", world, env, defaults, summary, PLAYER, BENCHMARK)
+
 
 TASKS = (
-    TaskSpec("KGCompletion-v1", "graph", _WORLD, _ENV,
-             {"source": "rule_world", "num_entities": 120, "corruption": "missing_edges"},
-             "complete a family-tree rule world (half its facts missing) on a budget"),
-    TaskSpec("KGCompletionER-v1", "graph", _WORLD, _ENV,
-             {"source": "rule_world", "num_entities": 120,
-              "corruption": "missing_edges+extra_edges+duplicates"},
-             "rule world with missing and false facts and aliased entities to merge"),
-    TaskSpec("KGNations-v1", "graph", _WORLD, _ENV,
-             {"source": "nations", "corruption": "missing_edges"},
-             "complete the Nations KG (14 countries, 55 relations), names anonymised"),
-    TaskSpec("KGKinships-v1", "graph", _WORLD, _ENV,
-             {"source": "kinships", "corruption": "missing_edges"},
-             "complete the Kinships KG (104 people, 25 kin terms)"),
-    TaskSpec("KGUmls-v1", "graph", _WORLD, _ENV,
-             {"source": "umls", "corruption": "partial_subgraph", "partial_hops": 1},
-             "grow the UMLS KG (135 concepts, 46 relations) from a partial subgraph"),
-    TaskSpec("KGKarate-v1", "graph", _WORLD, _ENV,
-             {"source": "networkx:karate_club", "corruption": "missing_edges+wrong_relations"},
-             "repair Zachary's karate club, relations typed by the members' clubs"),
-    TaskSpec("KGQuery-v1", "graph", _QWORLD, _QENV,
-             {"source": "rule_world", "num_entities": 120, "max_steps": 3},
-             "MINERVA-style (head, relation, ?) walks on a rule world"),
-    TaskSpec("KGQueryUmls-v1", "graph", _QWORLD, _QENV,
-             {"source": "umls", "max_steps": 3, "reward": "deeppath"},
-             "MINERVA-style walks on UMLS with DeepPath's reward shaping"),
+    _task("KGCompletion-v1", _WORLD, _ENV,
+          {"source": "rule_world", "num_entities": 120, "corruption": "missing_edges"},
+          "complete a family-tree rule world (half its facts missing) on a budget"),
+    _task("KGCompletionER-v1", _WORLD, _ENV,
+          {"source": "rule_world", "num_entities": 120,
+           "corruption": "missing_edges+extra_edges+duplicates"},
+          "rule world with missing and false facts and aliased entities to merge"),
+    _task("KGNations-v1", _WORLD, _ENV,
+          {"source": "nations", "corruption": "missing_edges"},
+          "complete the Nations KG (14 countries, 55 relations), names anonymised"),
+    _task("KGKinships-v1", _WORLD, _ENV,
+          {"source": "kinships", "corruption": "missing_edges"},
+          "complete the Kinships KG (104 people, 25 kin terms)"),
+    _task("KGUmls-v1", _WORLD, _ENV,
+          {"source": "umls", "corruption": "partial_subgraph", "partial_hops": 1},
+          "grow the UMLS KG (135 concepts, 46 relations) from a partial subgraph"),
+    _task("KGKarate-v1", _WORLD, _ENV,
+          {"source": "networkx:karate_club", "corruption": "missing_edges+wrong_relations"},
+          "repair Zachary's karate club, relations typed by the members' clubs"),
+    _task("KGQuery-v1", _QWORLD, _QENV,
+          {"source": "rule_world", "num_entities": 120, "max_steps": 3},
+          "MINERVA-style (head, relation, ?) walks on a rule world"),
+    _task("KGQueryUmls-v1", _QWORLD, _QENV,
+          {"source": "umls", "max_steps": 3, "reward": "deeppath"},
+          "MINERVA-style walks on UMLS with DeepPath's reward shaping"),
 )

@@ -36,18 +36,23 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, model_validator
 
 from agora.agents.llm.factory import ModelSpec, build_model
 from agora.agents.llm.model import LanguageModel, ModelError, Sampling, call_record
-from agora.analysis.records import ARCHETYPE_COLUMNS, ARCHETYPE_STEPS, CALLS, POPULATION
+from agora.analysis.records import (
+    ARCHETYPE_COLUMNS,
+    ARCHETYPE_STEPS,
+    CALLS,
+    POPULATION,
+    PartLayout,
+)
 from agora.analysis.records import typed_table as _typed
 from agora.envs import ActionParseError, ConfigError, IllegalActionError, make_game
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
 from agora.experiments.config import STRICT, read_yaml, validate_model
 from agora.experiments.population.culture import derived_seed
-from agora.experiments.store import RunDirectory, write_atomically
+from agora.experiments.store import RunDirectory
 
 Model = Annotated[ModelSpec, BeforeValidator(ModelSpec.parse),
                   PlainSerializer(lambda spec: dataclasses.asdict(spec))]
@@ -274,39 +279,30 @@ class _StepStore(RunDirectory):
     """An archetype run directory: ``parts/step_<k>.<table>.parquet`` per step, the
     ``population`` part last (the step's commit marker), whole tables at the end."""
 
-    def _part(self, step: int, table: str) -> Path:
-        return self.parts / f"step_{step:05d}.{table}.parquet"
+    layout = PartLayout("step_{:05d}", POPULATION)
 
     def open_for_resume(self, cfg: ArchetypeConfig) -> None:
         """Check the fingerprint; drop the parts of a step that never committed."""
         manifest = self.check_resume(cfg)
         self.parts.mkdir(parents=True, exist_ok=True)
-        done = set(self.committed())
-        for path in self.parts.glob("step_*"):
-            if not path.name.endswith(".parquet") or int(path.name[5:10]) not in done:
-                path.unlink()
+        self.drop_uncommitted()
         self.mark_resumed(manifest)
 
     def committed(self) -> list[int]:
-        return sorted(int(p.name[5:10]) for p in self.parts.glob(f"step_*.{POPULATION}.parquet"))
+        return [step for (step,) in self.committed_keys()]
 
     def write_step(self, step: int, tables: dict[str, list[dict[str, Any]]]) -> None:
-        for name in (ARCHETYPE_STEPS, CALLS, POPULATION):
-            table = _typed(ARCHETYPE_COLUMNS[name], tables[name])
-            write_atomically(self._part(step, name), lambda tmp, t=table: pq.write_table(t, tmp))
+        self.commit_part((step,), {name: _typed(ARCHETYPE_COLUMNS[name], tables[name])
+                                   for name in (ARCHETYPE_STEPS, CALLS, POPULATION)})
 
     def read(self, name: str, steps: Sequence[int]) -> list[dict[str, Any]]:
-        return [r for s in steps for r in pq.read_table(self._part(s, name)).to_pylist()]
+        return [r for t in self.layout.read(self.parts, name, [(s,) for s in steps])
+                for r in t.to_pylist()]
 
     def consolidate(self) -> dict[str, pd.DataFrame]:
-        steps = self.committed()
-        out = {}
-        for name in (ARCHETYPE_STEPS, POPULATION, CALLS):
-            table = _typed(ARCHETYPE_COLUMNS[name], self.read(name, steps))
-            write_atomically(self.root / f"{name}.parquet",
-                             lambda tmp, t=table: pq.write_table(t, tmp))
-            out[name] = table.to_pandas()
-        return out
+        tables = {name: self.consolidate_table(name, empty=_typed(ARCHETYPE_COLUMNS[name], []))
+                  for name in (ARCHETYPE_STEPS, POPULATION, CALLS)}
+        return {name: t.to_pandas() for name, t in tables.items() if t is not None}
 
 
 def _replay_shares(cfg: ArchetypeConfig, store: _StepStore, step: int,

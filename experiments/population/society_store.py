@@ -22,21 +22,20 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from agora.analysis.records import (
     AGENTS,
-    GENERATION,
     GENERATIONS,
-    RUN_SEED,
     SOCIETY_COLUMNS,
+    SOCIETY_KEY,
     SOCIETY_TABLES,
+    PartLayout,
     typed_table,
 )
-from agora.experiments.store import RunConfig, RunDirectory, write_atomically
+from agora.experiments.store import RunConfig, RunDirectory
 
-_COMMIT = GENERATIONS
+LAYOUT = PartLayout("s{}_g{:04d}", GENERATIONS)
+"""A society's parts: one set per seed and generation, committed by ``generations``."""
 
 
 def part_name(seed: int, generation: int, table: str) -> str:
@@ -46,11 +45,13 @@ def part_name(seed: int, generation: int, table: str) -> str:
         >>> part_name(3, 7, "agents")
         's3_g0007.agents.parquet'
     """
-    return f"s{seed}_g{generation:04d}.{table}.parquet"
+    return LAYOUT.path(Path(), table, seed, generation).name
 
 
 class SocietyStore(RunDirectory):
     """Reads and writes one society run directory."""
+
+    layout = LAYOUT
 
     def create(self, cfg: RunConfig, body: dict[str, Any]) -> None:
         """Start a new run directory (refuses to overwrite a run)."""
@@ -59,46 +60,30 @@ class SocietyStore(RunDirectory):
     def open_for_resume(self, cfg: RunConfig) -> None:
         """Check the fingerprint and delete parts of generations that never committed."""
         manifest = self.check_resume(cfg)
-        for path in self.parts.glob("*.parquet"):
-            key = path.name.split(".")[0]
-            if not (self.parts / f"{key}.{_COMMIT}.parquet").exists():
-                path.unlink()
-        for tmp in self.parts.glob("*.tmp"):
-            tmp.unlink()
+        self.drop_uncommitted()
         self.mark_resumed(manifest)
 
     def committed(self, seed: int) -> list[int]:
         """The committed generations of ``seed``, in order."""
-        return sorted(int(p.name.split(".")[0].split("_g")[1])
-                      for p in self.parts.glob(f"s{seed}_g*.{_COMMIT}.parquet"))
+        return [g for s, g in self.committed_keys() if s == seed]
 
     def write_generation(self, seed: int, generation: int,
                          rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
         """Write one generation's tables, the commit marker (``generations``) last."""
-        for table in (*(t for t in SOCIETY_TABLES if t != _COMMIT), _COMMIT):
-            data = typed_table(SOCIETY_COLUMNS[table], rows.get(table, ()))
-            path = self.parts / part_name(seed, generation, table)
-            write_atomically(path, lambda tmp, d=data: pq.write_table(d, tmp))
+        self.commit_part((seed, generation), {
+            table: typed_table(SOCIETY_COLUMNS[table], rows.get(table, ()))
+            for table in SOCIETY_TABLES})
 
     def read_part(self, seed: int, generation: int, table: str = AGENTS) -> pd.DataFrame:
         """One committed table of one generation."""
-        return pd.read_parquet(self.parts / part_name(seed, generation, table))
+        return pd.read_parquet(self.layout.path(self.parts, table, seed, generation))
 
     def consolidate(self) -> dict[str, pd.DataFrame]:
         """Write the whole-run tables from the committed parts; return them."""
-        out: dict[str, pd.DataFrame] = {}
-        commits = sorted(self.parts.glob(f"*.{_COMMIT}.parquet"))
-        for table in SOCIETY_TABLES:
-            parts = [self.parts / p.name.replace(f".{_COMMIT}.", f".{table}.") for p in commits]
-            tables = [pq.read_table(p) for p in parts if p.exists()]
-            data = (pa.concat_tables(tables, promote_options="permissive") if tables
-                    else typed_table(SOCIETY_COLUMNS[table], []))
-            keys = [(k, "ascending") for k in (RUN_SEED, GENERATION) if k in data.column_names]
-            data = data.sort_by(keys) if keys and data.num_rows else data
-            write_atomically(self.root / f"{table}.parquet",
-                             lambda tmp, d=data: pq.write_table(d, tmp))
-            out[table] = data.to_pandas()
-        return out
+        tables = {table: self.consolidate_table(table, SOCIETY_KEY,
+                                                empty=typed_table(SOCIETY_COLUMNS[table], []))
+                  for table in SOCIETY_TABLES}
+        return {name: t.to_pandas() for name, t in tables.items() if t is not None}
 
 
 def read_society(root: str | Path) -> dict[str, pd.DataFrame]:

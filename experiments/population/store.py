@@ -27,7 +27,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from agora.analysis.records import AGENTS, GENERATIONS, POPULATION_TABLES, SORT_KEYS
+from agora.analysis.records import (
+    AGENTS,
+    GENERATIONS,
+    POPULATION_TABLES,
+    SORT_KEYS,
+    PartLayout,
+)
 from agora.experiments.population.config import EvolveConfig
 from agora.experiments.population.population import Population
 from agora.experiments.store import RunDirectory, write_atomically
@@ -48,6 +54,8 @@ def _number(path: Path) -> int:
 class PopulationStore(RunDirectory):
     """Reads and writes one population run directory."""
 
+    layout = PartLayout("gen_{:06d}", GENERATIONS)
+
     def __init__(self, root: str | Path) -> None:
         super().__init__(root)
         self.state = self.root / "state"
@@ -62,7 +70,7 @@ class PopulationStore(RunDirectory):
 
     def committed(self) -> list[int]:
         """The generations whose commit part exists, in order."""
-        return sorted(_number(p) for p in self.parts.glob(f"gen_*.{GENERATIONS}.parquet"))
+        return [g for (g,) in self.committed_keys()]
 
     def open_for_resume(self, cfg: EvolveConfig) -> int:
         """Check the run was made by this config, drop what a killed run left past the
@@ -70,10 +78,9 @@ class PopulationStore(RunDirectory):
         manifest = self.check_resume(cfg)
         done = self.committed()
         following = done[-1] + 1 if done else 0
-        for path in [*self.parts.glob("gen_*"), *self.state.glob("strategy_*")]:
-            stale = _number(path) > following or (path.parent == self.parts
-                                                   and _number(path) >= following)
-            if path.name.endswith(".tmp") or stale:
+        self.drop_uncommitted()
+        for path in self.state.glob("strategy_*"):
+            if path.name.endswith(".tmp") or _number(path) > following:
                 path.unlink()
         self.mark_resumed(manifest, generations_planned=cfg.generations)
         return following
@@ -98,27 +105,17 @@ class PopulationStore(RunDirectory):
 
     def write_generation(self, generation: int, rows: pa.Table, agents: pa.Table | None,
                          following: Population) -> None:
-        """Commit one generation: its agents part, the next population, then its row."""
-        if agents is not None:
-            self._write(self.parts / f"gen_{generation:06d}.{AGENTS}.parquet", agents)
+        """Commit one generation: the next population, its agents part, then its row."""
         self.write_state(generation + 1, following)
-        self._write(self.parts / f"gen_{generation:06d}.{GENERATIONS}.parquet", rows)
+        self.commit_part((generation,), {AGENTS: agents, GENERATIONS: rows})
         (self.state / f"strategy_{generation:06d}.npy").unlink(missing_ok=True)
-
-    @staticmethod
-    def _write(path: Path, table: pa.Table) -> None:
-        write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
     def read_arrow(self, kind: str) -> pa.Table | None:
         """One population table from the committed parts, sorted, with the parts' types
         (None: no part yet)."""
-        done = set(self.committed())
-        parts = [pq.read_table(p) for p in sorted(self.parts.glob(f"gen_*.{kind}.parquet"))
-                 if _number(p) in done]
-        if not parts:
-            return None
-        table = pa.concat_tables(parts, promote_options="permissive")
-        return table.sort_by([(k, "ascending") for k in SORT_KEYS[kind]])
+        table = self.read_committed(kind)
+        return None if table is None else table.sort_by(
+            [(k, "ascending") for k in SORT_KEYS[kind]])
 
     def read_table(self, kind: str) -> pd.DataFrame:
         """One population table from the committed parts, as a DataFrame."""
@@ -128,8 +125,7 @@ class PopulationStore(RunDirectory):
     def consolidate(self, final: Population) -> pd.DataFrame:
         """Write the final tables and population; return the generations table."""
         for kind in POPULATION_TABLES:
-            table = self.read_arrow(kind)
-            if table is not None:
-                self._write(self.root / f"{kind}.parquet", table)
-        self._write(self.root / "population.parquet", final.to_table())
+            self.consolidate_table(kind, SORT_KEYS[kind])
+        write_atomically(self.root / "population.parquet",
+                         lambda tmp: pq.write_table(final.to_table(), tmp))
         return self.read_table(GENERATIONS)
