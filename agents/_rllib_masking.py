@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import torch
 from ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module import (
     DefaultPPOTorchRLModule,
@@ -38,6 +39,24 @@ def mask_logits(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """
     floor = torch.finfo(logits.dtype).min
     return torch.where(mask > 0, logits, torch.full_like(logits, floor))
+
+
+def batch_of_one(obs: Any) -> dict[str, Any]:
+    """One observation, an array or a masked dict of arrays, as the input batch of a
+    module's ``forward_inference`` (float32 tensors the batch owns).
+
+    Example:
+        >>> import numpy as np
+        >>> batch = batch_of_one({"observations": np.zeros(3), "action_mask": np.ones(2)})
+        >>> batch["obs"]["action_mask"].shape
+        torch.Size([1, 2])
+    """
+
+    def tensor(v: Any) -> torch.Tensor:
+        return torch.as_tensor(np.array(v, dtype=np.float32)[None])
+
+    return {Columns.OBS: ({k: tensor(v) for k, v in obs.items()} if isinstance(obs, dict)
+                          else tensor(obs))}
 
 
 def split_observation(batch: dict[str, Any]) -> tuple[Any, dict[str, Any]]:

@@ -179,12 +179,10 @@ class PolicyAgent(Agent):
         masked module has masked them already, the mask here is for the flat format)."""
         import torch
 
-        def batch(v: Any) -> Any:
-            return torch.as_tensor(np.asarray(v, dtype=np.float32)[None])
+        from agora.agents._rllib_masking import batch_of_one
 
-        obs = {k: batch(v) for k, v in x.items()} if isinstance(x, dict) else batch(x)
         with torch.no_grad():
-            out = self.model.forward_inference({"obs": obs})
+            out = self.model.forward_inference(batch_of_one(x))
         logits = out["action_dist_inputs"][0].numpy().astype(np.float64)
         if logits.shape != mask.shape:
             raise ConfigError(f"checkpoint {self.checkpoint!r} gives {logits.shape[0]} "

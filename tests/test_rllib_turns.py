@@ -25,7 +25,11 @@ torch = pytest.importorskip("torch")
 
 from gymnasium import spaces  # noqa: E402
 
-from agora.agents._rllib_masking import MaskedPPOTorchModule, mask_logits  # noqa: E402
+from agora.agents._rllib_masking import (  # noqa: E402
+    MaskedPPOTorchModule,
+    batch_of_one,
+    mask_logits,
+)
 from agora.experiments.train_rllib import learners_env_class  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
@@ -206,6 +210,5 @@ def test_the_policy_agent_plays_the_masked_checkpoint_greedily(ultimatum_run: Pa
            "action_mask": game.legal_mask(state, 0).astype(np.int8)}
     x = format_observation(obs, "rllib")
     with torch.no_grad():
-        logits = agent.model.forward_inference(
-            {"obs": {k: torch.as_tensor(v[None]) for k, v in x.items()}})
+        logits = agent.model.forward_inference(batch_of_one(x))
     assert agent.act(obs) == int(logits["action_dist_inputs"][0].argmax()) == 1

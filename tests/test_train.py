@@ -173,14 +173,13 @@ def test_rllib_shared_policy_self_play_writes_one_module_and_curves(tmp_path: Pa
     game = make_game("RepeatedPD-v1", {"rounds": 1})[0]
     agent = make_agent({"name": "policy", "checkpoint": path, "algorithm": "rllib"}, game)
     agent.reset(0, 1)  # player_1 plays the shared module
-    import torch
+    from agora.agents._rllib_masking import batch_of_one
 
     state = game.initial_state(np.random.default_rng(0))
     obs = {"observation": game.encode(state, 1),
            "action_mask": game.legal_mask(state, 1).astype(np.int8)}
     x = format_observation(obs, "rllib")  # the masked module's observation
-    logits = agent.model.forward_inference(
-        {"obs": {k: torch.as_tensor(v[None]) for k, v in x.items()}})
+    logits = agent.model.forward_inference(batch_of_one(x))
     assert agent.act(obs) == int(logits["action_dist_inputs"][0].argmax())
     with pytest.raises(ConfigError, match="module='player_7'"):
         make_agent({"name": "policy", "checkpoint": path, "algorithm": "rllib",
