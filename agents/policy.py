@@ -12,8 +12,9 @@ episode.
 ``algorithm: rllib`` plays an RLlib checkpoint (the directory ``agora train``'s rllib
 backend writes, ``seed_S/checkpoint``): the RL module of the seat the agent sits in
 (``player_i``; a shared policy's one module otherwise; ``module=`` names one), greedily on
-the flat observation it was trained on, illegal actions masked. A directory's hash covers
-every file of its modules.
+the observation format it was trained on (read off the module's observation space:
+``rllib``, the masked dict of :class:`~agora.agents._rllib_masking.MaskedPPOTorchModule`,
+or ``flat``), illegal actions masked. A directory's hash covers every file of its modules.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class PolicyAgent(Agent):
             if module is not None and module not in self.modules:
                 raise ConfigError(f"parameter module={module!r}: the checkpoint has modules "
                                   f"{self.modules}")
-            self.format, self._masked = "flat", False  # _rllib_act masks by itself
+            self.format, self._masked = "flat", False  # set at reset; _rllib_act masks
         else:
             self.model = _load(self.checkpoint, self.sha256, algorithm)
             self.format = _format_of(self.model.observation_space)
@@ -144,6 +145,7 @@ class PolicyAgent(Agent):
                 raise ConfigError(f"checkpoint {self.checkpoint!r} has no module for "
                                   f"player_{player} (modules {self.modules}); give module=")
             self.model = _rllib_module(self.checkpoint, self.sha256, name)
+            self.format = _format_of(self.model.observation_space)
 
     def setup(self, game: Game[Any, Any, Any]) -> None:
         """Refuse a game whose action count or observation size differs from training."""
@@ -172,13 +174,15 @@ class PolicyAgent(Agent):
             action, _ = self.model.predict(x, deterministic=True)
         return int(action)
 
-    def _rllib_act(self, x: np.ndarray, mask: np.ndarray) -> int:
-        """The greedy legal action of the module's action distribution inputs (logits)."""
+    def _rllib_act(self, x: Any, mask: np.ndarray) -> int:
+        """The greedy legal action of the module's action distribution inputs (logits; a
+        masked module has masked them already, the mask here is for the flat format)."""
         import torch
 
+        from agora.agents._rllib_masking import batch_of_one
+
         with torch.no_grad():
-            out = self.model.forward_inference(
-                {"obs": torch.as_tensor(np.asarray(x, dtype=np.float32)[None])})
+            out = self.model.forward_inference(batch_of_one(x))
         logits = out["action_dist_inputs"][0].numpy().astype(np.float64)
         if logits.shape != mask.shape:
             raise ConfigError(f"checkpoint {self.checkpoint!r} gives {logits.shape[0]} "

@@ -263,6 +263,7 @@ def greedy_episode(cfg: Any, checkpoint: Path, seed: int
     import torch
     from ray.rllib.core.rl_module.rl_module import RLModule
 
+    from agora.agents._rllib_masking import batch_of_one
     from agora.experiments.train_rllib import env_config, learners_env_class
 
     base = checkpoint / "learner_group" / "learner" / "rl_module"
@@ -276,7 +277,7 @@ def greedy_episode(cfg: Any, checkpoint: Path, seed: int
         joint = {}
         for a, o in obs.items():
             with torch.no_grad():
-                out = modules[a].forward_inference({"obs": torch.as_tensor(o[None])})
+                out = modules[a].forward_inference(batch_of_one(o))
             probs = torch.softmax(out["action_dist_inputs"][0], -1).numpy()
             joint[a] = int(probs.argmax())
             least = min(least, float(probs.max()))

@@ -86,6 +86,9 @@ class TrainConfig(BaseModel):
     opponents: dict[str, Any] = Field(default_factory=dict)
     policies: Literal["independent", "shared"] = "independent"
     """rllib: one policy per learner, or one policy all learners share (self-play)."""
+    action_masking: bool = True
+    """rllib: observations carry the legal-action mask and the modules never draw an
+    illegal action (else the flat format and the penalty policy only)."""
     algorithm: str = "PPO"
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
     observation_format: Literal["flat", "dict"] = "flat"
@@ -201,6 +204,9 @@ def parse_train_config(data: Any) -> TrainConfig:
     if cfg.algorithm not in ALGORITHMS[cfg.backend]:
         raise ConfigError(f"algorithm: {cfg.algorithm!r} is not one of the {cfg.backend} "
                           f"backend's {list(ALGORITHMS[cfg.backend])}")
+    if cfg.backend == "sb3" and not cfg.action_masking:
+        raise ConfigError("action_masking: false is for the rllib backend; sb3 masks with "
+                          "algorithm MaskablePPO")
     _backend(cfg.backend).check_hyperparameters(cfg)
     if cfg.pbt is not None:
         from agora.experiments.train_sb3 import accepted_hyperparameters

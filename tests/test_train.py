@@ -47,8 +47,7 @@ BASE = {"name": "t", "env": "Cournot-v1", "params": {"rounds": 1, "q_max": 20},
     ({"backend": "rllib", "hyperparameters": {"lrr": 0.1}},
      "hyperparameters.lrr: RLlib's PPOConfig.training takes no such"),
     ({"backend": "rllib", "algorithm": "DQN"}, "algorithm: 'DQN' is not one of the rllib"),
-    ({"backend": "rllib", "env": "Bargaining-v1", "params": {}, "opponents": {}},
-     "env: Bargaining-v1 is turn-based"),
+    ({"action_masking": False}, "action_masking: false is for the rllib backend"),
     ({"backend": "rllib", "policies": "mixed"}, "policies"),
 ])
 def test_bad_configs_are_config_errors_naming_the_key(changes: dict[str, Any],
@@ -174,13 +173,13 @@ def test_rllib_shared_policy_self_play_writes_one_module_and_curves(tmp_path: Pa
     game = make_game("RepeatedPD-v1", {"rounds": 1})[0]
     agent = make_agent({"name": "policy", "checkpoint": path, "algorithm": "rllib"}, game)
     agent.reset(0, 1)  # player_1 plays the shared module
-    import torch
+    from agora.agents._rllib_masking import batch_of_one
 
     state = game.initial_state(np.random.default_rng(0))
     obs = {"observation": game.encode(state, 1),
            "action_mask": game.legal_mask(state, 1).astype(np.int8)}
-    x = format_observation(obs, "flat").astype(np.float32)
-    logits = agent.model.forward_inference({"obs": torch.as_tensor(x[None])})
+    x = format_observation(obs, "rllib")  # the masked module's observation
+    logits = agent.model.forward_inference(batch_of_one(x))
     assert agent.act(obs) == int(logits["action_dist_inputs"][0].argmax())
     with pytest.raises(ConfigError, match="module='player_7'"):
         make_agent({"name": "policy", "checkpoint": path, "algorithm": "rllib",
