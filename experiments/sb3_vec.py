@@ -152,7 +152,11 @@ def make_sb3_vec(env_id: str, num_envs: int, **kwargs: Any) -> SB3VectorEnv:
         ConfigError: the id has no vectorised rules, or a keyword is invalid.
     """
     import agora.envs  # noqa: F401  (registers the agora/<id> Gymnasium ids)
+    from agora.envs.registry import VECTORISED
 
+    if gymnasium.spec(f"agora/{env_id}").vector_entry_point is None:
+        raise ConfigError(f"env_id={env_id!r} has no vectorised rules; vectorised games: "
+                          f"{', '.join(VECTORISED)}")
     venv = gymnasium.make_vec(f"agora/{env_id}", num_envs=num_envs,
                               vectorization_mode="vector_entry_point", **kwargs)
     return SB3VectorEnv(venv)
