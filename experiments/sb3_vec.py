@@ -85,7 +85,7 @@ class SB3VectorEnv(VecEnv):  # type: ignore[misc]
             raise ConfigError(f"options={self._options[0]!r}: agora's vector envs take no "
                               "reset options")
         seeds = self._seeds[::self._seats]
-        given = None if any(s is None for s in seeds) else [int(s) for s in seeds]
+        given = None if None in seeds else [int(s) for s in seeds if s is not None]
         obs, _ = self.venv.reset(seed=given)
         self.reset_infos = ([{"seed": s} for s in np.repeat(given, self._seats).tolist()]
                             if given is not None else [{} for _ in range(self.num_envs)])
