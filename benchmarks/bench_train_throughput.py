@@ -6,6 +6,9 @@ One learner (player 0) against the id's default opponent, trained through ``agor
 of 1,024 env steps, minibatches of 64, 10 epochs, one torch thread. Rows:
 
 * ``sb3 1 env`` and ``sb3 8 envs``: SB3 PPO on ``DummyVecEnv`` copies of the Gymnasium view.
+* ``sb3 vector 256 rows``: SB3 PPO on 256 rows of the id's vector env behind
+  :class:`~agora.experiments.sb3_vec.SB3VectorEnv` (``vectorized: true``; the PD's 2x2
+  vector shell gives dict observations and unscaled rewards only, so that row uses them).
 * ``rllib 0 runners`` and ``rllib 1 runner``: RLlib PPO (new API stack), sampling in the
   driver or in one env-runner actor; Ray is started once, before the first row.
 
@@ -14,9 +17,6 @@ the CPU seconds of this process (an RLlib env runner's CPU is another process's,
 row undercounts). For context, the pure env-stepping rate of each env view without any
 learning: the Gymnasium single env and the PettingZoo Parallel shell (both games), and
 ``MatrixVectorEnv`` at B=1,024 (the PD only), measured with ``bench_vecenv``'s runners.
-There is no SB3 ``VecEnv`` adapter for ``MatrixVectorEnv`` (SB3 resets a finished sub-env
-in the same step and returns ``terminal_observation``; ours restart on the next step), so
-PPO on the vector env is not measured.
 
 Run::
 
@@ -46,14 +46,17 @@ RLLIB = {"train_batch_size_per_learner": 1024, "minibatch_size": 64, "num_epochs
 REWARD_SCALE = {"RepeatedPD-v1": 0.2, "Cournot-v1": 1 / 800}
 
 
-def config(env_id: str, backend: str, steps: int, n_envs: int, runners: int) -> Any:
+def config(env_id: str, backend: str, steps: int, n_envs: int, runners: int,
+           vectorized: bool = False) -> Any:
     """The ``agora train`` config of one row."""
     hyper = dict(SB3, n_steps=SB3["n_steps"] // n_envs) if backend == "sb3" else RLLIB
+    matrix = vectorized and env_id == "RepeatedPD-v1"  # the 2x2 shell: dict, unscaled
     return parse_train_config({
         "name": f"throughput-{backend}", "env": env_id, "backend": backend,
-        "hyperparameters": hyper, "reward_scale": REWARD_SCALE.get(env_id, 1.0),
-        "n_envs": n_envs, "num_env_runners": runners, "total_timesteps": steps,
-        "seeds": [0], "eval_episodes": 0, "threads": 1})
+        "hyperparameters": hyper, "reward_scale": 1.0 if matrix else REWARD_SCALE.get(
+            env_id, 1.0), "observation_format": "dict" if matrix else "flat",
+        "n_envs": n_envs, "vectorized": vectorized, "num_env_runners": runners,
+        "total_timesteps": steps, "seeds": [0], "eval_episodes": 0, "threads": 1})
 
 
 def train_row(cfg: Any) -> dict[str, float]:
@@ -74,6 +77,8 @@ def training(envs: list[str], steps: int, rllib_steps: int, backends: list[str]
     for env_id in envs if "sb3" in backends else []:
         rows[f"{env_id} sb3 1 env"] = train_row(config(env_id, "sb3", steps, 1, 0))
         rows[f"{env_id} sb3 8 envs"] = train_row(config(env_id, "sb3", steps, 8, 0))
+        rows[f"{env_id} sb3 vector 256 rows"] = train_row(
+            config(env_id, "sb3", steps, 256, 0, vectorized=True))
     if "rllib" not in backends:
         return rows
     import ray

@@ -13,7 +13,8 @@ for public goods and the oligopolies), of
   declared policy of :mod:`agora.envs.invalid` (:meth:`_actions`, :meth:`_valid`);
 * Gymnasium 1.x's ``NEXT_STEP`` autoreset and the invalid-action cap (:meth:`_finish`):
   the step after a game ends ignores its actions and returns its first observation,
-  reward 0 and both flags false.
+  reward 0 and both flags false; :meth:`restart_finished` does that restart at once,
+  for callers that want SAME_STEP semantics (SB3's ``VecEnv``).
 
 Subclasses give the rules: :meth:`_status` (each game's
 :class:`~agora.envs.core.Status` as ints), :meth:`_start_rows` (fresh games) and the
@@ -86,6 +87,10 @@ class BatchVectorEnv(VectorEnv):  # type: ignore[type-arg]
 
     def _restarted(self, rows: Any) -> None:
         """Hook: games in ``rows`` restarted within continued streams."""
+
+    def _observe(self) -> Any:
+        """Every row's observation now."""
+        raise NotImplementedError
 
     # ----- backend helpers --------------------------------------------------------------
     def _to(self, array: np.ndarray) -> Any:
@@ -178,9 +183,37 @@ class BatchVectorEnv(VectorEnv):  # type: ignore[type-arg]
         if bad is not None:
             self._count += bad
             trunc = trunc | ((self._count >= self.invalid.max_invalid_actions) & ~restart)
+        self._restart_rows(restart)
+        self._restart = term | trunc
+        return term, trunc
+
+    def _restart_rows(self, restart: Any) -> None:
+        """Fresh games in ``restart`` (a bool mask over games) within continued streams."""
         if bool(restart.any()):
             self._start_rows(restart)
             self._count[restart] = 0
             self._restarted(restart)
-        self._restart = term | trunc
-        return term, trunc
+
+    def restart_finished(self) -> tuple[Any, np.ndarray]:
+        """Restart now the games that ended on the last step, exactly as the next step
+        would before playing, and return every row's observation and which rows restarted.
+
+        The next step then plays every row, so stepping after this call is the
+        SAME_STEP autoreset order with the ``NEXT_STEP`` numbers (same streams, draws and
+        invalid-action counts): the step that only restarts is skipped.
+
+        Example:
+            >>> import gymnasium, numpy as np, agora.envs
+            >>> envs = gymnasium.make_vec("agora/Cournot-v1", num_envs=2, rounds=1)
+            >>> _ = envs.reset(seed=0)
+            >>> done = envs.step(np.array([40, 10]))[2]
+            >>> obs, restarted = envs.restart_finished()
+            >>> done.tolist(), restarted.tolist()
+            ([True, True], [True, True])
+            >>> float(envs.step(np.array([40, 40]))[1][0])  # a played round, not a restart
+            1600.0
+        """
+        restart = self._restart
+        self._restart_rows(restart)
+        self._restart = self._to(np.zeros(self.games, bool))
+        return self._observe(), self._np(self._per_row(restart)).copy()

@@ -30,8 +30,10 @@ the rollout buffer's discount, ...). ``pbt.parquet`` (columns :data:`PBT_COLUMNS
 configured and one ``applied/`` column per mutated hyperparameter) holds every report of
 every member; ``seed_S/model.zip`` is the final model of the best member, so evaluation
 and the ``policy`` agent work as for plain training. Trials run on a local Ray with one
-CPU each (or on the cluster at ``RAY_ADDRESS``); Ray's scheduler draws its perturbations
-from Python's global ``random``, so a PBT run is not replayed exactly by its seed.
+CPU each (or on the cluster at ``RAY_ADDRESS``), a paused or exploiting member continuing
+in a worker that already imported torch and SB3 (Tune's ``reuse_actors``); Ray's
+scheduler draws its perturbations from Python's global ``random``, so a PBT run is not
+replayed exactly by its seed.
 """
 
 from __future__ import annotations
@@ -338,8 +340,11 @@ def _tuner(cfg: Any, root: Path, seed: int, callback: Any) -> Any:
     return tune.Tuner(
         trainable, param_space={"hp": tune.grid_search(initial_values(pbt, seed))},
         # no max_concurrent_trials: every member must exist (pending) from the start, so
-        # that PBT pauses running members at their reports and the others get their turn
-        tune_config=tune.TuneConfig(scheduler=scheduler, num_samples=1, reuse_actors=False),
+        # that PBT pauses running members at their reports and the others get their turn.
+        # reuse_actors: a paused or exploiting member continues in a worker that already
+        # imported torch and SB3, instead of a new process per report (the cost of PBT's
+        # time-multiplexing on few CPUs)
+        tune_config=tune.TuneConfig(scheduler=scheduler, num_samples=1, reuse_actors=True),
         run_config=tune.RunConfig(
             name=f"seed_{seed}", storage_path=str((root / "pbt_trials").resolve()),
             stop={"env_steps": cfg.total_timesteps}, verbose=0, callbacks=[callback],

@@ -94,6 +94,9 @@ class TrainConfig(BaseModel):
     observation_format: Literal["flat", "dict"] = "flat"
     reward_scale: float = Field(default=1.0, gt=0)
     n_envs: int = Field(default=8, ge=1)
+    vectorized: bool = False
+    """sb3: the ``n_envs`` copies as one of agora's vector envs (ids in ``VECTORISED``)
+    behind :class:`~agora.experiments.sb3_vec.SB3VectorEnv`, instead of ``DummyVecEnv``."""
     num_env_runners: int = Field(default=0, ge=0)
     total_timesteps: int = Field(ge=1)
     checkpoint_every: int | None = Field(default=None, ge=1)
@@ -208,6 +211,8 @@ def parse_train_config(data: Any) -> TrainConfig:
         raise ConfigError("action_masking: false is for the rllib backend; sb3 masks with "
                           "algorithm MaskablePPO")
     _backend(cfg.backend).check_hyperparameters(cfg)
+    if cfg.vectorized:
+        _check_vectorized(cfg)
     if cfg.pbt is not None:
         from agora.experiments.train_sb3 import accepted_hyperparameters
 
@@ -216,6 +221,21 @@ def parse_train_config(data: Any) -> TrainConfig:
     if cfg.teacher is not None:
         _check_teacher(cfg, spec)
     return cfg
+
+
+def _check_vectorized(cfg: TrainConfig) -> None:
+    """``vectorized`` trains with the sb3 backend, no teacher, on an id with vector rules
+    that take the config's opponents, observation format and reward scale."""
+    if cfg.backend != "sb3" or cfg.teacher is not None:
+        raise ConfigError(f"vectorized: true needs the sb3 backend and no teacher section "
+                          f"(got backend {cfg.backend!r}{', and teacher' if cfg.teacher else ''})")
+    from agora.experiments.sb3_vec import make_sb3_vec
+    from agora.experiments.train_sb3 import vector_keywords
+
+    try:
+        make_sb3_vec(cfg.env, 1, **vector_keywords(cfg))
+    except ConfigError as exc:
+        raise ConfigError(f"vectorized: {exc}") from None
 
 
 def _check_teacher(cfg: TrainConfig, spec: EnvSpec) -> None:

@@ -106,14 +106,64 @@ def _env_kwargs(cfg: Any, params: dict[str, Any]) -> dict[str, Any]:
             "observation_format": cfg.observation_format, "reward_scale": cfg.reward_scale}
 
 
+def vector_opponent(cfg: Any) -> Any:
+    """The fixed seats as a vector env's data: a memory-one table (2x2 games), None when
+    every seat plays the id's default opponent (the vector rules' default), else
+    contribution-rule rows (public goods).
+
+    Raises:
+        ConfigError: naming a seat whose agent the id's vector rules cannot play.
+    """
+    from agora.agents.group_rule import group_rule_of
+    from agora.agents.memory_one import memory_one_of
+    from agora.experiments.config import _env_spec
+
+    spec = _env_spec(cfg.env)
+    name = spec.make_game(cfg.params).info.name
+    fixed = {k: v for k, v in cfg.seats().items() if v is not None}
+    default = spec.default_opponent
+    if name != "RepeatedMatrix" and all(
+            v == (default[int(k[7:])] if isinstance(default, tuple) else default)
+            for k, v in fixed.items()):
+        return None
+    rule_of, kind = {"RepeatedMatrix": (memory_one_of, "memory-one strategy"),
+                     "PublicGoods": (group_rule_of, "contribution rule")}.get(
+        name, (lambda _: None, f"{default!r} (the default opponent)"))
+    rules = [rule_of(v) for v in fixed.values()]
+    for key, rule in zip(fixed, rules, strict=True):
+        if rule is None:
+            raise ConfigError(f"opponents.{key}: {fixed[key]!r} is not a {kind}, which "
+                              f"the {cfg.env} vector env plays (vectorized: true)")
+    if name == "RepeatedMatrix":
+        return rules[0].probabilities()
+    return [r.row() for r in rules]
+
+
+def vector_keywords(cfg: Any) -> dict[str, Any]:
+    """The ``make_vec`` keywords of the learner's vector env (``vectorized: true``)."""
+    kw = _env_kwargs(cfg, dict(cfg.params))
+    return {"player": kw["player"], "opponent": vector_opponent(cfg),
+            "observation_format": kw["observation_format"],
+            "reward_scale": kw["reward_scale"], **kw["params"]}
+
+
 def vec_env(cfg: Any, seed: int, teacher: Any = None) -> Any:
     """``n_envs`` copies of the learner's env; with a teacher, each episode's params are
-    the config's updated with the teacher's task (:class:`CurriculumEnv`)."""
+    the config's updated with the teacher's task (:class:`CurriculumEnv`); with
+    ``vectorized``, the rows of the id's vector env (:mod:`.sb3_vec`)."""
     from stable_baselines3.common.env_util import make_vec_env
 
     import agora.envs  # noqa: F401  (registers the agora/<id> Gymnasium ids)
     from agora.envs import make_gym
 
+    if cfg.vectorized:
+        from stable_baselines3.common.vec_env import VecMonitor
+
+        from agora.experiments.sb3_vec import make_sb3_vec
+
+        envs = VecMonitor(make_sb3_vec(cfg.env, cfg.n_envs, **vector_keywords(cfg)))
+        envs.seed(seed)
+        return envs
     if teacher is None:
         return make_vec_env(f"agora/{cfg.env}", n_envs=cfg.n_envs, seed=seed,
                             env_kwargs=_env_kwargs(cfg, dict(cfg.params)))

@@ -99,10 +99,13 @@ def test_pbt_copies_the_good_learning_rate_and_learns_the_nash_quantity(
     learns the best response to a Cournot-Nash rival, the Nash quantity 40 on the grid).
     Every 1,024 steps the worst member copies the best's checkpoint and lr (x1.2 or x0.8,
     no resampling). The best member's model plays the Nash quantity, the record shows
-    exploits of the good lineage, and the lrs end near 1e-2, applied as configured."""
+    exploits of the good lineage, and the lrs end near 1e-2, applied as configured.
+    Members train on 64 vector rows (rollouts of 8 x 64 = 512 steps, as 8 envs x 64
+    would give), a quarter of DummyVecEnv's time per step."""
     cfg = parse_train_config({
-        **BASE, "total_timesteps": 4096, "n_envs": 8, "eval_episodes": 10,
-        "hyperparameters": {"n_steps": 64, "batch_size": 256, "n_epochs": 4,
+        **BASE, "total_timesteps": 4096, "n_envs": 64, "vectorized": True,
+        "eval_episodes": 10,
+        "hyperparameters": {"n_steps": 8, "batch_size": 256, "n_epochs": 4,
                             "ent_coef": 0.0, "policy_kwargs": {"net_arch": [32]}},
         "reward_scale": 0.000625,
         "pbt": {"population": 4, "perturbation_interval": 1024, "resample_probability": 0.0,
