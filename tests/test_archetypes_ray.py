@@ -18,6 +18,8 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from fake_openai import FakeOpenAI  # noqa: E402
 
+from agora.agents.llm.model import LiteLLMModel  # noqa: E402
+from agora.envs import ConfigError  # noqa: E402
 from agora.experiments.population.archetypes import (  # noqa: E402
     ArchetypeResult,
     parse_archetype_config,
@@ -103,3 +105,10 @@ def test_a_budget_is_one_count_across_workers_and_resume_repeats_no_call(
     assert done.status == "ok" and len(done.population) == STEPS
     assert server.count == CALLS  # step 1's answered calls came from the cache
     _same(local, done)
+
+
+def test_a_model_object_cannot_go_to_ray_workers(tmp_path: Path):
+    cfg = parse_archetype_config({**_cfg(FakeOpenAI(), tmp_path, 1).model_dump(),
+                                  "workers": 2})
+    with pytest.raises(ConfigError, match="workers=2: a model object cannot cross"):
+        run_archetypes(cfg, model=LiteLLMModel("openai/fake"))

@@ -314,8 +314,14 @@ def run_archetypes(cfg: ArchetypeConfig, out: str | Path | None = None, *,
 
     With ``workers > 1`` (or ``RAY_ADDRESS``) each step's calls are split over Ray tasks
     under the run's call gate (:mod:`~agora.experiments.population.archetypes_ray`); the
-    records are the same. ``model`` (a live object) only serves an in-process run.
+    records are the same. ``model`` (a live object, for tests) cannot cross to Ray workers.
+
+    Raises:
+        ConfigError: ``model`` given with ``workers`` above 1.
     """
+    if model is not None and cfg.workers > 1:
+        raise ConfigError(f"workers={cfg.workers}: a model object cannot cross to Ray "
+                          "workers; name the model in the config (model:) instead")
     store = _StepStore(out) if out is not None else None
     if store is not None:
         if (store.root / "manifest.json").exists():
