@@ -67,9 +67,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[SocietySummary, Soci
     """(in-process, served): one generation of two agents, one llama.cpp thread each."""
     require_server_packages()  # a missing package fails here, naming it: never a skip
     tmp = tmp_path_factory.mktemp("served")
-    os.environ[THREADS_ENV] = "1"
-    local = run_society(vh_config({"model": MODEL_ID}), tmp / "local", progress=False)
-    with LocalServer(n_threads=1) as server:
+    with pytest.MonkeyPatch.context() as env, LocalServer(n_threads=1) as server:
+        env.setenv(THREADS_ENV, "1")  # if this process loads the model now
+        local = run_society(vh_config({"model": MODEL_ID}), tmp / "local", progress=False)
         served = run_society(vh_config({"model": server.model, "api_base": server.url}),
                              tmp / "served", progress=False)
     return local, served
