@@ -199,9 +199,14 @@ def model_path(name: str = MODEL_NAME) -> str:
     return path
 
 
+THREADS_ENV = "AGORA_LLAMA_THREADS"
+"""Threads of the embedded model (default: every core). On a shared machine fewer threads
+than cores are much faster: llama.cpp's threads wait for each other at every step."""
+
+
 def llama_kwargs() -> dict[str, Any]:
     """Constructor arguments of the process's ``llama_cpp.Llama`` (benchmarks reuse them)."""
-    threads = os.cpu_count() or 2
+    threads = int(os.environ.get(THREADS_ENV) or os.cpu_count() or 2)
     return {"n_ctx": N_CTX, "n_threads": threads, "n_threads_batch": threads,
             "n_gpu_layers": 0, "verbose": False}
 

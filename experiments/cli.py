@@ -302,7 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--workers", type=count_arg, default=None,
-                   help="Ray workers of a culture society (overrides the config's workers)")
+                   help="Ray workers of a society or an archetype run (overrides "
+                        "the config's workers)")
     p.set_defaults(func=cmd_society)
     p = sub.add_parser("train", help="train RL agents (SB3 or RLlib), then evaluate them")
     p.add_argument("config", help="YAML training config")

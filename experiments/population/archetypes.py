@@ -32,7 +32,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -98,6 +98,11 @@ class ArchetypeConfig(BaseModel):
     max_tokens: int = Field(default=32, ge=1)
     timeout: float = Field(default=60.0, gt=0)
     seed: int = Field(default=0, ge=0)
+    workers: int = Field(default=1, ge=1)
+    """Ray workers: above 1 (or with ``RAY_ADDRESS`` set), each step's calls are spread
+    over Ray tasks, every call through the run's call gate (as a society's are)."""
+    llm_concurrency: int | None = Field(default=None, ge=1)
+    """Model calls in flight across the whole run (all Ray workers together)."""
 
     @model_validator(mode="after")
     def _template(self) -> ArchetypeConfig:
@@ -114,9 +119,15 @@ class ArchetypeConfig(BaseModel):
         return [dict(zip(names, c, strict=True)) for c in combos]
 
     def fingerprint(self) -> str:
+        """Hash of what decides the records: not where or how fast the calls run, nor
+        budgets or the cache folder (so a run stopped by ``max_calls`` resumes with a
+        larger one, as a society's does)."""
         import hashlib
 
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        data = self.model_dump(mode="json", exclude={"workers", "llm_concurrency"})
+        for key in ("max_calls", "max_tokens_budget", "max_concurrency", "cache_dir"):
+            data["model"].pop(key)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def parse_archetype_config(data: Any) -> ArchetypeConfig:
@@ -186,12 +197,14 @@ class ArchetypeResult:
     population: pd.DataFrame
     calls: pd.DataFrame
     archetype: np.ndarray
+    gate: dict[str, Any] | None = None
+    """The call gate's stats on Ray (slots, observed peak in flight, budgets spent)."""
 
 
 class _Asker:
     """Asks the model for one archetype's answers through the game's text face."""
 
-    def __init__(self, cfg: ArchetypeConfig, model: LanguageModel) -> None:
+    def __init__(self, cfg: ArchetypeConfig, model: LanguageModel | None) -> None:
         self.cfg, self.model = cfg, model
         self.game, self.text = make_game(cfg.env, cfg.params)
         self.obs = self.game.observe(self.game.initial_state(np.random.default_rng(0)), 0)
@@ -210,6 +223,8 @@ class _Asker:
         sampling = Sampling(c.temperature, c.max_tokens, derived_seed(c.seed, step, arch,
                                                                       sample),
                             self.text.action_schema(self.obs), c.timeout)
+        if self.model is None:
+            raise RuntimeError("this asker only renders prompts (its calls go to Ray)")
         completion = await self.model.acomplete(messages, sampling)
         try:
             action, problem = self.text.parse(completion.text, self.obs), None
@@ -227,17 +242,35 @@ def _context(asker: _Asker, shares: np.ndarray | None) -> str:
     return CONTEXT.format(shares=", ".join(parts))
 
 
-async def _distributions(asker: _Asker, step: int, personas: Sequence[str],
-                         partner_shares: Sequence[np.ndarray | None]
-                         ) -> tuple[np.ndarray, list[dict[str, Any]], list[int]]:
+Job = tuple[int, int, int, list[dict[str, str]]]
+"""One call of a step, as plain data: (step, archetype, sample, messages)."""
+Answer = tuple[int | None, dict[str, Any]]
+"""One call's parsed action (None: invalid) and its ``calls`` row."""
+
+
+def step_jobs(asker: _Asker, step: int, personas: Sequence[str],
+              partner_shares: Sequence[np.ndarray | None]) -> list[Job]:
+    """Every call of ``step``, archetype by archetype, sample by sample."""
+    return [(step, a, j, asker.messages(personas[a], _context(asker, partner_shares[a])))
+            for a in range(len(personas)) for j in range(asker.cfg.samples)]
+
+
+async def ask_all(asker: _Asker, jobs: Sequence[Job]) -> list[Answer]:
+    """Every job's answer, in order. Each call runs to its end before the first error is
+    raised, so no answer already paid for is lost (it is cached for a resume)."""
+    outcomes = await asyncio.gather(*(asker.ask(*job) for job in jobs),
+                                    return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return list(outcomes)  # type: ignore[arg-type]
+
+
+def _tally(answers: Sequence[Answer], n_arch: int, k: int
+           ) -> tuple[np.ndarray, list[dict[str, Any]], list[int]]:
     """(archetypes x actions) answer shares, the call rows, invalid counts per archetype."""
-    k, s = asker.game.num_actions, asker.cfg.samples
-    jobs = [asker.ask(step, a, j, asker.messages(personas[a], _context(asker,
-                                                                        partner_shares[a])))
-            for a in range(len(personas)) for j in range(s)]
-    answers = await asyncio.gather(*jobs)
-    dist = np.zeros((len(personas), k))
-    invalid = [0] * len(personas)
+    dist = np.zeros((n_arch, k))
+    invalid = [0] * n_arch
     for (action, row) in answers:
         if action is None:
             invalid[row["archetype"]] += 1
@@ -246,6 +279,31 @@ async def _distributions(asker: _Asker, step: int, personas: Sequence[str],
     empty = dist.sum(axis=1) == 0
     dist[empty] = 1.0  # every answer invalid: uniform, flagged as a fallback
     return dist / dist.sum(axis=1, keepdims=True), [r for _, r in answers], invalid
+
+
+class Answers(Protocol):
+    """Where a step's calls are answered: :class:`InProcess` or
+    :class:`~.archetypes_ray.OnRay` (the records are the same)."""
+
+    async def __call__(self, jobs: list[Job]) -> list[Answer]: ...
+
+    def stats(self) -> dict[str, Any] | None: ...
+
+
+class InProcess:
+    """Answers a step's calls in this process, all at once (``asyncio.gather``); the
+    model's own ``max_concurrency`` bounds them. :class:`~.archetypes_ray.OnRay` is the
+    same face over Ray workers."""
+
+    def __init__(self, asker: _Asker) -> None:
+        self.asker = asker
+
+    async def __call__(self, jobs: list[Job]) -> list[Answer]:
+        return await ask_all(self.asker, jobs)
+
+    def stats(self) -> dict[str, Any] | None:
+        """The call gate's stats (None: no gate in one process)."""
+        return None
 
 
 def run_archetypes(cfg: ArchetypeConfig, out: str | Path | None = None, *,
@@ -258,7 +316,17 @@ def run_archetypes(cfg: ArchetypeConfig, out: str | Path | None = None, *,
     run it again (``--resume``) and it continues at the next step from the stored records
     (the population's partners' moves are replayed from the stored distributions), so no
     call of a committed step is made again.
+
+    With ``workers > 1`` (or ``RAY_ADDRESS``) each step's calls are split over Ray tasks
+    under the run's call gate (:mod:`~agora.experiments.population.archetypes_ray`); the
+    records are the same. ``model`` (a live object, for tests) cannot cross to Ray workers.
+
+    Raises:
+        ConfigError: ``model`` given with ``workers`` above 1.
     """
+    if model is not None and cfg.workers > 1:
+        raise ConfigError(f"workers={cfg.workers}: a model object cannot cross to Ray "
+                          "workers; name the model in the config (model:) instead")
     store = _StepStore(out) if out is not None else None
     if store is not None:
         if (store.root / "manifest.json").exists():
@@ -266,9 +334,16 @@ def run_archetypes(cfg: ArchetypeConfig, out: str | Path | None = None, *,
         else:
             store.start(cfg, {"kind": "archetypes"}, {"agents": cfg.agents,
                                                       "archetypes": len(cfg.archetypes())})
-    asker = _Asker(cfg, model if model is not None else build_model(cfg.model))
+    from agora.experiments.population.culture import on_ray
+
     try:
-        return asyncio.run(_run(cfg, asker, store, progress))
+        if model is None and on_ray(cfg):
+            from agora.experiments.population.archetypes_ray import OnRay
+
+            with OnRay(cfg) as answers:
+                return asyncio.run(_run(cfg, _Asker(cfg, None), store, progress, answers))
+        asker = _Asker(cfg, model if model is not None else build_model(cfg.model))
+        return asyncio.run(_run(cfg, asker, store, progress, InProcess(asker)))
     except BaseException:
         if store is not None:
             store.finish("interrupted")
@@ -317,7 +392,7 @@ def _replay_shares(cfg: ArchetypeConfig, store: _StepStore, step: int,
 
 
 async def _run(cfg: ArchetypeConfig, asker: _Asker, store: _StepStore | None,
-               progress: bool) -> ArchetypeResult:
+               progress: bool, answers: Answers) -> ArchetypeResult:
     rng = np.random.default_rng([cfg.seed, 0])
     archetype = draw_archetypes(cfg, rng)
     combos = cfg.archetypes()
@@ -333,10 +408,11 @@ async def _run(cfg: ArchetypeConfig, asker: _Asker, store: _StepStore | None,
     for step in range(done[-1] + 1 if done else 0, cfg.steps):
         started = time.perf_counter()
         try:
-            dist, rows, invalid = await _distributions(asker, step, personas, shares)
+            got = await answers(step_jobs(asker, step, personas, shares))
         except ModelError as exc:
             status = "stopped" if not exc.fatal else "aborted"
             break
+        dist, rows, invalid = _tally(got, len(combos), asker.game.num_actions)
         actions = sample_actions(dist, archetype, np.random.default_rng([cfg.seed, 1, step]))
         partner, pay = pay_pairs(payoffs, actions, np.random.default_rng([cfg.seed, 2, step]))
         shares = _partner_shares(archetype, actions, partner, len(combos), dist.shape[1])
@@ -355,13 +431,15 @@ async def _run(cfg: ArchetypeConfig, asker: _Asker, store: _StepStore | None,
         if progress:
             print(f"step {step + 1}/{cfg.steps}: {len(rows)} calls, action shares "
                   f"{np.round(total, 3).tolist()}", file=sys.stderr, flush=True)
+    gate = answers.stats()
     if store is not None:
         frames = store.consolidate()
-        store.finish(status, steps_done=len(frames[POPULATION]))
+        store.finish(status, steps_done=len(frames[POPULATION]),
+                     **({"call_gate": gate} if gate else {}))
     else:
         frames = {k: _typed(ARCHETYPE_COLUMNS[k], v).to_pandas() for k, v in tables.items()}
     return ArchetypeResult(status, frames[ARCHETYPE_STEPS], frames[POPULATION],
-                           frames[CALLS], archetype)
+                           frames[CALLS], archetype, gate)
 
 
 def _step_rows(step: int, combos: Sequence[dict[str, str]], counts: np.ndarray,

@@ -41,7 +41,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, Field, field_validator
@@ -55,6 +55,9 @@ from agora.envs import ConfigError, RunAbortedError, make_game
 from agora.experiments.config import STRICT, Model, read_yaml, validate_model
 from agora.experiments.episode import EpisodeResult, aplay_episode
 from agora.experiments.population.society_store import SocietyStore
+
+if TYPE_CHECKING:
+    from agora.experiments.population.archetypes import ArchetypeConfig
 
 SELECTION_RULES = ("top_k", "proportional", "tournament")
 VH_PARAMS = {"endowment": 10, "multiplier": 2.0, "trace_depth": 3, "schedule": "round_robin"}
@@ -599,7 +602,7 @@ async def _run_seeds(society: Society, store: SocietyStore, bar: tqdm) -> None:
         raise failed[0]
 
 
-def on_ray(cfg: SocietyConfig) -> bool:
+def on_ray(cfg: SocietyConfig | ArchetypeConfig) -> bool:
     """Whether the run goes to Ray: ``workers`` above 1, or a ``RAY_ADDRESS`` to join."""
     return cfg.workers > 1 or bool(os.environ.get("RAY_ADDRESS"))
 

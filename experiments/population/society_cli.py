@@ -20,7 +20,7 @@ def _out(out: str | None, name: str, resume: bool) -> Path:
 def society(config: str, out: str | None, resume: bool, quiet: bool,
             workers: int | None = None) -> int:
     """Run the config (its ``kind`` says which); 0 when finished, 3 when stopped.
-    ``workers`` overrides a culture config's ``workers`` (Ray when above 1)."""
+    ``workers`` overrides the config's ``workers`` (Ray when above 1)."""
     data = read_yaml(config)
     kind = data.get("kind", "culture") if isinstance(data, dict) else None
     if kind == "archetypes":
@@ -29,7 +29,7 @@ def society(config: str, out: str | None, resume: bool, quiet: bool,
             run_archetypes,
         )
 
-        acfg = parse_archetype_config(data)
+        acfg = parse_archetype_config(data if workers is None else {**data, "workers": workers})
         where = _out(out, acfg.name, resume)
         res = run_archetypes(acfg, where, progress=not quiet)
         print(f"archetypes {res.status}: {len(res.population)}/{acfg.steps} steps, "
