@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vec_replay import replay_rows, same_row
 
 import agora.envs  # noqa: F401  (registers the ids)
 from agora.agents import make_agent
@@ -56,43 +57,11 @@ def _choose(masks: np.ndarray, picks: list[float], bad: list[int]) -> np.ndarray
     return np.array(out, np.int64)
 
 
-def _same(vobs, row: int, obs) -> None:
-    if isinstance(obs, dict):
-        for key, value in obs.items():
-            assert np.array_equal(vobs[key][row], value) and vobs[key].dtype == value.dtype, key
-    else:
-        assert np.array_equal(vobs[row], obs) and vobs.dtype == obs.dtype
-
-
 def _replay(env_id: str, params: dict, shell: dict, seed: int,
             plan: list[tuple[list[float], list[int]]]) -> int:
-    """Step the vector env and one single env per row by ``plan``; every observation,
-    reward and flag equal. Returns the number of finished episodes."""
-    vec = gymnasium.make_vec(f"agora/{env_id}", num_envs=B, max_invalid_actions=3,
-                             vectorization_mode="vector_entry_point", **shell, **params)
-    singles = [gymnasium.make(f"agora/{env_id}", max_invalid_actions=3, **shell, **params)
-               for _ in range(B)]
-    assert vec.single_observation_space == singles[0].observation_space
-    assert vec.single_action_space == singles[0].action_space
-    vobs, info = vec.reset(seed=seed)
-    assert info["seed"].tolist() == [seed + i for i in range(B)]
-    for i, env in enumerate(singles):
-        _same(vobs, i, env.reset(seed=seed + i)[0])
-    restart, ends = [False] * B, 0
-    for picks, bad in plan:
-        masks = [env.unwrapped.action_masks() for env in singles]
-        acts = _choose(np.array(masks), picks, bad)
-        vobs, vrew, vterm, vtrunc, _ = vec.step(acts)
-        for i, env in enumerate(singles):
-            if restart[i]:
-                obs, rew, term, trunc = env.reset()[0], 0.0, False, False
-            else:
-                obs, rew, term, trunc, _ = env.step(int(acts[i]))
-            _same(vobs, i, obs)
-            assert (vrew[i], bool(vterm[i]), bool(vtrunc[i])) == (rew, term, trunc)
-            restart[i] = term or trunc
-            ends += term or trunc
-    return ends
+    """Replay ``plan`` (per step: picks and invalid markers, see :func:`_choose`)."""
+    return replay_rows(env_id, params, shell, seed, B, len(plan),
+                       lambda step, masks: _choose(masks, *plan[step]), 3)
 
 
 @pytest.mark.parametrize(("env_id", "params", "shell"), CASES)
@@ -144,7 +113,7 @@ def test_opponents_given_as_data_replay_their_agents(env_id, params, agent, rule
         j: agent for j in range(1, game.num_players)}, **params) for _ in range(B)]
     vobs, _ = vec.reset(seed=3)
     for i, env in enumerate(singles):
-        _same(vobs, i, env.reset(seed=3 + i)[0])
+        same_row(vobs, i, env.reset(seed=3 + i)[0])
     rng, restart = np.random.default_rng(2), [False] * B
     for _ in range(12):
         acts = _choose(vobs["action_mask"], rng.random(B).tolist(), [0] * B)
@@ -154,7 +123,7 @@ def test_opponents_given_as_data_replay_their_agents(env_id, params, agent, rule
                 obs, rew, term = env.reset()[0], 0.0, False
             else:
                 obs, rew, term, *_ = env.step(int(acts[i]))
-            _same(vobs, i, obs)
+            same_row(vobs, i, obs)
             assert (vrew[i], bool(vterm[i])) == (rew, term)
             restart[i] = term
 

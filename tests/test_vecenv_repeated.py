@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vec_replay import replay_rows, same_row
 
 import agora.envs
 from agora.agents import make_agent
@@ -130,14 +131,6 @@ def _actions(rng: np.random.Generator, n: int, top: int, invalid: float) -> np.n
     return np.where(rng.random(n) < invalid, rng.choice([-1, top + 1], n), a)
 
 
-def _same(vobs, row: int, obs) -> None:
-    if isinstance(obs, dict):
-        for key, value in obs.items():
-            assert np.array_equal(vobs[key][row], value) and vobs[key].dtype == value.dtype
-    else:
-        assert np.array_equal(vobs[row], obs) and vobs.dtype == obs.dtype
-
-
 CASES = [
     ("PublicGoods-v1", {"n_players": 3, "rounds": 3}, {}),
     ("PublicGoods-v1", {"n_players": 4, "endowment": 7, "rounds": 4},
@@ -151,31 +144,12 @@ CASES = [
 
 @pytest.mark.parametrize(("env_id", "params", "shell"), CASES)
 def test_rows_replay_through_the_single_env(env_id, params, shell) -> None:
-    vec = gymnasium.make_vec(f"agora/{env_id}", num_envs=B, max_invalid_actions=2,
-                             vectorization_mode="vector_entry_point", **shell, **params)
-    singles = [gymnasium.make(f"agora/{env_id}", max_invalid_actions=2, **shell, **params)
-               for _ in range(B)]
-    assert vec.single_observation_space == singles[0].observation_space
-    assert vec.single_action_space == singles[0].action_space
-    vobs, info = vec.reset(seed=SEED)
-    assert info["seed"].tolist() == [SEED + i for i in range(B)]
-    for i, env in enumerate(singles):
-        _same(vobs, i, env.reset(seed=SEED + i)[0])
-    rng, restart, ends = np.random.default_rng(3), [False] * B, 0
-    top = vec.single_action_space.n - 1
-    for _ in range(T):
-        acts = _actions(rng, B, top, 0.12)
-        vobs, vrew, vterm, vtrunc, _ = vec.step(acts)
-        for i, env in enumerate(singles):
-            if restart[i]:
-                obs, rew, term, trunc = env.reset()[0], 0.0, False, False
-            else:
-                obs, rew, term, trunc, _ = env.step(int(acts[i]))
-            _same(vobs, i, obs)
-            assert (vrew[i], bool(vterm[i]), bool(vtrunc[i])) == (rew, term, trunc)
-            restart[i] = term or trunc
-            ends += term or trunc
-    assert ends >= B
+    rng = np.random.default_rng(3)
+
+    def choose(step: int, masks: np.ndarray) -> np.ndarray:
+        return _actions(rng, B, masks.shape[1] - 1, 0.12)
+
+    assert replay_rows(env_id, params, shell, SEED, B, T, choose, 2) >= B
 
 
 @pytest.mark.parametrize(("env_id", "params"), [
@@ -191,7 +165,7 @@ def test_self_play_rows_replay_through_the_parallel_shell(env_id, params) -> Non
     for g, env in enumerate(shells):
         obs, _ = env.reset(seed=SEED + g)
         for p in range(n):
-            _same(vobs, n * g + p, obs[f"player_{p}"])
+            same_row(vobs, n * g + p, obs[f"player_{p}"])
     rng, ends = np.random.default_rng(4), 0
     for _ in range(T):
         acts = _actions(rng, B * n, vec.num_actions - 1, 0.05)
@@ -205,7 +179,7 @@ def test_self_play_rows_replay_through_the_parallel_shell(env_id, params) -> Non
                     {f"player_{p}": int(acts[n * g + p]) for p in range(n)})
             for p in range(n):
                 row, name = n * g + p, f"player_{p}"
-                _same(vobs, row, obs[name])
+                same_row(vobs, row, obs[name])
                 assert (vrew[row], vterm[row], vtrunc[row]) == (rew[name], term[name],
                                                                  trunc[name])
             ends += not env.agents
