@@ -104,20 +104,19 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         self._text_seats = [j for j, f in self._face.items() if f is Face.TEXT]
         self._rules: dict[int, str] = {}  # text opponents' rules, told once per episode
         self._seeder = Seeder()
-        self._rng: Any = None  # the rules stream of the episode (see np_random)
+        self._rng: Any = None  # the rules stream of the episode (see _np_random)
         self.state_: Any = None
 
     @property
-    def np_random(self) -> np.random.Generator:
-        """The episode's rules stream as a generator (Gymnasium's ``np_random``)."""
-        if self._rng is not None:
-            return as_generator(self._rng)
-        return super().np_random
+    def _np_random(self) -> np.random.Generator | None:  # type: ignore[override]
+        """Gymnasium's generator slot, read through the episode's rules stream: the
+        stream becomes a generator only when something draws from it or asks for it."""
+        rng = getattr(self, "_rng", None)
+        return None if rng is None else as_generator(rng)
 
-    @np_random.setter
-    def np_random(self, value: np.random.Generator) -> None:
+    @_np_random.setter
+    def _np_random(self, value: np.random.Generator | None) -> None:
         self._rng = value
-        self._np_random = value
 
     @property
     def opponents(self) -> dict[int, Any]:
@@ -131,7 +130,7 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
             self._rng = streams.rules  # a generator only once the game draws from it
             self._np_random_seed = self._seeder.seed
         elif self._rng is None:
-            self._rng = self.np_random
+            self._rng = self.np_random  # Gymnasium seeds it from entropy
         self._reset_opponents(streams)
         self._rules.clear()
         self.invalid.reset()

@@ -121,10 +121,15 @@ def test_every_request_of_an_exhausted_call_is_recorded(tmp_path: Path, key: str
         calls = calls_of(tmp_path / "r")
         assert len(calls) == 2 * 2 * 2  # episodes x players x rounds, each call failed
         assert calls["retries"].tolist() == [2] * 8
-        assert server.count == 24 == calls["requests"].sum()
+        assert calls["requests"].sum() == 24
+        timeouts = 0
         for errors, last in zip(calls["retry_errors"], calls["error"], strict=True):
             kinds = [e.split(":")[0] for e in json.loads(errors)] + [last.split(":")[0]]
             assert len(kinds) == 3 and set(kinds) <= {"server", "rate_limit", "timeout"}
+            timeouts += kinds.count("timeout")
+        # a request that timed out at the client (0.3 s) may never have reached the server
+        # on a loaded machine; every other request did
+        assert 24 - timeouts <= server.count <= 24
         stats = result.episodes.filter(like=".requests").to_numpy().sum()
         assert stats == 24
 
