@@ -233,11 +233,6 @@ def committed_parts(parts: Path) -> list[int]:
     return [part for (part,) in EPISODE_PARTS.committed(parts)]
 
 
-def uncommitted_side_parts(parts: Path) -> list[Path]:
-    """Side-table parts that never got their episodes part (a killed run's leftovers)."""
-    return EPISODE_PARTS.uncommitted(parts)
-
-
 def read_episode_parts(parts: Path) -> pd.DataFrame:
     """Episodes from the committed parts: the latest row of each (cell, episode), sorted,
     with the part it came from in a ``_part`` column."""

@@ -135,6 +135,11 @@ class RayExecutor:
         self._gates.append(start_gate(name, slots))
         return name
 
+    def gate_stats(self, name: str) -> dict[str, Any]:
+        """A gate's slots, observed peak in flight and budgets spent."""
+        stats: dict[str, Any] = self.ray.get(self.ray.get_actor(name).stats.remote())
+        return stats
+
     def map(self, tasks: Iterable[BatchTask]) -> Iterator[BatchResult]:
         queue = list(tasks)
         limit = max(2, self.workers * 3)

@@ -103,7 +103,7 @@ def test_the_parts_reader_keeps_committed_batches_and_latest_rows(tmp_path):
     orphan = records.part_path(store.parts, 2, records.EVENTS)  # a killed batch's events
     orphan.write_bytes(records.part_path(store.parts, 1, records.EVENTS).read_bytes())
     assert records.committed_parts(store.parts) == [0, 1]
-    assert records.uncommitted_side_parts(store.parts) == [orphan]
+    assert records.EPISODE_PARTS.uncommitted(store.parts) == [orphan]
     episodes, events = records.read_parts(tmp_path)
     assert episodes[[records.CELL, records.EPISODE, records.STATUS]].values.tolist() == [
         [0, 0, "ok"], [0, 1, "ok"]]

@@ -107,9 +107,7 @@ class OnRay:
 
     def stats(self) -> dict[str, Any] | None:
         """The gate's slots, observed peak in flight and budgets spent."""
-        ray = self.executor.ray
-        stats: dict[str, Any] = ray.get(ray.get_actor(self.gate).stats.remote())
-        return stats
+        return self.executor.gate_stats(self.gate)
 
     def __enter__(self) -> OnRay:
         return self

@@ -78,7 +78,7 @@ def run_seeds_on_ray(cfg: SocietyConfig, store: SocietyStore, bar: tqdm
     try:
         gate = executor.call_gate(cfg.llm_concurrency or NO_CAP)
         stop = _drive(cfg, store, bar, executor.ray, gate)
-        stats: dict[str, Any] = executor.ray.get(executor.ray.get_actor(gate).stats.remote())
+        stats = executor.gate_stats(gate)
     finally:
         executor.close()
     if isinstance(stop, RunAbortedError):
