@@ -11,7 +11,16 @@ Example:
 from importlib.metadata import PackageNotFoundError, version
 
 from agora.envs.adapters import AECGameEnv, ParallelGameEnv, Policy
-from agora.envs.core import Benchmark, Game, GameInfo, Observation, Params, Status, Timing
+from agora.envs.core import (
+    Benchmark,
+    Game,
+    GameInfo,
+    Observation,
+    Params,
+    Status,
+    Timing,
+    World,
+)
 from agora.envs.errors import (
     ActionParseError,
     AgoraError,
@@ -49,7 +58,7 @@ __all__ = [
     "AECGameEnv", "ActionParseError", "AgoraError", "Benchmark", "ConfigError", "EnvSpec",
     "Game", "GameInfo", "GameOverError", "IllegalActionError", "Observation", "ParallelGameEnv",
     "Params", "Policy", "RunAbortedError", "SinglePlayerEnv", "Status", "TaskSpec", "TextFace",
-    "TextProtocol", "Timing",
+    "TextProtocol", "Timing", "World",
     "UnknownIdError", "discover_families", "is_task", "task_spec", "task_specs",
     "all_specs", "discover", "lookup", "make", "make_game", "make_gym", "register", "spec",
     "specs", "__version__",

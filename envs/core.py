@@ -1,6 +1,9 @@
-"""The pure game contract: rules over (params, state, action, rng), nothing else.
+"""The one world contract: rules over (params, state, actions, rng), nothing else.
 
-A :class:`Game` imports neither gymnasium nor pettingzoo. The adapters in
+:class:`World` is the contract of every world, generic over its action type; a
+:class:`Game` is a world with integer actions and legal masks (the economic games), and the
+design and graph worlds are one-player worlds with structured actions. A world imports
+neither gymnasium nor pettingzoo. The adapters in
 :mod:`agora.envs.adapters` turn any game into PettingZoo and Gymnasium environments, and
 the episode runner plays games directly through this interface. Both therefore share one
 set of rules.
@@ -30,7 +33,7 @@ from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 import numpy as np
 
-from agora.envs.errors import ConfigError
+from agora.envs.errors import ConfigError, IllegalActionError
 
 
 class Timing(str, Enum):
@@ -247,16 +250,31 @@ def uniform_legal(rng: np.random.Generator, obs: Observation[Any]) -> int:
     return int(legal[rng.integers(len(legal))])
 
 
-class Game(ABC, Generic[P, S, V]):
-    """A game's rules as pure functions of (params, state, actions, rng).
+A = TypeVar("A")
+
+
+class World(ABC, Generic[P, S, V, A]):
+    """The one contract of every world: rules as pure functions of (params, state,
+    actions, rng), generic over the action type ``A``.
+
+    A :class:`Game` is a world whose actions are integers with legal masks. The design and
+    graph worlds are one-player worlds whose actions are structured (a design, a graph
+    edit): they validate an action with :meth:`check` instead of a mask, and keep their
+    phases (experiments, then questions) in their state. Every world has the same episode:
+    ``initial_state``, then while :meth:`status` is ``RUNNING`` the players of
+    :meth:`to_move` act and :meth:`step` returns the next state and every player's reward.
 
     Subclasses set ``info`` and ``params_type`` and implement the abstract methods.
+
+    Example:
+        >>> from agora.envs import World, make_game
+        >>> game, _ = make_game("RepeatedPD-v1", {"rounds": 1})
+        >>> isinstance(game, World), game.check(game.initial_state(None), 0, 1) is None
+        (True, True)
     """
 
     info: ClassVar[GameInfo]
     params_type: ClassVar[type[Params]]
-    #: True when every action in ``range(num_actions)`` is always legal for a mover.
-    always_legal: ClassVar[bool] = False
 
     def __init__(self, params: P | Mapping[str, Any] | None = None) -> None:
         if params is None or isinstance(params, Mapping):
@@ -266,6 +284,84 @@ class Game(ABC, Generic[P, S, V]):
                 f"{type(self).__name__} takes {self.params_type.__name__}, got {type(params)}"
             )
         self.params: P = params  # type: ignore[assignment]
+
+    # ----- structure -------------------------------------------------------------
+    @property
+    @abstractmethod
+    def num_players(self) -> int:
+        """Number of players (1 for the single-agent worlds)."""
+
+    # ----- dynamics --------------------------------------------------------------
+    @abstractmethod
+    def initial_state(self, rng: np.random.Generator) -> S:
+        """A fresh state; chance moves draw from ``rng``."""
+
+    @functools.cached_property
+    def _everyone(self) -> tuple[int, ...]:
+        return tuple(range(self.num_players))
+
+    def to_move(self, state: S) -> tuple[int, ...]:
+        """Players who act now, ``()`` when over.
+
+        The default fits simultaneous games and one-player worlds: every player, until the
+        episode ends. Turn-based games override it.
+        """
+        return self._everyone if self.status(state) is Status.RUNNING else ()
+
+    @abstractmethod
+    def step(self, state: S, actions: tuple[A, ...], rng: np.random.Generator) -> StepResult:
+        """Apply one action per mover (in ``to_move`` order). Inputs are assumed legal
+        (:meth:`check` them first)."""
+
+    def status(self, state: S) -> Status:
+        """RUNNING, TERMINATED (the world's own end) or TRUNCATED (a cap was hit).
+
+        The default reads the state's ``status`` field, which most worlds keep.
+        """
+        return state.status  # type: ignore[attr-defined, no-any-return]
+
+    # ----- faces -----------------------------------------------------------------
+    @abstractmethod
+    def view(self, state: S, player: int) -> V:
+        """What ``player`` observes, as a typed ``NamedTuple``."""
+
+    # ----- outcomes --------------------------------------------------------------
+    @abstractmethod
+    def returns(self, state: S) -> tuple[float, ...]:
+        """Total payoff of every player so far (undiscounted sum of step rewards)."""
+
+    @abstractmethod
+    def metrics(self, state: S) -> dict[str, float]:
+        """Outcome metrics of a finished (or current) episode, flat name -> number."""
+
+    @abstractmethod
+    def benchmark(self) -> Benchmark:
+        """The theory's prediction for these parameters (what the world is scored
+        against)."""
+
+    # ----- the validator the shells and the loop use -------------------------------
+    @abstractmethod
+    def is_legal(self, state: S, player: int, action: Any) -> bool:
+        """Whether ``action`` is a legal action of ``player`` now."""
+
+    def check(self, state: S, player: int, action: Any) -> None:
+        """Raise :class:`IllegalActionError` saying why ``action`` is not legal now
+        (worlds with structured actions override it with a precise reason)."""
+        if not self.is_legal(state, player, action):
+            raise IllegalActionError(f"player {player} chose {action!r}, not a legal action")
+
+
+class Game(World[P, S, V, int]):
+    """A world with integer actions and legal masks: the economic games.
+
+    Subclasses set ``info`` and ``params_type`` and implement the abstract methods.
+    """
+
+    #: True when every action in ``range(num_actions)`` is always legal for a mover.
+    always_legal: ClassVar[bool] = False
+
+    def __init__(self, params: P | Mapping[str, Any] | None = None) -> None:
+        super().__init__(params)
         mask = np.ones(self.num_actions, dtype=bool)
         mask.flags.writeable = False
         self._all_legal = mask
@@ -274,11 +370,6 @@ class Game(ABC, Generic[P, S, V]):
         self._none_legal = none
 
     # ----- structure -------------------------------------------------------------
-    @property
-    @abstractmethod
-    def num_players(self) -> int:
-        """Number of players."""
-
     @property
     @abstractmethod
     def num_actions(self) -> int:
@@ -295,31 +386,8 @@ class Game(ABC, Generic[P, S, V]):
 
     # ----- dynamics --------------------------------------------------------------
     @abstractmethod
-    def initial_state(self, rng: np.random.Generator) -> S:
-        """A fresh state; chance moves draw from ``rng``."""
-
-    @functools.cached_property
-    def _everyone(self) -> tuple[int, ...]:
-        return tuple(range(self.num_players))
-
-    def to_move(self, state: S) -> tuple[int, ...]:
-        """Players who act now, ``()`` when over.
-
-        The default fits simultaneous games: every player, until the game ends. Turn-based
-        games override it.
-        """
-        return self._everyone if self.status(state) is Status.RUNNING else ()
-
-    @abstractmethod
     def step(self, state: S, actions: tuple[int, ...], rng: np.random.Generator) -> StepResult:
         """Apply one action per mover (in ``to_move`` order). Inputs are assumed legal."""
-
-    def status(self, state: S) -> Status:
-        """RUNNING, TERMINATED (the game's own end) or TRUNCATED (a cap was hit).
-
-        The default reads the state's ``status`` field, which most games keep.
-        """
-        return state.status  # type: ignore[attr-defined, no-any-return]
 
     def legal_mask(self, state: S, player: int) -> np.ndarray:
         """Boolean mask of legal actions for ``player`` (read-only array)."""
@@ -329,29 +397,12 @@ class Game(ABC, Generic[P, S, V]):
 
     # ----- faces -----------------------------------------------------------------
     @abstractmethod
-    def view(self, state: S, player: int) -> V:
-        """What ``player`` observes, as a typed ``NamedTuple``."""
-
-    @abstractmethod
     def encode(self, state: S, player: int) -> np.ndarray:
         """What ``player`` observes, as a float32 vector of ``observation_shape``."""
 
     def observe(self, state: S, player: int) -> Observation[V]:
         """The typed observation (view plus legal-action mask)."""
         return Observation(player, self.view(state, player), self.legal_mask(state, player))
-
-    # ----- outcomes --------------------------------------------------------------
-    @abstractmethod
-    def returns(self, state: S) -> tuple[float, ...]:
-        """Total payoff of every player so far (undiscounted sum of step rewards)."""
-
-    @abstractmethod
-    def metrics(self, state: S) -> dict[str, float]:
-        """Outcome metrics of a finished (or current) episode, flat name -> number."""
-
-    @abstractmethod
-    def benchmark(self) -> Benchmark:
-        """The theory's prediction for these parameters."""
 
     # ----- checks the shells use -------------------------------------------------
     def is_legal(self, state: S, player: int, action: Any) -> bool:
