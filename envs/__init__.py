@@ -43,7 +43,7 @@ from agora.envs.registry import (
     specs,
 )
 from agora.envs.single_player import SinglePlayerEnv
-from agora.envs.tasks import TaskSpec, discover_families, is_task, task_spec, task_specs
+from agora.envs.tasks import discover_families, is_task, task_spec, task_specs
 from agora.envs.text import TextFace, TextProtocol
 
 try:
@@ -57,7 +57,7 @@ discover_families()  # and every task family package its TASKS
 __all__ = [
     "AECGameEnv", "ActionParseError", "AgoraError", "Benchmark", "ConfigError", "EnvSpec",
     "Game", "GameInfo", "GameOverError", "IllegalActionError", "Observation", "ParallelGameEnv",
-    "Params", "Policy", "RunAbortedError", "SinglePlayerEnv", "Status", "TaskSpec", "TextFace",
+    "Params", "Policy", "RunAbortedError", "SinglePlayerEnv", "Status", "TextFace",
     "TextProtocol", "Timing", "World",
     "UnknownIdError", "discover_families", "is_task", "task_spec", "task_specs",
     "all_specs", "discover", "lookup", "make", "make_game", "make_gym", "register", "spec",

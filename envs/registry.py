@@ -31,15 +31,42 @@ when a vector env is made)."""
 
 
 def register(spec: EnvSpec) -> EnvSpec:
-    """Add a game id to the registry (and to Gymnasium as ``agora/<id>``, with the vector
-    entry point of :mod:`agora.envs.vector` when the game has vectorised rules)."""
+    """Add an id to the one registry and to Gymnasium as ``agora/<id>``.
+
+    A game gets the shells of :mod:`agora.envs.adapters` (and the vector entry point of
+    :mod:`agora.envs.vector` when it has vectorised rules); a single-agent world gets its
+    own ``env`` class.
+
+    Raises:
+        ConfigError: the id is malformed or taken, a game's defaults do not validate, the
+            family is not a name, the player is not a ``"module:function"`` path, or another
+            id of the family names another player.
+    """
+    if spec.is_task:
+        _check_family(spec)
+        add(spec)
+        gymnasium.register(id=spec.gym_id, entry_point="agora.envs.tasks:make_task_env",
+                           kwargs={"task_id": spec.id})
+        return spec
     spec.make_game()  # defaults must validate now, not at first use
     add(spec)
-    vector = ("agora.envs.vector:make_vec" if spec.game.info.name in VECTORISED else None)
+    vector = ("agora.envs.vector:make_vec" if spec.world.info.name in VECTORISED else None)
     gymnasium.register(id=spec.gym_id, entry_point="agora.envs.registry:make_gym",
                        vector_entry_point=vector, kwargs={"env_id": spec.id},
                        disable_env_checker=False)
     return spec
+
+
+def _check_family(spec: EnvSpec) -> None:
+    """A family is a name, and all its ids that name an episode player name the same."""
+    if not spec.family.isidentifier():
+        raise ConfigError(f"spec {spec.id!r}: family {spec.family!r} is not a name")
+    if spec.player and spec.player.count(":") != 1:
+        raise ConfigError(f"spec {spec.id!r}: player {spec.player!r} is not 'module:function'")
+    other = {s.player for s in all_stored() if s.family == spec.family} - {spec.player, ""}
+    if spec.player and other:
+        raise ConfigError(f"spec {spec.id!r}: player {spec.player!r}, but family "
+                          f"{spec.family!r} plays with {sorted(other)[0]!r}")
 
 
 def discover(package: str = "agora.envs.games") -> None:
@@ -68,13 +95,13 @@ def spec(env_id: str) -> EnvSpec:
             :func:`~agora.envs.tasks.task_spec`).
     """
     found = lookup(env_id)
-    if not isinstance(found, EnvSpec):
+    if found.is_task:
         raise ConfigError(f"{found.id} is a {found.family} task, not a game: use "
                           f"gymnasium.make('agora/{found.id}') or agora.envs.task_spec")
     return found
 
 
-def lookup(env_id: str) -> Any:
+def lookup(env_id: str) -> EnvSpec:
     """The spec of any registered id, game or task (see :func:`spec` for the errors)."""
     found = stored(env_id)
     if found is not None:
@@ -91,10 +118,10 @@ def lookup(env_id: str) -> Any:
 
 def specs() -> list[EnvSpec]:
     """All registered game specs, sorted by id (tasks: :func:`all_specs`)."""
-    return [s for s in all_stored() if isinstance(s, EnvSpec)]
+    return [s for s in all_stored() if not s.is_task]
 
 
-def all_specs() -> list[Any]:
+def all_specs() -> list[EnvSpec]:
     """Every registered id's spec, games and tasks, sorted by id."""
     return all_stored()
 

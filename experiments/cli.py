@@ -30,8 +30,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 from agora.agents import agent_entries  # noqa: E402
 from agora.analysis import format_summary, load_run, summarize  # noqa: E402
 from agora.analysis.records import OK, STATUS  # noqa: E402
-from agora.envs import AgoraError, ConfigError, EnvSpec, TaskSpec, all_specs  # noqa: E402
-from agora.envs.tasks import load  # noqa: E402
+from agora.envs import AgoraError, ConfigError, EnvSpec, all_specs  # noqa: E402
 from agora.experiments.config import count_arg, load_config  # noqa: E402
 from agora.experiments.runner import run_experiment  # noqa: E402
 
@@ -62,8 +61,8 @@ def _opponents(s: EnvSpec) -> str:
     return d if isinstance(d, str) else ", ".join(f"player_{i}: {n}" for i, n in enumerate(d))
 
 
-def _task_row(t: TaskSpec) -> dict[str, str]:
-    info = load(t.world).info
+def _task_row(t: EnvSpec) -> dict[str, str]:
+    info = t.world.info
     return {"id": t.id, "family": t.family, "players": "1", "moves": info.timing.value,
             "actions": info.action_kind, "observations": info.observation_kind,
             "benchmark": t.benchmark or "-", "default opponent": "-",
@@ -71,7 +70,7 @@ def _task_row(t: TaskSpec) -> dict[str, str]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    envs = [_task_row(s) if isinstance(s, TaskSpec) else _game_row(s) for s in all_specs()]
+    envs = [_task_row(s) if s.is_task else _game_row(s) for s in all_specs()]
     agents = []
     for e in agent_entries():
         params = ", ".join(f"{k}={v!r}" for k, v in e.parameters().items()) or "-"

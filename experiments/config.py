@@ -53,7 +53,6 @@ from agora.agents.llm.factory import ModelSpec
 from agora.envs import (
     ConfigError,
     EnvSpec,
-    TaskSpec,
     UnknownIdError,
     lookup,
 )
@@ -165,12 +164,12 @@ class Cell:
     swept: dict[str, Any]
 
 
-def _env_spec(env: str) -> EnvSpec | TaskSpec:
+def _env_spec(env: str) -> EnvSpec:
     """The spec of a game or task id (one registry: an unknown id lists every id, and a
     stale version names the current one); a task's episode player must resolve."""
     try:
-        found: EnvSpec | TaskSpec = lookup(env)
-        if isinstance(found, TaskSpec):
+        found = lookup(env)
+        if found.is_task:
             task_player(found.family)
     except (UnknownIdError, ConfigError) as exc:
         raise ConfigError(f"env: {exc.args[0]}") from None
@@ -195,8 +194,7 @@ def _make_cell(cfg: ExperimentConfig, index: int, params: dict[str, Any],
     where = f"cell {index} ({swept})" if swept else "config"
     env_spec = _env_spec(cfg.env)
     try:
-        game = (env_spec.make_world(params) if isinstance(env_spec, TaskSpec)
-                else env_spec.make_game(params))
+        game = env_spec.make_world(params)
     except ConfigError as exc:
         raise ConfigError(f"params in {where}: {exc}") from None
     n = game.num_players

@@ -1,7 +1,7 @@
 """Playing task ids (scientific and graph worlds) in the same runner as games.
 
 Each task family has one *episode player*, which its task specs name by path
-(:attr:`agora.envs.tasks.TaskSpec.player`, resolved here), a coroutine
+(:attr:`agora.envs.spec.EnvSpec.player`, resolved here), a coroutine
 
     ``async def aplay(world, agents, seed, record_events) -> EpisodeResult``
 
@@ -49,7 +49,7 @@ def task_player(family: str) -> Player:
     """
     paths = sorted({s.player for s in task_specs(family)} - {""})
     if not paths:
-        raise ConfigError(f"task family {family!r} has no episode player: its TaskSpecs "
+        raise ConfigError(f"task family {family!r} has no episode player: its specs "
                           "name none (player='module:function'), so only Gymnasium plays it")
     try:
         player: Player = load(paths[0])

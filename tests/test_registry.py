@@ -10,7 +10,6 @@ import pytest
 from agora.envs import (
     ConfigError,
     EnvSpec,
-    TaskSpec,
     UnknownIdError,
     all_specs,
     lookup,
@@ -20,7 +19,6 @@ from agora.envs import (
     task_specs,
 )
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
-from agora.envs.tasks import register_task
 from agora.experiments.cli import main as cli_main
 
 
@@ -34,11 +32,11 @@ def test_games_and_tasks_are_one_sorted_store() -> None:
 def test_a_task_id_cannot_shadow_a_game_id_nor_the_reverse() -> None:
     game_id, task = specs()[0].id, task_specs()[0]
     with pytest.raises(ConfigError, match="already registered"):
-        register_task(TaskSpec(game_id, "design", task.world, task.env))
+        register(EnvSpec(game_id, task.world, family="design", env=task.env))
     with pytest.raises(ConfigError, match="already registered"):
         register(EnvSpec(task.id, RepeatedMatrixGame, "x:y"))
     with pytest.raises(ConfigError, match="Name-v0"):
-        register_task(TaskSpec("bad id", "design", task.world, task.env))
+        register(EnvSpec("bad id", task.world, family="design", env=task.env))
 
 
 def test_a_task_is_not_a_game_and_a_wrong_version_names_the_current_one() -> None:

@@ -16,8 +16,8 @@ import yaml
 
 from agora.agents import base as agents_base
 from agora.analysis.runs import load_run
-from agora.envs import ConfigError, task_spec, task_specs
-from agora.envs.tasks import TaskSpec, discover_families, register_task
+from agora.envs import ConfigError, EnvSpec, register, task_spec, task_specs
+from agora.envs.tasks import discover_families
 from agora.experiments.cli import main
 from agora.experiments.tasks import task_player
 
@@ -25,11 +25,11 @@ TOY = "agora_toy_family"
 spec_module = sys.modules["agora.envs.spec"]  # the name `spec` is also a function
 
 CATALOG = f'''
-from agora.envs.tasks import TaskSpec
+from agora.envs import EnvSpec
 
-TASKS = (TaskSpec("ToyCount-v1", "toy", "{TOY}.world:CountWorld", "{TOY}.world:CountEnv",
-                  {{"target": 5}}, "count up to a target", "{TOY}.play:aplay",
-                  "the fewest steps: ceil(target / step)"),)
+TASKS = (EnvSpec("ToyCount-v1", "{TOY}.world:CountWorld", defaults={{"target": 5}},
+                 summary="count up to a target", family="toy", env="{TOY}.world:CountEnv",
+                 player="{TOY}.play:aplay", benchmark="the fewest steps: ceil(target / step)"),)
 '''
 
 WORLD = '''
@@ -159,13 +159,13 @@ def test_a_family_catalog_that_names_no_player_is_refused_by_the_run_config(
 def test_one_family_has_one_player_and_a_player_is_a_path(toy_package: Path) -> None:
     graph = task_specs("graph")[0]
     with pytest.raises(ConfigError, match="family 'graph' plays with 'agora.experiments"):
-        register_task(TaskSpec("KGOther-v1", "graph", graph.world, graph.env,
-                               player="x.y:other"))
+        register(EnvSpec("KGOther-v1", graph.world, family="graph", env=graph.env,
+                         player="x.y:other"))
     with pytest.raises(ConfigError, match="player 'x.y.other' is not 'module:function'"):
-        register_task(TaskSpec("KGOther-v1", "graph", graph.world, graph.env,
-                               player="x.y.other"))
+        register(EnvSpec("KGOther-v1", graph.world, family="graph", env=graph.env,
+                         player="x.y.other"))
     with pytest.raises(ConfigError, match="family 'no family' is not a name"):
-        register_task(TaskSpec("KGOther-v1", "no family", graph.world, graph.env))
+        register(EnvSpec("KGOther-v1", graph.world, family="no family", env=graph.env))
 
 
 def test_agoras_families_are_found_by_scanning_their_folders() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from agora.envs.design.env import DesignEnv
 from agora.envs.design.world import DesignWorld
 from agora.envs.design.worlds import model_class, model_keys
-from agora.envs.tasks import TaskSpec
+from agora.envs.spec import EnvSpec
 
 PLAYER = "agora.experiments.discovery:aplay_discovery"
 """The design family's episode player (resolved by :mod:`agora.experiments`)."""
@@ -34,16 +34,14 @@ def task_id(key: str) -> str:
     return "".join(part.capitalize() for part in key.split("_")) + "-v1"
 
 
-def _spec(key: str) -> TaskSpec:
-    name = model_class(key).info.name
-    return TaskSpec(task_id(key), "design", DesignWorld, DesignEnv, {"model": key},
-                    f"{name}: experiments on a hidden model, then predictions (EIG rewards)",
-                    PLAYER, BENCHMARK)
+def _spec(task: str, key: str, summary: str) -> EnvSpec:
+    return EnvSpec(task, DesignWorld, defaults={"model": key}, summary=summary,
+                   family="design", env=DesignEnv, player=PLAYER, benchmark=BENCHMARK)
 
 
 TASKS = (
-    TaskSpec("Discovery-v1", "design", DesignWorld, DesignEnv, {"model": "linear_gaussian"},
-             "Experimental design on any declared model (param `model`), BoxingGym protocol",
-             PLAYER, BENCHMARK),
-    *(_spec(k) for k in model_keys()),
+    _spec("Discovery-v1", "linear_gaussian",
+          "Experimental design on any declared model (param `model`), BoxingGym protocol"),
+    *(_spec(task_id(k), k, f"{model_class(k).info.name}: experiments on a hidden model, "
+            "then predictions (EIG rewards)") for k in model_keys()),
 )

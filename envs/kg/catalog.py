@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agora.envs.tasks import TaskSpec
+from agora.envs.spec import EnvSpec
 
 _WORLD = "agora.envs.kg.world:CompletionWorld"
 _ENV = "agora.envs.kg.env:KGCompletionEnv"
@@ -21,8 +21,9 @@ BENCHMARK = "the hidden graph (completion F1; query answer hits)"
 
 
 def _task(task_id: str, world: str, env: str, defaults: dict[str, Any],
-          summary: str) -> TaskSpec:
-    return TaskSpec(task_id, "graph", world, env, defaults, summary, PLAYER, BENCHMARK)
+          summary: str) -> EnvSpec:
+    return EnvSpec(task_id, world, defaults=defaults, summary=summary, family="graph", env=env,
+                   player=PLAYER, benchmark=BENCHMARK)
 
 
 TASKS = (
