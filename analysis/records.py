@@ -22,7 +22,8 @@ Parts: ``parts/NNNNNN.<table>.parquet``, one set per batch. The side tables are 
 first and the episodes part last, so the episodes part is the batch's commit marker; a
 side part without its episodes part was left by a killed run and is never read. Every
 kind of run names and commits its parts by one rule, a :class:`PartLayout`
-(:data:`EPISODE_PARTS` here; population, society and archetype runs declare theirs).
+(:data:`EPISODE_PARTS` here; population, society, archetype and graph-growth runs
+declare theirs).
 
 Example:
     >>> player_column(RETURN, 1), player_column(STAT, 0, "llm_calls")

@@ -104,7 +104,7 @@ class RunDirectory:
     """The life cycle every run directory shares: a config snapshot, a manifest with
     provenance and status, a refusal to overwrite a run, a fingerprint check on resume,
     and committed parts written, cleaned and consolidated by the subclass's ``layout``
-    (episode, population, society and archetype runs; graph growth keeps its own)."""
+    (episode, population, society, archetype and graph-growth runs)."""
 
     layout: ClassVar[PartLayout] = EPISODE_PARTS
     """How this kind of run names and commits its parts."""

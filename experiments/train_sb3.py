@@ -107,36 +107,36 @@ def _env_kwargs(cfg: Any, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def vector_opponent(cfg: Any) -> Any:
-    """The fixed seats as a vector env's data: a memory-one table (2x2 games), None when
-    every seat plays the id's default opponent (the vector rules' default), else
-    contribution-rule rows (public goods).
+    """The fixed seats as a vector env's ``opponent=`` data: None when every seat plays
+    the id's default opponent (the vector rules' default; a repeated 2x2 game always gets
+    its opponent's table), else the seats' rules as the game's rule table stacks them
+    (:mod:`agora.agents.rules_table`), one row per fixed seat in seat order; the 2x2 env
+    seats one opponent, so it gets that opponent's ``(5,)`` table.
 
     Raises:
         ConfigError: naming a seat whose agent the id's vector rules cannot play.
     """
-    from agora.agents.group_rule import group_rule_of
-    from agora.agents.memory_one import memory_one_of
+    from agora.agents.rules_table import rule_table
     from agora.experiments.config import _env_spec
 
     spec = _env_spec(cfg.env)
-    name = spec.make_game(cfg.params).info.name
+    game = spec.make_game(cfg.params)
     fixed = {k: v for k, v in cfg.seats().items() if v is not None}
     default = spec.default_opponent
-    if name != "RepeatedMatrix" and all(
+    matrix = game.info.name == "RepeatedMatrix"
+    if not matrix and all(
             v == (default[int(k[7:])] if isinstance(default, tuple) else default)
             for k, v in fixed.items()):
         return None
-    rule_of, kind = {"RepeatedMatrix": (memory_one_of, "memory-one strategy"),
-                     "PublicGoods": (group_rule_of, "contribution rule")}.get(
-        name, (lambda _: None, f"{default!r} (the default opponent)"))
-    rules = [rule_of(v) for v in fixed.values()]
-    for key, rule in zip(fixed, rules, strict=True):
-        if rule is None:
-            raise ConfigError(f"opponents.{key}: {fixed[key]!r} is not a {kind}, which "
-                              f"the {cfg.env} vector env plays (vectorized: true)")
-    if name == "RepeatedMatrix":
-        return rules[0].probabilities()
-    return [r.row() for r in rules]
+    table = rule_table(game)
+    what = f"{default!r} (the default opponent)" if table is None else table.what
+    for key, agent in fixed.items():
+        if table is None or table.lacking([agent]):
+            raise ConfigError(f"opponents.{key}: {agent!r} is not a {what}, which the "
+                              f"{cfg.env} vector env plays (vectorized: true)")
+    assert table is not None
+    data = table.data(list(fixed.values()), game.params)
+    return data[0] if matrix else data
 
 
 def vector_keywords(cfg: Any) -> dict[str, Any]:

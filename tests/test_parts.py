@@ -4,15 +4,20 @@ killed run left, and consolidates the committed parts into whole tables."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_graph_growth import ScriptedModel, _cfg
 
 from agora.analysis import records
 from agora.analysis.records import PartLayout
 from agora.experiments import store as store_module
+from agora.experiments.growth import parse_growth_config, read_graph, run_growth
+from agora.experiments.growth.store import GrowthStore
 from agora.experiments.population.archetypes import _StepStore
 from agora.experiments.population.society_store import SocietyStore, part_name
 from agora.experiments.population.store import PopulationStore
@@ -24,6 +29,7 @@ from agora.experiments.store import RunDirectory, RunStore
     (PopulationStore, (7,), "agents", "gen_000007.agents.parquet"),
     (SocietyStore, (3, 7), "calls", "s3_g0007.calls.parquet"),
     (_StepStore, (7,), "archetype_steps", "step_00007.archetype_steps.parquet"),
+    (GrowthStore, (7,), "triples", "iter_0007.triples.parquet"),
 ])
 def test_each_run_keeps_its_part_names(store: type[RunDirectory], key: tuple[int, ...],
                                        table: str, name: str, tmp_path: Path) -> None:
@@ -86,3 +92,48 @@ def test_the_episode_readers_use_the_same_layout(tmp_path: Path) -> None:
     assert RunStore.layout is records.EPISODE_PARTS
     assert records.part_path(tmp_path, 5, records.CALLS) == RunStore.layout.path(
         tmp_path, records.CALLS, 5)
+
+
+def _growth_files(run: Path) -> list[str]:
+    return sorted(p.relative_to(run).as_posix() for p in run.rglob("*")
+                  if p.is_file() and p.name not in ("manifest.json", "panel.json"))
+
+
+def _same_rows(a: Path, b: Path, table: str) -> None:
+    timing = ["duration_s", "latency_s"]
+    left, right = (pd.read_parquet(r / f"{table}.parquet") for r in (a, b))
+    pd.testing.assert_frame_equal(left.drop(columns=timing, errors="ignore"),
+                                  right.drop(columns=timing, errors="ignore"))
+
+
+def test_growth_drops_an_iteration_killed_before_its_commit_and_replays_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = parse_growth_config(_cfg(iterations=4))
+    straight = run_growth(cfg, tmp_path / "straight", model=ScriptedModel(),
+                          progress=False).run_dir
+    real = store_module._write_table
+
+    def killed_at_commit(path: Path, table: pa.Table) -> None:
+        if path.name == "iter_0003.iterations.parquet":
+            raise KeyboardInterrupt
+        real(path, table)
+
+    with monkeypatch.context() as m:
+        m.setattr(store_module, "_write_table", killed_at_commit)
+        with pytest.raises(KeyboardInterrupt):
+            run_growth(cfg, tmp_path / "split", model=ScriptedModel(), progress=False)
+    split = tmp_path / "split"
+    left = GrowthStore(split)
+    assert left.committed() == [1, 2]
+    assert left.layout.uncommitted(left.parts) == [
+        left.parts / "iter_0003.calls.parquet", left.parts / "iter_0003.triples.parquet"]
+    assert (split / "graphs" / "iter_0003.graphml").exists()
+    resumed = run_growth(cfg, split, model=ScriptedModel(), resume=True, progress=False)
+    assert (resumed.status, resumed.iterations_done) == ("ok", 4)
+    assert _growth_files(split) == _growth_files(straight)
+    for table in ("iterations", "calls", "triples"):
+        _same_rows(straight, split, table)
+    for i in range(1, 5):
+        a, b = (read_graph(r / "graphs" / f"iter_{i:04d}.graphml") for r in (straight, split))
+        assert sorted(a.edges(keys=True, data=True)) == sorted(b.edges(keys=True, data=True))
+    assert json.loads((split / "manifest.json").read_text())["attempts"] == 2

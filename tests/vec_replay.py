@@ -22,15 +22,18 @@ def same_row(vobs: Any, row: int, obs: Any) -> None:
 
 def replay_rows(env_id: str, params: dict, shell: dict, seed: int, rows: int, steps: int,
                 choose: Callable[[int, np.ndarray], np.ndarray],
-                max_invalid_actions: int) -> int:
+                max_invalid_actions: int, *, opponent: Any = None,
+                opponents: dict | None = None) -> int:
     """Step the vector env and one single env per row with ``choose(step, masks)``'s
     actions; every observation, reward and flag must be equal. Returns the number of
-    episodes that ended."""
+    episodes that ended. The fixed seats are the ids' default opponents, or the same
+    agents given to the vector env as data (``opponent``) and to the single envs as
+    agents (``opponents``)."""
     vec = gymnasium.make_vec(f"agora/{env_id}", num_envs=rows,
-                             max_invalid_actions=max_invalid_actions,
+                             max_invalid_actions=max_invalid_actions, opponent=opponent,
                              vectorization_mode="vector_entry_point", **shell, **params)
     singles = [gymnasium.make(f"agora/{env_id}", max_invalid_actions=max_invalid_actions,
-                              **shell, **params) for _ in range(rows)]
+                              opponents=opponents, **shell, **params) for _ in range(rows)]
     assert vec.single_observation_space == singles[0].observation_space
     assert vec.single_action_space == singles[0].action_space
     vobs, info = vec.reset(seed=seed)

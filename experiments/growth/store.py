@@ -15,50 +15,49 @@ Layout::
       triples.parquet               every extracted item, with its call_id and what became of it
       iterations.parquet            per iteration: intrinsic rewards, sizes, focus, questions
 
-An iteration counts once its ``iterations`` part exists; resuming deletes anything a
-killed run wrote past the last committed iteration.
+An iteration counts once its ``iterations`` part exists (the parts are named and
+committed by :data:`LAYOUT`, one :class:`~agora.analysis.records.PartLayout` like every
+run's); resuming deletes the parts of uncommitted iterations and the graphs a killed run
+wrote past the last committed iteration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pandas as pd
+import pyarrow as pa
 
-from agora.analysis.records import MODEL_CALL_COLUMNS
+from agora.analysis.records import MODEL_CALL_COLUMNS, PartLayout
 from agora.experiments.growth.config import GrowthConfig
 from agora.experiments.growth.graph import read_graph, write_graph
-from agora.experiments.store import RunDirectory, write_atomically
+from agora.experiments.store import RunDirectory
 
-TABLES = ("calls", "triples", "iterations")
+CALLS, TRIPLES, ITERATIONS = "calls", "triples", "iterations"
+TABLES = (CALLS, TRIPLES, ITERATIONS)
 COLUMNS = {
-    "calls": ("iteration", "call_id", *MODEL_CALL_COLUMNS),
-    "triples": ("iteration", "call_id", "source_raw", "relation_raw", "target_raw", "source",
-                "relation", "target", "status", "new_source", "new_target", "embed_merged",
-                "item", "reason"),
+    CALLS: ("iteration", "call_id", *MODEL_CALL_COLUMNS),
+    TRIPLES: ("iteration", "call_id", "source_raw", "relation_raw", "target_raw", "source",
+              "relation", "target", "status", "new_source", "new_target", "embed_merged",
+              "item", "reason"),
 }
 """Columns of the side tables (their empty tables keep these)."""
 SEED_SCHEME = "numpy SeedSequence([seed, iteration]) per iteration"
+LAYOUT = PartLayout("iter_{:04d}", ITERATIONS)
+"""An iteration's parts, committed by its ``iterations`` part."""
 
 
-def _iter_name(iteration: int) -> str:
-    return f"iter_{iteration:04d}"
-
-
-def _write_frame(path: Path, frame: pd.DataFrame) -> None:
-    write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))
-
-
-def _write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    _write_frame(path, pd.DataFrame(list(rows)))
+def _frame_table(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 class GrowthStore(RunDirectory):
     """Reads and writes one graph-growth run directory (the shared life cycle of
     :class:`~agora.experiments.store.RunDirectory`, with iteration parts and graphs)."""
+
+    layout = LAYOUT
 
     def __init__(self, root: str | Path) -> None:
         super().__init__(root)
@@ -76,19 +75,19 @@ class GrowthStore(RunDirectory):
 
     def committed(self) -> list[int]:
         """The iterations whose commit part exists, in order."""
-        return sorted(int(p.name.split(".")[0].removeprefix("iter_"))
-                      for p in self.parts.glob("iter_*.iterations.parquet"))
+        return [i for (i,) in self.committed_keys()]
 
     def open_for_resume(self, cfg: GrowthConfig) -> int:
-        """Check the run was made by this config, drop half-written files, return the last
-        committed iteration (0 if none)."""
+        """Check the run was made by this config, drop what a killed run left (the parts
+        of uncommitted iterations, graphs past the last committed one, half-written
+        files), return the last committed iteration (0 if none)."""
         manifest = self.check_resume(cfg)
         done = self.committed()
         last = done[-1] if done else 0
-        for folder in (self.graphs, self.state, self.parts):
+        self.drop_uncommitted()
+        for folder in (self.graphs, self.state):
             for path in folder.glob("iter_*"):
-                number = int(path.name.split(".")[0].removeprefix("iter_"))
-                if path.name.endswith(".tmp") or number > last:
+                if path.name.endswith(".tmp") or _graph_iteration(path) > last:
                     path.unlink()
         self.mark_resumed(manifest, iterations_planned=cfg.iterations)
         return last
@@ -98,42 +97,46 @@ class GrowthStore(RunDirectory):
         done = self.committed()
         if not done:
             return None
-        df = pd.read_parquet(self.parts / f"{_iter_name(done[-1])}.iterations.parquet")
+        df = pd.read_parquet(self.layout.path(self.parts, ITERATIONS, done[-1]))
         return dict(df.iloc[0])
 
     def load_graph(self, iteration: int) -> nx.MultiDiGraph:
         """The full graph after ``iteration`` (the unpruned state file when there is one)."""
-        state = self.state / f"{_iter_name(iteration)}.graphml"
-        return read_graph(state if state.exists() else
-                          self.graphs / f"{_iter_name(iteration)}.graphml")
+        state = _graph_path(self.state, iteration)
+        return read_graph(state if state.exists() else _graph_path(self.graphs, iteration))
 
     def write_iteration(self, iteration: int, saved: nx.MultiDiGraph,
                         full: nx.MultiDiGraph | None, tables: dict[str, list[dict[str, Any]]]
                         ) -> None:
-        """Write one iteration: graph(s), calls and triples, then the commit part."""
-        name = _iter_name(iteration)
-        write_graph(saved, self.graphs / f"{name}.graphml", iteration=iteration)
+        """Write one iteration: graph(s), then its parts (calls and triples when it has
+        any, the commit part last)."""
+        write_graph(saved, _graph_path(self.graphs, iteration), iteration=iteration)
         if full is not None:
-            write_graph(full, self.state / f"{name}.graphml", iteration=iteration)
-        for kind in ("calls", "triples"):
-            if tables.get(kind):
-                _write_frame(self.parts / f"{name}.{kind}.parquet",
-                             pd.DataFrame(tables[kind], columns=list(COLUMNS[kind])))
-        _write_rows(self.parts / f"{name}.iterations.parquet", tables["iterations"])
+            write_graph(full, _graph_path(self.state, iteration), iteration=iteration)
+        sides = {kind: _frame_table(pd.DataFrame(tables[kind], columns=list(COLUMNS[kind])))
+                 if tables.get(kind) else None for kind in (CALLS, TRIPLES)}
+        self.commit_part((iteration,), {
+            **sides, ITERATIONS: _frame_table(pd.DataFrame(list(tables[ITERATIONS])))})
+        keep = _graph_path(self.state, iteration)
         for old in self.state.glob("iter_*.graphml"):
-            if old.name != f"{name}.graphml":
+            if old != keep:
                 old.unlink()
 
     def consolidate(self) -> dict[str, pd.DataFrame]:
-        """Write the three tables from the committed parts; return them."""
-        done = set(self.committed())
+        """Write the three tables from the committed parts, in iteration order; return
+        them."""
         out = {}
         for kind in TABLES:
-            frames = [pd.read_parquet(p) for p in sorted(self.parts.glob(f"iter_*.{kind}.parquet"))
-                      if int(p.name.split(".")[0].removeprefix("iter_")) in done]
-            frames = [f for f in frames if len(f)]
-            table = (pd.concat(frames, ignore_index=True) if frames
-                     else pd.DataFrame(columns=list(COLUMNS.get(kind, ("iteration",)))))
-            _write_frame(self.root / f"{kind}.parquet", table)
-            out[kind] = table
+            empty = _frame_table(pd.DataFrame(columns=list(COLUMNS.get(kind, ("iteration",)))))
+            table = self.consolidate_table(kind, empty=empty)
+            out[kind] = pd.DataFrame() if table is None else table.to_pandas()
         return out
+
+
+def _graph_path(folder: Path, iteration: int) -> Path:
+    """The GraphML file of one iteration, named like its parts: ``iter_0007.graphml``."""
+    return folder / f"{LAYOUT.stem.format(iteration)}.graphml"
+
+
+def _graph_iteration(path: Path) -> int:
+    return int(path.name.split(".")[0].removeprefix("iter_"))

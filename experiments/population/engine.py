@@ -15,7 +15,8 @@
   :func:`~agora.experiments.population.commons_kernel.play_commons_groups`) and sealed-bid
   auctions of truthful, BNE and shading bidders (:func:`~agora.agents.bid_rule.bid_rule_of`,
   :func:`~agora.experiments.population.auction_kernel.play_auction_groups`, each auction
-  drawing its values from the rules stream of the match's episode seed).
+  drawing its values from the rules stream of the match's episode seed). Which agents are
+  rules of which game, and as what arrays, is one table: :mod:`agora.agents.rules_table`.
 * **episodes**: anything else (any registered game, groups of its players, any agent
   spec, language models included). Each match is one episode played by the batch
   machinery of ``agora run`` (:func:`~agora.experiments.batch.run_batch`, in-process or
@@ -66,17 +67,12 @@ import numpy as np
 import pandas as pd
 
 from agora.agents import AgentSpec
-from agora.agents.bid_rule import bid_rule_of, bid_tables
-from agora.agents.commons_rule import commons_rule_of
-from agora.agents.donor_rule import donor_rule_of
-from agora.agents.group_rule import group_rule_of
-from agora.agents.memory_one import memory_one_of
+from agora.agents.rules_table import RULE_TABLES, rule_table
 from agora.analysis.records import EPISODE, METRIC, OK, RETURN, STATUS, player_column
 from agora.envs import ConfigError, RunAbortedError, UnknownIdError, lookup
 from agora.envs.games.auction import AuctionGame
 from agora.envs.games.commons import CommonsGame
 from agora.envs.games.donor import DonorGame
-from agora.envs.games.public_goods import PublicGoodsGame
 from agora.envs.games.repeated_matrix import RepeatedMatrixGame
 from agora.envs.seeding import episode_seed
 from agora.envs.seeding_vec import episode_seeds
@@ -125,35 +121,6 @@ class Outcome:
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def _vector_tables(strategies: Sequence[AgentSpec]) -> np.ndarray | None:
-    tables = [memory_one_of(s) for s in strategies]
-    if any(t is None for t in tables):
-        return None
-    return np.stack([t.probabilities() for t in tables if t is not None])
-
-
-_RULES: dict[type, tuple[Any, str]] = {  # game -> (rule_of, what the strategies lack)
-    PublicGoodsGame: (group_rule_of, "contribution rule"),
-    CommonsGame: (commons_rule_of, "commons rule"),
-    AuctionGame: (bid_rule_of, "bid rule"),
-    DonorGame: (donor_rule_of, "donor rule"),
-}
-
-
-def _group_rules(game: Any, strategies: Sequence[AgentSpec]) -> np.ndarray | None:
-    """The strategies' rules as one array for the game's group kernel, or None."""
-    rule_of = next((f for g, (f, _) in _RULES.items() if isinstance(game, g)), None)
-    found = [rule_of(s) for s in strategies] if rule_of else [None]
-    rules = [r for r in found if r is not None]
-    if len(rules) < len(found):
-        return None
-    if isinstance(game, CommonsGame):
-        return np.array([r.code for r in rules], dtype=np.int64)
-    if isinstance(game, AuctionGame):
-        return bid_tables(rules, game.params)
-    return np.stack([r.row() for r in rules])
-
-
 class PayoffEngine:
     """Plays the matches of one generation (see the module doc).
 
@@ -183,9 +150,12 @@ class PayoffEngine:
         except ConfigError as exc:
             raise ConfigError(f"params: {exc}") from None
         self.strategies = tuple(strategies)
-        self.probs = _vector_tables(self.strategies) if isinstance(
-            self.game, RepeatedMatrixGame) else None
-        self.rules = _group_rules(self.game, self.strategies)
+        self.table = rule_table(self.game)
+        data = None if self.table is None else self.table.data(self.strategies,
+                                                                self.game.params)
+        matrix = isinstance(self.game, RepeatedMatrixGame)  # pairs: memory-one tables
+        self.probs: np.ndarray | None = data if matrix else None
+        self.rules: np.ndarray | None = None if matrix else data
         self.kind = self._choose(engine)
         if noise and (self.kind != "vector" or self.probs is None):
             raise ConfigError(f"noise={noise!r} needs the vector engine with memory-one "
@@ -213,11 +183,11 @@ class PayoffEngine:
         if engine not in ("auto", "vector"):
             raise ConfigError(f"engine={engine!r}: want auto, vector or episodes")
         if tables is None:
-            table_of, what = next((v for g, v in _RULES.items() if isinstance(self.game, g)),
-                                  (memory_one_of, "memory-one table"))
-            bad = [s.name for s in self.strategies if table_of(s) is None]
-            why = (f"strategies {bad} have no {what}" if bad else f"{self.env} is not a "
-                   "repeated 2x2, public goods, commons, auction or donor game")
+            labels = [t.label for t in RULE_TABLES.values()]
+            why = (f"{self.env} is not a {', '.join(labels[:-1])} or {labels[-1]} game"
+                   if self.table is None else f"strategies "
+                   f"{[s.name for s in self.table.lacking(self.strategies)]} have no "
+                   f"{self.table.what}")
             raise ConfigError(f"engine=vector: {why}; use engine: episodes (or auto)")
         return "vector"
 
