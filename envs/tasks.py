@@ -11,10 +11,12 @@ their own small contract:
   (1) and ``params``;
 * a **Gymnasium env** class built around a world (``TaskSpec.make_env``), registered as
   ``agora/<id>`` like every game;
-* an **episode player** per family, named by its specs as a ``"module:function"`` path
-  (:attr:`TaskSpec.player`), so ``agora run`` plays a task id exactly as it plays a game id.
-  This layer only carries the path: :mod:`agora.experiments` resolves it (the players of
-  agora's own families live there, since a player drives agents).
+* how ``agora run`` plays it: a world that is an agora :class:`~agora.envs.core.World` (a
+  one-player world, like the graph worlds) needs nothing more, the one episode loop plays
+  it; a family may instead name its own **episode player** as a ``"module:function"`` path
+  (:attr:`TaskSpec.player`). This layer only carries the path: :mod:`agora.experiments`
+  resolves it (the players of agora's own families live there, since a player drives
+  agents).
 
 A family is one folder: a package ``agora.envs.<family>`` whose ``catalog`` module declares
 ``TASKS = (TaskSpec(...), ...)``. :func:`discover_families` finds every such package when
@@ -67,7 +69,8 @@ class TaskSpec:
         defaults: parameter overrides that define this id.
         summary: one line for ``agora list``.
         player: the family's episode player, ``"module:function"`` (resolved by
-            :mod:`agora.experiments`, never here); empty: a Gymnasium-only task.
+            :mod:`agora.experiments`, never here); empty: the one episode loop plays it
+            if its world is an agora ``World``, else it is a Gymnasium-only task.
         benchmark: what the task is scored against, for ``agora list``.
     """
 
@@ -135,10 +138,11 @@ def register_task(spec: TaskSpec) -> TaskSpec:
         raise ConfigError(f"task {spec.id!r}: family {spec.family!r} is not a name")
     if spec.player and spec.player.count(":") != 1:
         raise ConfigError(f"task {spec.id!r}: player {spec.player!r} is not 'module:function'")
-    other = {s.player for s in task_specs(spec.family)} - {spec.player, ""}
+    other = {s.player for s in task_specs(spec.family)} - {spec.player}
     if spec.player and other:
+        theirs = repr(min(other)) if min(other) else "the one episode loop"
         raise ConfigError(f"task {spec.id!r}: player {spec.player!r}, but family "
-                          f"{spec.family!r} plays with {sorted(other)[0]!r}")
+                          f"{spec.family!r} plays with {theirs}")
     add(spec)
     gymnasium.register(id=spec.gym_id, entry_point="agora.envs.tasks:make_task_env",
                        kwargs={"task_id": spec.id})
