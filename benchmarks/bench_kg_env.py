@@ -73,7 +73,7 @@ def time_world(world: CompletionWorld, actions: list[KGAction]) -> float:
         if a.kind == "propose" and a.head % 7 == 0 and state.graph.n:  # some retracts
             h, r, t = state.graph.rows[state.graph.n - 1].tolist()
             a = KGAction.retract(h, r, t)
-        state, _, _ = step(state, a, rng)
+        state, _ = step(state, (a,), rng)
     return len(actions) / (time.perf_counter() - t0)
 
 

@@ -174,8 +174,8 @@ def merge_params(params: Mapping[str, Any] | None, keywords: Mapping[str, Any],
 
 
 P = TypeVar("P", bound=Params)
-S = TypeVar("S", bound=tuple)
-V = TypeVar("V", bound=tuple)
+S = TypeVar("S")  # a NamedTuple, or a dataclass advanced in place (graph worlds)
+V = TypeVar("V")  # a NamedTuple or a frozen dataclass
 
 
 class StepResult(NamedTuple):
@@ -313,6 +313,13 @@ class World(ABC, Generic[P, S, V, A]):
         """Apply one action per mover (in ``to_move`` order). Inputs are assumed legal
         (:meth:`check` them first)."""
 
+    def streams(self, rng: np.random.Generator
+                ) -> tuple[np.random.Generator, np.random.Generator]:
+        """How an episode splits its rules stream: (what :meth:`initial_state` draws from,
+        what every :meth:`step` draws from). The default is one stream for both (the
+        games); the episode loop and the Gymnasium shells both split it here."""
+        return rng, rng
+
     def status(self, state: S) -> Status:
         """RUNNING, TERMINATED (the world's own end) or TRUNCATED (a cap was hit).
 
@@ -349,6 +356,18 @@ class World(ABC, Generic[P, S, V, A]):
         (worlds with structured actions override it with a precise reason)."""
         if not self.is_legal(state, player, action):
             raise IllegalActionError(f"player {player} chose {action!r}, not a legal action")
+
+    def invalid_action(self, state: S, player: int) -> A | None:
+        """The world's declared answer to an invalid action of ``player`` now: the action
+        its rules play instead (e.g. a charged no-op), which :meth:`step` accepts though
+        :meth:`check` refuses it; ``None`` (the default, the games): the world declares
+        none, so the caller's policy decides (fail, or a random legal action)."""
+        return None
+
+    def progress(self, state: S) -> dict[str, float]:
+        """The running score recorded with every event of an episode (e.g. a completion
+        world's F1 so far); the default records none."""
+        return {}
 
 
 class Game(World[P, S, V, int]):

@@ -10,7 +10,10 @@ graph envs) takes the same three keywords:
   ``True`` on a penalised step).
 
 ``agora run`` declares the same key in its config (``on_invalid_action: fail |
-random_legal``) and counts the events in the ``invalid.<role>`` columns of its records.
+random_legal``) and counts the events in the ``invalid.<role>`` columns of its records. A
+world that declares its own answer to an invalid action
+(:meth:`~agora.envs.core.World.invalid_action`, e.g. a graph world's charged no-op) has it
+played instead, by the episode loop and, under ``penalty``, by its Gymnasium shell.
 
 Example:
     >>> policy = InvalidPolicy("penalty", invalid_penalty=-2.0, max_invalid_actions=2)

@@ -63,10 +63,11 @@ def _check_family(spec: EnvSpec) -> None:
         raise ConfigError(f"spec {spec.id!r}: family {spec.family!r} is not a name")
     if spec.player and spec.player.count(":") != 1:
         raise ConfigError(f"spec {spec.id!r}: player {spec.player!r} is not 'module:function'")
-    other = {s.player for s in all_stored() if s.family == spec.family} - {spec.player, ""}
+    other = {s.player for s in all_stored() if s.family == spec.family} - {spec.player}
     if spec.player and other:
+        theirs = repr(min(other)) if min(other) else "the one episode loop"
         raise ConfigError(f"spec {spec.id!r}: player {spec.player!r}, but family "
-                          f"{spec.family!r} plays with {sorted(other)[0]!r}")
+                          f"{spec.family!r} plays with {theirs}")
 
 
 def discover(package: str = "agora.envs.games") -> None:

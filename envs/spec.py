@@ -77,7 +77,8 @@ class EnvSpec:
             ``env(world, **options)``. None for games.
         player: the family's episode player, ``"module:function"`` (resolved by
             :mod:`agora.experiments`, never here); empty: ``agora run`` plays the id with
-            the one episode loop.
+            the one episode loop if its world is an agora ``World``, else it is a
+            Gymnasium-only task.
         benchmark: what the world is scored against, for ``agora list`` (games: their
             ``benchmark()`` concept).
 

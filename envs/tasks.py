@@ -8,8 +8,10 @@ two fields only:
 * ``env``: its own **Gymnasium env** class built around a world (``spec.make_env``),
   registered as ``agora/<id>`` like every game, since structured actions need their own
   spaces;
-* ``player``: optionally a family's own **episode player**, a ``"module:function"`` path
-  that :mod:`agora.experiments` resolves (this layer only carries the path).
+* ``player``: empty for a world that is an agora :class:`~agora.envs.core.World` (the one
+  episode loop plays it, as it plays the games); a family whose world is not one names its
+  own **episode player**, a ``"module:function"`` path that :mod:`agora.experiments`
+  resolves (this layer only carries the path).
 
 A family is one folder: a package ``agora.envs.<family>`` whose ``catalog`` module declares
 ``TASKS = (EnvSpec(...), ...)``. :func:`discover_families` finds every such package when

@@ -8,7 +8,9 @@ cheap-talk inbox, a checker and the canonical answer of an action), and
 (:class:`~agora.envs.errors.ActionParseError`, :class:`~agora.envs.errors.IllegalActionError`)
 for a reply that is not a legal action. ``agora run``'s episode loop and the Gymnasium
 view's opponents both go through these two functions, so a language-model opponent plays
-the same turn in an RL env as in a run.
+the same turn in an RL env as in a run. :func:`world_input` and :func:`read_world_reply`
+are the same turn in a world with structured actions (a graph edit): its typed view, or
+a :class:`TextTurn` from its text face, and a reply checked by ``world.check``.
 
 Example:
     >>> from agora.envs import make_game
@@ -30,12 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from agora.envs.core import Game, Observation
-from agora.envs.errors import ActionParseError, IllegalActionError
+from agora.envs.core import Game, Observation, World
+from agora.envs.errors import ActionParseError, AgoraError, IllegalActionError
 from agora.envs.text import Mailbox, TextFace
 
 __all__ = ["Face", "TextTurn", "agent_input", "face_of", "parse_checker", "read_reply",
-           "reply_checker"]
+           "read_world_reply", "reply_checker", "world_input"]
 
 
 class Face(str, Enum):
@@ -141,3 +143,49 @@ def read_reply(game: Game[Any, Any, Any], text: TextFace[Any] | None, face: Face
     if not game.is_legal(state, obs.player, reply):
         raise IllegalActionError(f"player {obs.player} chose {reply!r}, not a legal action")
     return int(reply)
+
+
+def world_input(world: World[Any, Any, Any, Any], text: Any, face: Face, state: Any,
+                player: int, rules: dict[int, str]) -> Any:
+    """What an agent of ``face`` sees on its turn in a world with structured actions: the
+    typed view, or a :class:`TextTurn` from the world's text face (rules, the rendered
+    state, the answer schema, ``check`` = the parser, ``fallback`` = a random valid action
+    as text). Such worlds have no tensor face for agents (their Gymnasium env has one).
+
+    Example:
+        >>> from agora.envs import task_spec
+        >>> world = task_spec("KGQuery-v1").make_world({"num_entities": 30})
+        >>> state = world.initial_state(np.random.default_rng(0))
+        >>> turn = world_input(world, world.text, Face.TEXT, state, 0, {})
+        >>> turn.check(turn.fallback(np.random.default_rng(1))) is None
+        True
+    """
+    if face is Face.TEXT:
+        if text is None:
+            raise ActionParseError(f"{world.info.name} has no text face for a text agent")
+        if player not in rules:
+            rules[player] = text.rules(player)
+
+        def fallback(rng: np.random.Generator) -> str:
+            return str(text.format_action(text.random_action(state, rng), state))
+
+        return TextTurn(player, rules[player], text.render(state), text.action_schema(state),
+                        obs=world.view(state, player), check=reply_checker(text, state),
+                        fallback=fallback)
+    if face is Face.TENSOR:
+        raise AgoraError(f"{world.info.name} has no tensor face for agents; use the "
+                         "Gymnasium env (agora/<id>) for tensor policies")
+    return world.view(state, player)
+
+
+def read_world_reply(world: World[Any, Any, Any, Any], text: Any, face: Face, state: Any,
+                     player: int, reply: Any) -> Any:
+    """The action a reply plays in a world with structured actions.
+
+    Raises:
+        ActionParseError: a text reply the text face cannot read.
+        IllegalActionError: an action (or a parsed reply) that ``world.check`` refuses.
+    """
+    action = text.parse(reply, state) if face is Face.TEXT else reply
+    world.check(state, player, action)
+    return action

@@ -1,10 +1,16 @@
-"""Play one episode of a pure game with agents, producing plain-data records.
+"""The one episode loop: play any world with agents, producing plain-data records.
 
-The loop talks to the game core directly (the same rules the PettingZoo and Gymnasium
-shells wrap) and gives each agent the face it asks for. Invalid actions follow the
-declared policy ``on_invalid``: ``"fail"`` ends the episode as failed with the reason,
-``"random_legal"`` plays a uniformly random legal action instead; either way the event is
-counted in the record.
+The loop talks to the world's rules directly (the same rules the PettingZoo and Gymnasium
+shells wrap) and gives each agent the face it asks for. It plays every
+:class:`~agora.envs.World`: the games (integer actions with masks) and the one-player
+worlds with structured actions (the graph tasks), which differ only in their *seats*,
+chosen once per episode: how a turn is shown, how a reply is read, and the event row.
+
+Invalid answers follow one policy, counted in the record's ``invalid`` column either way:
+a world that declares its answer to an invalid action (``world.invalid_action``, e.g. a
+graph world's charged no-op) plays it; otherwise ``on_invalid`` decides: ``"fail"`` ends
+the episode as failed with the reason, ``"random_legal"`` plays a uniformly random legal
+action (games, which have masks).
 """
 
 from __future__ import annotations
@@ -14,12 +20,12 @@ import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from agora.agents import Agent, Face
-from agora.analysis.records import ACTOR, GAME_EVENT_COLUMNS, STEP
+from agora.analysis.records import ACTOR, GAME_EVENT_COLUMNS, STEP, TASK_EVENT_COLUMNS
 from agora.envs import (
     ActionParseError,
     AgoraError,
@@ -28,11 +34,12 @@ from agora.envs import (
     Observation,
     Status,
     TextFace,
+    World,
 )
 from agora.envs.core import uniform_legal
 from agora.envs.seeding import episode_streams
 from agora.envs.text import Mailbox
-from agora.envs.turns import agent_input, read_reply
+from agora.envs.turns import agent_input, read_reply, read_world_reply, world_input
 
 INVALID_POLICIES = ("fail", "random_legal")
 
@@ -57,28 +64,121 @@ class EpisodeResult:
     """It failed on an error every further episode would hit too (the run stops)."""
 
 
-class _Events:
-    """Column-wise event log of one episode (the columns of ``GAME_EVENT_COLUMNS``)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.cols: dict[str, list[Any]] = {k: [] for k in GAME_EVENT_COLUMNS}
-
-    def add(self, step: int, actor: int, action: int, text: str, reply: str | None,
-            message: str | None, invalid: bool, rewards: tuple[float, ...]) -> None:
-        if not self.enabled:
-            return
-        values = (step, actor, action, text, reply, message, invalid, float(rewards[actor]),
-                  [float(r) for r in rewards])
-        for column, value in zip(GAME_EVENT_COLUMNS, values, strict=True):
-            self.cols[column].append(value)
-
-
 class _InvalidAction(Exception):
     pass
 
 
-def play_episode(game: Game[Any, Any, Any], text: TextFace[Any], agents: Sequence[Agent],
+class _Move(NamedTuple):
+    """One settled answer: the action played, the raw text reply, why the answer was
+    invalid (None: valid) and the context it was read against (an observation, a state)."""
+
+    action: Any
+    raw: str | None
+    problem: str | None
+    seen: Any
+    label: str | None = None
+
+
+class _GameSeats:
+    """The seats of a game: typed observations with legal masks, cheap talk, an invalid
+    answer settled by ``on_invalid``, and events of ``GAME_EVENT_COLUMNS``."""
+
+    def __init__(self, game: Game[Any, Any, Any], text: TextFace[Any],
+                 agents: Sequence[Agent], referee: np.random.Generator, on_invalid: str,
+                 record: bool) -> None:
+        self.game, self.text, self.agents = game, text, agents
+        self.referee, self.on_invalid, self.record = referee, on_invalid, record
+        self.rules: dict[int, str] = {}
+        self.mail = Mailbox(len(agents))
+        self.events: dict[str, list[Any]] = {k: [] for k in GAME_EVENT_COLUMNS}
+        self.invalid = [0] * len(agents)
+
+    def see(self, state: Any, p: int) -> tuple[Any, Any]:
+        """(what a reply is read against, what the agent is given)."""
+        obs = self.game.observe(state, p)
+        return obs, agent_input(self.game, self.text, self.agents[p].face, state, obs,
+                                self.rules, self.mail)
+
+    def settle(self, state: Any, p: int, obs: Observation[Any], reply: Any) -> _Move:
+        agent = self.agents[p]
+        raw = reply if agent.face is Face.TEXT and isinstance(reply, str) else None
+        try:
+            if isinstance(reply, _Raised):
+                raise reply.exc
+            return _Move(read_reply(self.game, self.text, agent.face, state, obs, reply),
+                         raw, None, obs)
+        except (ActionParseError, IllegalActionError) as exc:
+            if self.on_invalid != "random_legal":
+                raise _InvalidAction(f"player {p}: {exc}") from exc
+            self.invalid[p] += 1
+            return _Move(uniform_legal(self.referee, obs), raw, str(exc), obs)
+
+    def record_event(self, step: int, p: int, move: _Move, state: Any,
+                     rewards: tuple[float, ...]) -> None:
+        message = self.mail.post(p, move.raw, move.seen, self.text)  # seen after this step
+        if not self.record:
+            return
+        label = self.text.format_action(move.action, move.seen)
+        values = (step, p, move.action, label, move.raw, message, move.problem is not None,
+                  float(rewards[p]), [float(r) for r in rewards])
+        for column, value in zip(GAME_EVENT_COLUMNS, values, strict=True):
+            self.events[column].append(value)
+
+
+class _WorldSeats:
+    """The seats of a world with structured actions: its typed view or its text face's
+    turn, replies checked by ``world.check``, an invalid answer played as the world's
+    declared ``invalid_action``, and events of ``TASK_EVENT_COLUMNS`` with the reason
+    (``problem``) and the world's ``progress`` columns."""
+
+    def __init__(self, world: World[Any, Any, Any, Any], text: Any, agents: Sequence[Agent],
+                 record: bool) -> None:
+        self.world, self.text, self.agents, self.record = world, text, agents, record
+        self.rules: dict[int, str] = {}
+        self.events: dict[str, list[Any]] = {}
+        self.invalid = [0] * len(agents)
+
+    def see(self, state: Any, p: int) -> tuple[Any, Any]:
+        return state, world_input(self.world, self.text, self.agents[p].face, state, p,
+                                  self.rules)
+
+    def settle(self, state: Any, p: int, seen: Any, reply: Any) -> _Move:
+        face = self.agents[p].face
+        raw = None if face is not Face.TEXT or isinstance(reply, _Raised) else str(reply)
+        try:
+            if isinstance(reply, _Raised):
+                raise reply.exc
+            action = read_world_reply(self.world, self.text, face, state, p, reply)
+        except (ActionParseError, IllegalActionError) as exc:
+            instead = self.world.invalid_action(state, p)
+            if instead is None:
+                raise _InvalidAction(f"player {p}: {exc}") from exc
+            self.invalid[p] += 1
+            return _Move(instead, raw, str(exc), state, raw or "")
+        label = self.text.format_action(action, state) if self.record else None
+        return _Move(action, raw, None, state, label)  # labelled now: a state may change
+
+    def record_event(self, step: int, p: int, move: _Move, state: Any,
+                     rewards: tuple[float, ...]) -> None:
+        if not self.record:
+            return
+        values = (step, p, getattr(move.action, "kind", None), move.label, move.raw,
+                  move.problem is not None, float(rewards[p]))
+        row = {**dict(zip(TASK_EVENT_COLUMNS, values, strict=True)),
+               "problem": move.problem, **self.world.progress(state)}
+        extend_columns(self.events, {k: [v] for k, v in row.items()})
+
+
+def _seats(world: World[Any, Any, Any, Any], text: Any, agents: Sequence[Agent],
+           referee: np.random.Generator, on_invalid: str,
+           record: bool) -> _GameSeats | _WorldSeats:
+    """A game's seats (masks, cheap talk) or a structured world's."""
+    if isinstance(world, Game):
+        return _GameSeats(world, text, agents, referee, on_invalid, record)
+    return _WorldSeats(world, text, agents, record)
+
+
+def play_episode(game: World[Any, Any, Any, Any], text: Any, agents: Sequence[Agent],
                  seed: int, on_invalid: str = "fail", record_events: bool = True
                  ) -> EpisodeResult:
     """Play one episode; never raises for agent or game errors (they fail the episode).
@@ -110,52 +210,60 @@ def is_async(agent: Agent) -> bool:
     return type(agent).aact is not Agent.aact
 
 
-async def aplay_episode(game: Game[Any, Any, Any], text: TextFace[Any],
+async def aplay_world(world: World[Any, Any, Any, Any], agents: Sequence[Agent], seed: int,
+                      record_events: bool) -> EpisodeResult:
+    """The episode player of a task whose spec names none: the one loop over the world
+    and its text face (``world.text``).
+
+    Example:
+        >>> import asyncio
+        >>> from agora.agents import make_agent
+        >>> from agora.envs.kg.world import CompletionWorld
+        >>> world = CompletionWorld({"num_entities": 20, "budget": 3.0})
+        >>> res = asyncio.run(aplay_world(world, [make_agent("random_text", world)], 0, True))
+        >>> res.status, res.length == len(res.events["step"]), 0.0 <= res.metrics["f1"] <= 1.0
+        ('ok', True, True)
+    """
+    return await aplay_episode(world, getattr(world, "text", None), agents, seed,
+                               record_events=record_events)
+
+
+async def aplay_episode(world: World[Any, Any, Any, Any], text: Any,
                         agents: Sequence[Agent], seed: int, on_invalid: str = "fail",
                         record_events: bool = True) -> EpisodeResult:
     """The episode loop. Simultaneous movers are asked concurrently; their answers are
     then settled in mover order, so shared randomness is drawn in a fixed order."""
-    if len(agents) != game.num_players:
-        raise ValueError(f"{len(agents)} agents for a {game.num_players}-player game")
+    if len(agents) != world.num_players:
+        raise ValueError(f"{len(agents)} agents for a {world.num_players}-player game")
     start = time.perf_counter()
     rng, agent_seeds, referee = episode_streams(seed, len(agents))
     for i, agent in enumerate(agents):
         agent.reset(agent_seeds[i], i)
-    events = _Events(record_events)
-    invalid = [0] * len(agents)
-    rules: dict[int, str] = {}
-    mail = Mailbox(len(agents))
+    seats = _seats(world, text, agents, referee, on_invalid, record_events)
     calls: dict[str, list[Any]] = {}
-    state = game.initial_state(rng)
+    state = None
     steps = 0
     error = None
     fatal = False
     try:
-        while game.status(state) is Status.RUNNING:
-            movers = game.to_move(state)
-            observations = [game.observe(state, p) for p in movers]
-            inputs = [agent_input(game, text, agents[p].face, state, o, rules, mail)
-                      for p, o in zip(movers, observations)]
+        init_rng, step_rng = world.streams(rng)
+        state = world.initial_state(init_rng)
+        while world.status(state) is Status.RUNNING:
+            movers = world.to_move(state)
+            seen = [seats.see(state, p) for p in movers]
             if len(movers) > 1 and any(is_async(agents[p]) for p in movers):
                 replies: list[Any] = list(await asyncio.gather(
-                    *(_ask(agents[p], i) for p, i in zip(movers, inputs))))
+                    *(_ask(agents[p], s[1]) for p, s in zip(movers, seen))))
             else:  # nothing to overlap: no tasks, so sync episodes need no event loop
-                replies = [await _ask(agents[p], i) for p, i in zip(movers, inputs)]
+                replies = [await _ask(agents[p], s[1]) for p, s in zip(movers, seen)]
             chosen = []
-            for p, obs, reply in zip(movers, observations, replies):
+            for p, s, reply in zip(movers, seen, replies):
                 collect_calls(agents[p], steps, p, calls)
-                action, raw, bad = _settle(game, text, agents[p], state, obs, reply,
-                                           referee, on_invalid)
-                invalid[p] += bad
-                chosen.append((p, obs, action, raw, bad))
-            joint = tuple(c[2] for c in chosen)
-            state, rewards = game.step(state, joint, rng)
-            done = game.status(state) is not Status.RUNNING
-            for p, obs, action, raw, bad in chosen:
-                message = mail.post(p, raw, obs, text)  # seen by others after this step
-                if record_events:
-                    label = text.format_action(action, obs)
-                    events.add(steps, p, action, label, raw, message, bad, rewards)
+                chosen.append(seats.settle(state, p, s[0], reply))
+            state, rewards = world.step(state, tuple([m.action for m in chosen]), step_rng)
+            done = world.status(state) is not Status.RUNNING
+            for p, move in zip(movers, chosen):
+                seats.record_event(steps, p, move, state, rewards)
                 agents[p].observe(float(rewards[p]), done)
             steps += 1
     except _InvalidAction as exc:
@@ -163,24 +271,38 @@ async def aplay_episode(game: Game[Any, Any, Any], text: TextFace[Any],
     except AgoraError as exc:  # e.g. a provider that kept failing with fallback "none"
         error = f"{type(exc).__name__}: {exc}"
         fatal = exc.fatal
-    except Exception as exc:  # an agent or game bug must not crash the run
+    except Exception as exc:  # an agent or world bug must not crash the run
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
     for p, agent in enumerate(agents):  # calls of a failed turn are kept too
         collect_calls(agent, steps, p, calls)
+    returns, metrics = _outcome(world, state, len(agents))
     return EpisodeResult(
         seed=seed,
         status="failed" if error else "ok",
-        returns=[float(r) for r in game.returns(state)],
+        returns=returns,
         length=steps,
-        metrics={k: float(v) for k, v in game.metrics(state).items()},
-        invalid=invalid,
+        metrics=metrics,
+        invalid=seats.invalid,
         agent_stats=[a.stats() for a in agents],
         error=error,
         duration_s=time.perf_counter() - start,
-        events=events.cols,
+        events=seats.events,
         calls=calls,
         fatal=fatal,
     )
+
+
+def _outcome(world: World[Any, Any, Any, Any], state: Any,
+             n: int) -> tuple[list[float], dict[str, float]]:
+    """Returns and metrics of an episode; a state that was never dealt, or one an error
+    left broken, must not hide the episode's own error."""
+    if state is None:
+        return [0.0] * n, {}
+    returns = [float(r) for r in world.returns(state)]
+    try:
+        return returns, {k: float(v) for k, v in world.metrics(state).items()}
+    except Exception:
+        return returns, {}
 
 
 class _Raised:
@@ -237,19 +359,3 @@ def extend_columns(columns: dict[str, list[Any]], rows: dict[str, list[Any]]) ->
     n_new = len(next(iter(rows.values())))
     for key in dict.fromkeys([*columns, *rows]):
         columns.setdefault(key, [None] * n_old).extend(rows.get(key, [None] * n_new))
-
-
-def _settle(game: Game[Any, Any, Any], text: TextFace[Any], agent: Agent, state: Any,
-            obs: Observation[Any], reply: Any, rng: np.random.Generator, on_invalid: str
-            ) -> tuple[int, str | None, bool]:
-    """The played action, the raw text reply (text agents) and whether it was invalid."""
-    p = obs.player
-    raw = reply if agent.face is Face.TEXT and isinstance(reply, str) else None
-    try:
-        if isinstance(reply, _Raised):
-            raise reply.exc
-        return read_reply(game, text, agent.face, state, obs, reply), raw, False
-    except (ActionParseError, IllegalActionError) as exc:
-        if on_invalid == "random_legal":
-            return uniform_legal(rng, obs), raw, True
-        raise _InvalidAction(f"player {p}: {exc}") from exc

@@ -1,14 +1,17 @@
-"""Playing task ids (scientific and graph worlds) in the same runner as games.
+"""Task episodes (design, graph worlds) in the same runner as games.
 
-Each task family has one *episode player*, which its task specs name by path
-(:attr:`agora.envs.spec.EnvSpec.player`, resolved here), a coroutine
+A task whose spec names no episode player is played by the one episode loop
+(:func:`~agora.experiments.episode.aplay_episode`, through
+:func:`~agora.experiments.episode.aplay_world`): its world is a one-player
+:class:`~agora.envs.World` (the graph worlds). A family may instead name its own *episode
+player* by path (:attr:`agora.envs.spec.EnvSpec.player`, resolved here), a coroutine
 
     ``async def aplay(world, agents, seed, record_events) -> EpisodeResult``
 
 that plays one episode of ``world`` with ``agents`` (one per player) from ``seed`` and
 returns the same :class:`~agora.experiments.episode.EpisodeResult` a game episode does, so
 batching, Ray, the run store, resume and ``agora show`` need no special case.
-:class:`TaskEpisode` holds what every player shares: seeding, event and call columns, the
+:class:`TaskEpisode` holds what such a player shares: seeding, event and call columns, the
 counted invalid answers, and a guard that turns an agent or world error into a failed
 episode with its records kept.
 """
@@ -23,11 +26,13 @@ from typing import Any
 
 from agora.agents import Agent
 from agora.analysis.records import TASK_EVENT_COLUMNS
-from agora.envs import AgoraError, ConfigError
+from agora.envs import AgoraError, ConfigError, World
 from agora.envs.seeding import episode_streams
+from agora.envs.spec import EnvSpec
 from agora.envs.tasks import load, task_specs
 from agora.experiments.episode import (
     EpisodeResult,
+    aplay_world,
     collect_calls,
     extend_columns,
     gather_episodes,
@@ -37,26 +42,40 @@ Player = Callable[[Any, Sequence[Agent], int, bool], Awaitable[EpisodeResult]]
 
 
 def task_player(family: str) -> Player:
-    """The episode player that a task family's specs name.
+    """The episode player of a task family: the one its specs name, else the one loop.
 
     Raises:
-        ConfigError: no registered task of the family names a player, or the path does
-            not resolve (the message names the family and the path).
+        ConfigError: the specs name no player and a world of the family is not an agora
+            :class:`~agora.envs.World`, or the path does not resolve (the message names
+            the family and the path).
 
     Example:
         >>> task_player("graph").__name__
-        'aplay_graph_task'
+        'aplay_world'
     """
     paths = sorted({s.player for s in task_specs(family)} - {""})
     if not paths:
-        raise ConfigError(f"task family {family!r} has no episode player: its specs "
-                          "name none (player='module:function'), so only Gymnasium plays it")
+        if not all(_is_world(s) for s in task_specs(family)):
+            raise ConfigError(f"task family {family!r} has no episode player: its specs "
+                              "name none (player='module:function') and its world is not "
+                              "an agora World, so only Gymnasium plays it")
+        return aplay_world
     try:
         player: Player = load(paths[0])
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"task family {family!r}: player {paths[0]!r} does not "
                           f"resolve: {exc}") from None
     return player
+
+
+def _is_world(spec: EnvSpec) -> bool:
+    """Whether the spec's world class is an agora World (the one loop plays it)."""
+    try:
+        cls = load(spec.world)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"task {spec.id!r}: world {spec.world!r} does not resolve: "
+                          f"{exc}") from None
+    return isinstance(cls, type) and issubclass(cls, World)
 
 
 class TaskEpisode:

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from agora.agents import make_agent
+from agora.envs import Status
 from agora.envs.errors import ConfigError, IllegalActionError
 from agora.envs.kg.graph import KnowledgeGraph
 from agora.envs.kg.query import QueryWorld
 from agora.envs.kg.world import CompletionWorld
-from agora.experiments.graph_tasks import aplay_graph_task
+from agora.experiments.episode import aplay_world
 
 COMPLETION = ["random_kg", "bfs_frontier", "link_predictor", "rule_miner", "greedy_verifier"]
 CORRUPTIONS = ["missing_edges", "empty", "partial_subgraph+extra_edges",
@@ -31,16 +32,16 @@ def play(world: Any, spec: Any, seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed + 200)
     actions, invalid, exhausted, total = [], 0, 0, 0.0
     proposed = np.zeros(2)  # (true, false) triples that proposals added
-    while not world.done(state):
+    while world.status(state) is Status.RUNNING:
         action = agent.act(world.view(state))
         actions.append(action)
         try:
-            world.check(state, action)
+            world.check(state, 0, action)
         except IllegalActionError:
             invalid += 1
-            state, reward, _ = world.invalid_step(state)
+            state, reward, _ = world.apply(state, world.invalid_action(state, 0), rng)
         else:
-            state, reward, info = world.step(state, action, rng)
+            state, reward, info = world.apply(state, action, rng)
             exhausted += bool(info.get("exhausted"))
             if action.kind == "propose":
                 proposed += (info.get("new_true", 0), info.get("new_false", 0))
@@ -164,7 +165,7 @@ def test_walkers_are_deterministic_per_seed():
 def test_episode_player_runs_every_agent(name):
     world = (QueryWorld({"num_entities": 40}) if name.endswith("walker")
              else CompletionWorld({"num_entities": 40, "budget": 6.0}))
-    runs = [asyncio.run(aplay_graph_task(world, [make_agent(name, world)], 7, True))
+    runs = [asyncio.run(aplay_world(world, [make_agent(name, world)], 7, True))
             for _ in range(2)]
     assert [r.status for r in runs] == ["ok", "ok"] and runs[0].invalid == [0]
     assert runs[0].metrics == runs[1].metrics and runs[0].events == runs[1].events

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from agora.agents import Agent
 from agora.agents.base import Face
-from agora.envs import ActionParseError, ConfigError, IllegalActionError, task_specs
+from agora.envs import ActionParseError, ConfigError, IllegalActionError, Status, task_specs
 from agora.envs.kg import corruption as cor
 from agora.envs.kg.env import KGCompletionEnv
 from agora.envs.kg.family import FAMILY_RELATIONS, close_under, rule_world
@@ -26,8 +26,7 @@ from agora.envs.kg.sources import load_networkx, load_real
 from agora.envs.kg.state import KGState
 from agora.envs.kg.types import KGAction
 from agora.envs.kg.world import CompletionWorld
-from agora.experiments.episode import EpisodeResult
-from agora.experiments.graph_tasks import aplay_graph_task
+from agora.experiments.episode import EpisodeResult, aplay_world
 
 # a hand-built world: a path a-b-c-d and two facts about e
 FACTS = [("a", "r", "b"), ("b", "r", "c"), ("c", "r", "d"), ("a", "s", "d"),
@@ -45,7 +44,7 @@ def toy(**params: object) -> tuple[CompletionWorld, KGState]:
 
 
 def act(world: CompletionWorld, state: KGState, action: KGAction) -> tuple[float, dict]:
-    _, reward, info = world.step(state, action, np.random.default_rng(0))
+    _, reward, info = world.apply(state, action, np.random.default_rng(0))
     return reward, info
 
 
@@ -237,7 +236,7 @@ def test_empty_start_hides_entities_until_a_query_shows_them() -> None:
     seen = int(np.flatnonzero(s.visible)[0])
     hidden = next(i for i in range(5) if not s.visible[i])
     with pytest.raises(IllegalActionError, match="not visible"):
-        world.check(s, KGAction.query(hidden))
+        world.check(s, 0, KGAction.query(hidden))
     act(world, s, KGAction.query(seen))
     assert s.visible.sum() > 1
 
@@ -271,8 +270,8 @@ def test_illegal_actions_and_the_declared_policy() -> None:
                      (KGAction.retract(0, R, 1), "not in your graph"),
                      (KGAction.merge(2, 2), "itself")]:
         with pytest.raises(IllegalActionError, match=why):
-            world.step(s, bad, np.random.default_rng(0))
-    _, reward, _ = world.invalid_step(s)
+            world.apply(s, bad, np.random.default_rng(0))
+    _, reward, _ = world.apply(s, world.invalid_action(s, 0), np.random.default_rng(0))
     assert reward == pytest.approx(-0.5 * 1.0) and s.counts["invalid"] == 1
     assert s.budget_left == pytest.approx(9.0)
 
@@ -280,10 +279,10 @@ def test_illegal_actions_and_the_declared_policy() -> None:
 def test_budget_ends_the_episode() -> None:
     world, s = toy(budget=1.5)
     act(world, s, KGAction.query(0))
-    assert not world.done(s)
+    assert world.status(s) is Status.RUNNING
     assert act(world, s, KGAction.verify(0, R, 1)) == (0.0, {"kind": "verify",
                                                             "exhausted": True})
-    assert world.done(s) and world.metrics(s)["n_verify"] == 0
+    assert world.status(s) is Status.TERMINATED and world.metrics(s)["n_verify"] == 0
 
 
 # ----- faces ---------------------------------------------------------------------------
@@ -334,7 +333,7 @@ WORLD, STATE = ready_state()
 @settings(max_examples=60, deadline=None)
 def test_text_round_trip_of_random_legal_actions(seed: int) -> None:
     action = WORLD.text.random_action(STATE, np.random.default_rng(seed))
-    WORLD.check(STATE, action)
+    WORLD.check(STATE, 0, action)
     assert WORLD.text.parse(WORLD.text.format_action(action, STATE), STATE) == action
 
 
@@ -348,7 +347,7 @@ def test_text_junk_raises_only_typed_errors(junk: str) -> None:
     except (ActionParseError, IllegalActionError) as exc:
         assert str(exc)
     else:
-        WORLD.check(STATE, action)
+        WORLD.check(STATE, 0, action)
 
 
 def test_text_parse_errors_say_why() -> None:
@@ -395,7 +394,7 @@ class Junk(Agent):
 
 
 def play(world: CompletionWorld, agent: Agent, seed: int = 0) -> EpisodeResult:
-    return asyncio.run(aplay_graph_task(world, [agent], seed, True))
+    return asyncio.run(aplay_world(world, [agent], seed, True))
 
 
 def test_player_is_deterministic_and_records_events() -> None:

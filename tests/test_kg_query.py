@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agora.agents import Agent, make_agent
-from agora.envs import ActionParseError, ConfigError, IllegalActionError
+from agora.envs import ActionParseError, ConfigError, IllegalActionError, Status
 from agora.envs.kg.env import KGQueryEnv
 from agora.envs.kg.family import FAMILY_RULES, close_under
 from agora.envs.kg.graph import KnowledgeGraph, Rule
 from agora.envs.kg.query import QueryWorld, WalkState
 from agora.envs.kg.types import WalkAction, WalkView
-from agora.experiments.graph_tasks import aplay_graph_task
+from agora.experiments.episode import aplay_world
 
 # a -r0-> b -r1-> c, plus the query fact (a, r2, c): the answer is two moves away
 PATH = KnowledgeGraph.from_named("path", [("a", "r0", "b"), ("b", "r1", "c"),
@@ -59,7 +59,7 @@ def walk(world: QueryWorld, state: WalkState, actions: list[WalkAction]) -> tupl
                                                                                   float]:
     total = 0.0
     for a in actions:
-        state, reward, _ = world.step(state, a, np.random.default_rng(0))
+        state, reward, _ = world.apply(state, a, np.random.default_rng(0))
         total += reward
     return state, total
 
@@ -76,13 +76,14 @@ def test_binary_and_deeppath_rewards_on_the_path_world() -> None:
         world, s = path_world(reward=reward, max_steps=3)
         s, total = walk(world, s, [WalkAction.move(0, B), WalkAction.move(1, C),
                                    WalkAction.stop()])
-        assert world.done(s) and total == pytest.approx(value)
+        assert world.status(s) is not Status.RUNNING and total == pytest.approx(value)
         assert world.metrics(s)["success"] == 1.0 and world.metrics(s)["moves"] == 2.0
     world, s = path_world(reward="deeppath")
     assert walk(world, s, [WalkAction.stop()])[1] == pytest.approx(-0.05)
     world, s = path_world(max_steps=2)
     s, total = walk(world, s, [WalkAction.move(0, B), WalkAction.stay()])
-    assert world.done(s) and total == 0.0 and world.metrics(s)["steps"] == 2.0
+    assert world.status(s) is Status.TERMINATED and total == 0.0
+    assert world.metrics(s)["steps"] == 2.0
 
 
 @pytest.mark.parametrize("source", ["rule_world", "umls", "networkx:karate_club"])
@@ -126,8 +127,8 @@ def test_illegal_moves_and_the_declared_policy() -> None:
     for bad, why in [(WalkAction.move(2, C), "not an outgoing edge"),
                      (WalkAction("fly"), "unknown action")]:
         with pytest.raises(IllegalActionError, match=why):
-            world.step(s, bad, np.random.default_rng(0))
-    s, reward, info = world.invalid_step(s)
+            world.apply(s, bad, np.random.default_rng(0))
+    s, reward, info = world.apply(s, world.invalid_action(s, 0), np.random.default_rng(0))
     assert (s.invalid, s.path, s.current, info["kind"]) == (1, ((-1, A),), A, "invalid")
     with pytest.raises(ConfigError, match="reward"):
         QueryWorld({"reward": "shaped"})
@@ -241,8 +242,8 @@ class Walker(Agent):
 
 def test_player_plays_the_query_world() -> None:
     world = QueryWorld({"source": "umls", "max_steps": 3})
-    text = asyncio.run(aplay_graph_task(world, [make_agent("random_text", world)], 4, True))
-    again = asyncio.run(aplay_graph_task(world, [make_agent("random_text", world)], 4, True))
+    text = asyncio.run(aplay_world(world, [make_agent("random_text", world)], 4, True))
+    again = asyncio.run(aplay_world(world, [make_agent("random_text", world)], 4, True))
     assert text.status == "ok" and text.returns == again.returns
     assert text.length == len(text.events["step"]) <= 3
     draw = world.initial_state
@@ -253,6 +254,6 @@ def test_player_plays_the_query_world() -> None:
 
     world.initial_state = remember  # type: ignore[method-assign]
     for seed in range(5):
-        res = asyncio.run(aplay_graph_task(world, [Walker(world)], seed, True))
+        res = asyncio.run(aplay_world(world, [Walker(world)], seed, True))
         assert res.status == "ok" and res.returns == [1.0] and res.metrics["success"] == 1.0
         assert res.metrics["moves"] == res.metrics["shortest"] and res.invalid == [0]

@@ -17,7 +17,7 @@ import yaml
 from agora.agents import base as agents_base
 from agora.analysis.runs import load_run
 from agora.envs import ConfigError, EnvSpec, register, task_spec, task_specs
-from agora.envs.tasks import discover_families
+from agora.envs.tasks import discover_families, discover_tasks
 from agora.experiments.cli import main
 from agora.experiments.tasks import task_player
 
@@ -140,8 +140,10 @@ def test_a_family_outside_agora_plays_through_agora_run(toy_package: Path) -> No
     assert env.step(1)[:3] == (2, -1.0, False) and env.step(1)[2] is True
 
 
-def test_a_family_catalog_that_names_no_player_is_refused_by_the_run_config(
+def test_a_family_that_names_no_player_and_has_no_agora_world_is_refused_by_the_run_config(
         toy_package: Path) -> None:
+    """A spec without a player means "the one episode loop", which plays agora Worlds
+    only: the toy's world is a plain class, so the config is refused, naming why."""
     (toy_package / "src" / TOY / "quiet.py").write_text(
         f"from {TOY}.catalog import TASKS as _T\n"
         f"from dataclasses import replace\n"
@@ -152,13 +154,18 @@ def test_a_family_catalog_that_names_no_player_is_refused_by_the_run_config(
     path.write_text(yaml.safe_dump(config))
     from agora.experiments.config import load_config
 
-    with pytest.raises(ConfigError, match="env: task family 'quiet' has no episode player"):
+    with pytest.raises(ConfigError, match="env: task family 'quiet' has no episode player: "
+                       r"its specs name none .* and its world is not an agora World"):
         load_config(path)
 
 
 def test_one_family_has_one_player_and_a_player_is_a_path(toy_package: Path) -> None:
     graph = task_specs("graph")[0]
-    with pytest.raises(ConfigError, match="family 'graph' plays with 'agora.experiments"):
+    discover_tasks(f"{TOY}.catalog")
+    with pytest.raises(ConfigError, match=f"family 'toy' plays with '{TOY}.play:aplay'"):
+        register(EnvSpec("ToyOther-v1", graph.world, family="toy", env=graph.env,
+                         player="x.y:other"))
+    with pytest.raises(ConfigError, match="family 'graph' plays with the one episode loop"):
         register(EnvSpec("KGOther-v1", graph.world, family="graph", env=graph.env,
                          player="x.y:other"))
     with pytest.raises(ConfigError, match="player 'x.y.other' is not 'module:function'"):
@@ -174,9 +181,9 @@ def test_agoras_families_are_found_by_scanning_their_folders() -> None:
     assert {s.id for s in task_specs()} == before
     by_family = {s.family: s.player for s in task_specs()}
     assert by_family == {"design": "agora.experiments.discovery:aplay_discovery",
-                         "graph": "agora.experiments.graph_tasks:aplay_graph_task"}
-    assert {task_player(f).__name__ for f in by_family} == {"aplay_discovery",
-                                                           "aplay_graph_task"}
+                         "graph": ""}  # the graph worlds are Worlds: the one loop plays them
+    assert {f: task_player(f).__name__ for f in by_family} == {"design": "aplay_discovery",
+                                                              "graph": "aplay_world"}
 
 
 def test_the_envs_layer_only_carries_the_player_path() -> None:

@@ -15,15 +15,14 @@ _WORLD = "agora.envs.kg.world:CompletionWorld"
 _ENV = "agora.envs.kg.env:KGCompletionEnv"
 _QWORLD = "agora.envs.kg.query:QueryWorld"
 _QENV = "agora.envs.kg.env:KGQueryEnv"
-PLAYER = "agora.experiments.graph_tasks:aplay_graph_task"
-"""The graph family's episode player (resolved by :mod:`agora.experiments`)."""
 BENCHMARK = "the hidden graph (completion F1; query answer hits)"
 
 
 def _task(task_id: str, world: str, env: str, defaults: dict[str, Any],
           summary: str) -> EnvSpec:
+    # no player: the worlds are one-player agora Worlds, played by the one episode loop
     return EnvSpec(task_id, world, defaults=defaults, summary=summary, family="graph", env=env,
-                   player=PLAYER, benchmark=BENCHMARK)
+                   benchmark=BENCHMARK)
 
 
 TASKS = (

@@ -11,8 +11,9 @@ reads the last component as ``other`` and ``query`` reads only the head.
 ``max_edges`` with a mask); its action is ``Discrete(max_edges + 2)``: an edge index,
 then ``stay``, then ``stop``.
 
-Both apply the world's declared invalid-action policy (``world.invalid_step``) to an
-illegal action (a masked edge, an invisible entity, ...) and count it in ``info``; so is
+Both step the world's own rules (``world.check`` and ``world.apply``, the ``info``-giving
+face of ``world.step``) and play the world's declared answer to an illegal action
+(``world.invalid_action``) (a masked edge, an invisible entity, ...) and count it in ``info``; so is
 an action outside ``action_space`` (a negative or too large index, a wrong length, a
 non-integer), which is never wrapped around or cast.
 
@@ -32,9 +33,9 @@ import numpy as np
 from gymnasium import spaces
 
 from agora.envs.adapters import WorldEnv
-from agora.envs.core import is_int, is_real
+from agora.envs.core import Status, is_int, is_real
 from agora.envs.errors import ConfigError, IllegalActionError
-from agora.envs.kg.types import ACTION_KINDS, KGAction, WalkAction, episode_rngs
+from agora.envs.kg.types import ACTION_KINDS, KGAction, WalkAction
 
 _I64 = np.int64
 Obs = dict[str, np.ndarray]
@@ -83,8 +84,8 @@ def _padded(rows: np.ndarray, cap: int, width: int) -> tuple[np.ndarray, np.ndar
 
 class _GraphEnv(WorldEnv):
     """What the two graph envs share on top of :class:`~agora.envs.adapters.WorldEnv`: the
-    graph family's split of the rules stream, and an invalid action under ``penalty``
-    playing the world's own invalid step (its ``invalid_cost`` is the penalty)."""
+    world's split of the rules stream (``world.streams``), its status, and an invalid action
+    under ``penalty`` playing the world's declared invalid move (its cost is the penalty)."""
 
     def __init__(self, world: Any, render_mode: str | None = None,
                  on_invalid_action: str = "penalty", max_invalid_actions: int = 100) -> None:
@@ -97,10 +98,11 @@ class _GraphEnv(WorldEnv):
 
     def _ends(self) -> tuple[bool, bool]:
         """(terminated, truncated) now."""
-        return self.world.done(self.state_), False
+        status = self.world.status(self.state_)
+        return status is Status.TERMINATED, status is Status.TRUNCATED
 
     def _start(self, rules: np.random.Generator) -> dict[str, Any]:
-        init_rng, self._step_rng = episode_rngs(rules)  # as the episode player splits it
+        init_rng, self._step_rng = self.world.streams(rules)  # as the episode loop does
         self.state_ = self.world.initial_state(init_rng)
         return {}
 
@@ -108,24 +110,25 @@ class _GraphEnv(WorldEnv):
         return self.to_action(action)
 
     def _play(self, move: Any) -> tuple[float, bool, bool, dict[str, Any]]:
-        self.state_, reward, info = self.world.step(self.state_, move, self._step_rng)
+        self.state_, reward, info = self.world.apply(self.state_, move, self._step_rng)
         return self._outcome(reward, info)
 
     def _refuse(self, exc: IllegalActionError) -> tuple[float, bool, bool, dict[str, Any]]:
         _, capped, _ = self.invalid.penalise()
-        self.state_, reward, info = self.world.invalid_step(self.state_)
+        move = self.world.invalid_action(self.state_, 0)
+        self.state_, reward, info = self.world.apply(self.state_, move, self._step_rng)
         reward, terminated, truncated, info = self._outcome(
             reward, {**info, "invalid_action": True, "invalid_reason": str(exc)})
         return reward, terminated, truncated or capped, info
 
     def _outcome(self, reward: float, info: dict[str, Any]
                  ) -> tuple[float, bool, bool, dict[str, Any]]:
-        if self.world.done(self.state_):
+        if self._over():
             info = {**info, "metrics": self.world.metrics(self.state_)}
         return (float(reward), *self._ends(), info)
 
     def _over(self) -> bool:
-        return bool(self.world.done(self.state_))
+        return self.world.status(self.state_) is not Status.RUNNING
 
     def _ansi(self) -> str:
         return str(self.world.text.render(self.state_))
@@ -193,11 +196,6 @@ class KGCompletionEnv(_GraphEnv):
                 "canonical": g.rep_arr.reshape(E, 1).copy(),
                 "revealed": revealed, "revealed_mask": revealed_mask,
                 "budget_left": np.array([s.budget_left], dtype=np.float32)}
-
-    def _ends(self) -> tuple[bool, bool]:
-        s = self.state_
-        truncated = (not s.stopped and s.steps >= self.world.params.max_steps)
-        return self.world.done(s) and not truncated, truncated
 
 
 class KGQueryEnv(_GraphEnv):

@@ -13,12 +13,14 @@ else 0; ``reward="deeppath"``: ``0.1 + 0.9 / moves`` on success, ``-0.05`` on fa
 
 **Invalid actions** (declared policy): ``check`` raises
 :class:`~agora.envs.errors.IllegalActionError` for an unknown kind or an edge that is not
-an outgoing edge of the current node; :meth:`QueryWorld.invalid_step` then counts it and
-plays ``stay`` (a wasted step).
+an outgoing edge of the current node; the world's answer
+(:meth:`QueryWorld.invalid_action`, played by the episode loop and the shells) is
+``WalkAction("invalid")``: counted, then played as ``stay`` (a wasted step).
 
-**Episode end.** ``stop``, or ``max_steps`` steps. Queries are drawn so that an answer is
-reachable within ``max_steps`` when ``require_reachable`` (up to 64 draws).
-**Benchmark.** A shortest-path walker succeeds on every reachable query.
+**Episode end** (terminated). ``stop``, or ``max_steps`` steps. Queries are drawn so that
+an answer is reachable within ``max_steps`` when ``require_reachable`` (up to 64 draws).
+**Benchmark.** A shortest-path walker succeeds on every reachable query
+(:meth:`QueryWorld.benchmark`).
 **Reference.** Das et al. (2018), MINERVA; Xiong et al. (2017), DeepPath. **Version.** v0.
 """
 
@@ -30,13 +32,22 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from agora.envs.core import GameInfo, Timing, is_int, require
+from agora.envs.core import (
+    Benchmark,
+    GameInfo,
+    Status,
+    StepResult,
+    Timing,
+    World,
+    is_int,
+    require,
+)
 from agora.envs.errors import GameOverError, IllegalActionError
 from agora.envs.kg.draw import GraphDraw
 from agora.envs.kg.graph import KnowledgeGraph, Rule
 from agora.envs.kg.params import SourceParams
 from agora.envs.kg.text import WalkText
-from agora.envs.kg.types import WALK_KINDS, WalkAction, WalkView
+from agora.envs.kg.types import WALK_KINDS, WalkAction, WalkView, episode_rngs
 
 REWARDS = ("binary", "deeppath")
 
@@ -95,17 +106,23 @@ class WalkState(NamedTuple):
     stopped: bool = False
     invalid: int = 0
     shortest: int = -1
+    total: float = 0.0
 
 
-class QueryWorld:
-    """MINERVA-style query answering by walks (see the module docstring).
+INVALID = WalkAction("invalid")
+"""The world's declared answer to an invalid action (see the module docstring)."""
+
+
+class QueryWorld(World[QueryParams, WalkState, WalkView, WalkAction]):
+    """MINERVA-style query answering by walks (see the module docstring): a one-player
+    :class:`~agora.envs.core.World` whose actions are :class:`WalkAction` s.
 
     Example:
         >>> world = QueryWorld({"num_entities": 40})
         >>> s = world.initial_state(np.random.default_rng(0))
-        >>> s, reward, _ = world.step(s, WalkAction.stop(), np.random.default_rng(1))
-        >>> world.done(s), reward in (0.0, 1.0)
-        (True, True)
+        >>> s, (reward,) = world.step(s, (WalkAction.stop(),), np.random.default_rng(1))
+        >>> world.status(s).name, reward in (0.0, 1.0), world.returns(s) == (reward,)
+        ('TERMINATED', True, True)
     """
 
     info: ClassVar[GameInfo] = GameInfo(
@@ -113,12 +130,11 @@ class QueryWorld:
         description="Answer (head, relation, ?) by walking a knowledge graph.",
         action_kind="structured", observation_kind="graph",
         reference="MINERVA (Das et al. 2018); DeepPath (Xiong et al. 2017)")
-    num_players = 1
+    params_type = QueryParams
 
     def __init__(self, params: Mapping[str, Any] | QueryParams | None = None,
                  graph: KnowledgeGraph | Any = None) -> None:
-        self.params = params if isinstance(params, QueryParams) else QueryParams.from_dict(
-            params)
+        super().__init__(params)
         self.draw = GraphDraw(self.params, graph)
         self.num_entities, base = self.draw.shape
         self.num_base_relations = base
@@ -144,6 +160,14 @@ class QueryWorld:
             (10, ())
         """
         return self.draw.rules
+
+    @property
+    def num_players(self) -> int:
+        return 1
+
+    def streams(self, rng: np.random.Generator
+                ) -> tuple[np.random.Generator, np.random.Generator]:
+        return episode_rngs(rng)
 
     def initial_state(self, rng: np.random.Generator) -> WalkState:
         """Draw the graph (rule worlds) and a query, reachable if required."""
@@ -187,18 +211,31 @@ class QueryWorld:
             seen |= frontier
         return -1
 
-    def view(self, state: WalkState) -> WalkView:
+    def view(self, state: WalkState, player: int = 0) -> WalkView:
         g = state.graph
         return WalkView(state.head, state.relation, state.current, self.edges(state),
                         state.path, self.params.max_steps - len(state.path),
                         self.num_entities, self.num_relations, self.num_base_relations,
                         g.kg.entity_names, g.relation_names)
 
-    def done(self, state: WalkState) -> bool:
-        return state.stopped or len(state.path) >= self.params.max_steps
+    def status(self, state: WalkState) -> Status:
+        over = state.stopped or len(state.path) >= self.params.max_steps
+        return Status.TERMINATED if over else Status.RUNNING
 
-    def check(self, state: WalkState, action: WalkAction) -> None:
+    def _done(self, state: WalkState) -> bool:
+        return self.status(state) is not Status.RUNNING
+
+    def is_legal(self, state: WalkState, player: int, action: Any) -> bool:
+        try:
+            self.check(state, player, action)
+        except IllegalActionError:
+            return False
+        return True
+
+    def check(self, state: WalkState, player: int, action: Any) -> None:
         """Raise :class:`IllegalActionError` unless ``action`` is legal now."""
+        if not isinstance(action, WalkAction):
+            raise IllegalActionError(f"the agent returned {action!r}, not a graph action")
         if action.kind not in WALK_KINDS:
             raise IllegalActionError(f"unknown action kind {action.kind!r}; kinds: {WALK_KINDS}")
         if action.kind == "move":
@@ -207,11 +244,27 @@ class QueryWorld:
                 raise IllegalActionError(f"({action.relation}, {action.tail}) is not an "
                                          f"outgoing edge of node {state.current}")
 
-    def step(self, state: WalkState, action: WalkAction,
-             rng: np.random.Generator) -> tuple[WalkState, float, dict[str, Any]]:
-        if self.done(state):
+    def invalid_action(self, state: WalkState, player: int) -> WalkAction:
+        """The declared invalid move: counted, then played as ``stay``."""
+        return INVALID
+
+    def step(self, state: WalkState, actions: tuple[WalkAction, ...],
+             rng: np.random.Generator) -> StepResult:
+        """Apply the player's legal action (see :meth:`check`) or :meth:`invalid_action`."""
+        state, reward, _ = self.apply(state, actions[0], rng)
+        return StepResult(state, (reward,))
+
+    def apply(self, state: WalkState, action: WalkAction, rng: np.random.Generator | None
+              ) -> tuple[WalkState, float, dict[str, Any]]:
+        """:meth:`step` with the shells' ``info``: (state, reward, info). A walk draws
+        nothing at random, so ``rng`` is unused."""
+        if self._done(state):
             raise GameOverError("the episode is over")
-        self.check(state, action)
+        kind = action.kind
+        if kind == "invalid":
+            state, action = state._replace(invalid=state.invalid + 1), WalkAction.stay()
+        else:
+            self.check(state, 0, action)
         if action.kind == "move":
             state = state._replace(current=int(action.tail),
                                    path=(*state.path, (int(action.relation), int(action.tail))))
@@ -219,16 +272,30 @@ class QueryWorld:
             state = state._replace(path=(*state.path, (-1, state.current)))
         else:
             state = state._replace(stopped=True)
-        return state, self._final(state), {"kind": action.kind}
+        reward = self._final(state)
+        return state._replace(total=state.total + reward), reward, {"kind": kind}
 
-    def invalid_step(self, state: WalkState) -> tuple[WalkState, float, dict[str, Any]]:
-        """The declared invalid-action policy: counted, then played as ``stay``."""
-        state = state._replace(invalid=state.invalid + 1)
-        state, reward, _ = self.step(state, WalkAction.stay(), np.random.default_rng(0))
-        return state, reward, {"kind": "invalid"}
+    def returns(self, state: WalkState) -> tuple[float, ...]:
+        return (state.total,)
+
+    def benchmark(self) -> Benchmark:
+        """What the task is scored against: a shortest-path walker (it knows the answers).
+
+        Example:
+            >>> QueryWorld({"num_entities": 30, "reward": "deeppath"}).benchmark().values
+            {'oracle_success': 1.0, 'oracle_return_one_move': 1.0}
+        """
+        binary = self.params.reward == "binary"
+        values = {"oracle_success": 1.0,
+                  "oracle_return" if binary else "oracle_return_one_move": 1.0}
+        return Benchmark(
+            "shortest-path walker", values,
+            "On a query whose answer is reachable within max_steps (every query, when "
+            "require_reachable finds one in 64 draws), walking a shortest path and stopping "
+            "succeeds; deeppath pays 0.1 + 0.9 / moves, 1 for a one-move path.")
 
     def _final(self, state: WalkState) -> float:
-        if not self.done(state):
+        if not self._done(state):
             return 0.0
         success = state.current in state.answers
         if self.params.reward == "binary":
@@ -239,7 +306,7 @@ class QueryWorld:
         return {"success": float(state.current in state.answers), "moves": float(_moves(state)),
                 "steps": float(len(state.path)), "shortest": float(state.shortest),
                 "answers": float(len(state.answers)), "invalid": float(state.invalid),
-                "reward": self._final(state) if self.done(state) else 0.0}
+                "reward": self._final(state) if self._done(state) else 0.0}
 
 
 def _moves(state: WalkState) -> int:

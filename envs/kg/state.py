@@ -50,13 +50,15 @@ class KGState:
     stopped: bool = False
     focus: int = -1
     initial: tuple[int, int] = (0, 0)
+    total: float = 0.0
+    """The rewards summed so far (the episode's return)."""
 
     def copy(self) -> KGState:
         return KGState(self.kg, self.start, self.graph.copy(), self.visible.copy(),
                        self.budget_left, set(self.queried), self.queried_mask.copy(),
                        set(self.verified_true),
                        set(self.verified_false), self.revealed, dict(self.counts),
-                       self.steps, self.stopped, self.focus, self.initial)
+                       self.steps, self.stopped, self.focus, self.initial, self.total)
 
 
 def apply_action(state: KGState, action: KGAction, params: KGParams,

@@ -181,7 +181,7 @@ class CompletionText:
             action = KGAction(kind, ent("head"), r, ent("tail"))
         else:
             action = KGAction.stop()
-        self.world.check(state, action)
+        self.world.check(state, 0, action)
         return action
 
     def format_action(self, action: KGAction, state: Any = None) -> str:
@@ -285,7 +285,7 @@ class WalkText:
             action = WalkAction.move(r, t)
         else:
             action = WalkAction(kind)
-        self.world.check(state, action)
+        self.world.check(state, 0, action)
         return action
 
     def format_action(self, action: WalkAction, state: Any = None) -> str:

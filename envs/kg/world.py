@@ -23,14 +23,17 @@ known graph, minus ``cost_weight * cost``.
 **Invalid actions** (declared policy): ``check`` raises
 :class:`~agora.envs.errors.IllegalActionError` for an unknown kind, an id out of range,
 an invisible entity, retracting a triple not in the graph, or merging an id with itself;
-shells then call :meth:`CompletionWorld.invalid_step`: no effect, ``invalid_cost`` is
-charged and the invalid counter grows.
+the world's answer (:meth:`CompletionWorld.invalid_action`, played by the episode loop
+and the shells) is ``KGAction("invalid")``: no effect, ``invalid_cost`` is charged and the
+invalid counter grows.
 
 **Episode end.** ``stop``; an action dearer than the budget left (no effect); no budget
-for the cheapest action; ``max_steps``. **Metrics.** precision, recall, F1 (and at the
-start), entity-resolution precision, recall and accuracy (pairwise), action counts.
+for the cheapest action (all three: terminated); ``max_steps`` (truncated).
+**Metrics.** precision, recall, F1 (and at the start), entity-resolution precision,
+recall and accuracy (pairwise), action counts.
 
-**Benchmark.** A perfect oracle reaches F1 = 1 with ``|missing|`` proposals.
+**Benchmark.** A perfect oracle reaches F1 = 1 with ``|missing|`` proposals; stopping
+at once returns 0 (:meth:`CompletionWorld.benchmark`).
 **Reference.** graph completion rewards of graph-preflexor-grpo (2026). **Version.** v0.
 """
 
@@ -41,7 +44,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from agora.envs.core import GameInfo, Timing, is_int
+from agora.envs.core import Benchmark, GameInfo, Status, StepResult, Timing, World, is_int
 from agora.envs.errors import GameOverError, IllegalActionError
 from agora.envs.kg import scoring
 from agora.envs.kg.corruption import corrupt
@@ -50,21 +53,25 @@ from agora.envs.kg.graph import KnowledgeGraph, Rule
 from agora.envs.kg.params import KGParams
 from agora.envs.kg.state import KGState, apply_action
 from agora.envs.kg.text import CompletionText
-from agora.envs.kg.types import ACTION_KINDS, KGAction, KGView
+from agora.envs.kg.types import ACTION_KINDS, KGAction, KGView, episode_rngs
+
+INVALID = KGAction("invalid")
+"""The world's declared answer to an invalid action (see the module docstring)."""
 
 
-class CompletionWorld:
-    """Knowledge-graph completion on a budget (see the module docstring).
+class CompletionWorld(World[KGParams, KGState, KGView, KGAction]):
+    """Knowledge-graph completion on a budget (see the module docstring): a one-player
+    :class:`~agora.envs.core.World` whose actions are :class:`KGAction` s.
 
     Example:
         >>> world = CompletionWorld({"num_entities": 30, "budget": 5.0})
         >>> state = world.initial_state(np.random.default_rng(0))
         >>> h, r, t = state.kg.triples[0].tolist()  # a true triple (ids not aliased here)
-        >>> state, reward, info = world.step(state, KGAction.propose(h, r, t),
-        ...                                  np.random.default_rng(1))
-        >>> info["new_true"] in (0, 1), world.done(world.step(state, KGAction.stop(),
-        ...                                                   np.random.default_rng(2))[0])
-        (True, True)
+        >>> state, (reward,) = world.step(state, (KGAction.propose(h, r, t),),
+        ...                               np.random.default_rng(1))
+        >>> state, _ = world.step(state, (KGAction.stop(),), np.random.default_rng(2))
+        >>> world.status(state).name, world.returns(state) == (reward,)
+        ('TERMINATED', True)
     """
 
     info: ClassVar[GameInfo] = GameInfo(
@@ -72,11 +79,11 @@ class CompletionWorld:
         description="Recover a hidden knowledge graph from a corrupted copy on a budget.",
         action_kind="structured", observation_kind="graph",
         reference="graph-preflexor-grpo (2026) completion rewards")
-    num_players = 1
+    params_type = KGParams
 
     def __init__(self, params: Mapping[str, Any] | KGParams | None = None,
                  graph: KnowledgeGraph | Any = None) -> None:
-        self.params = params if isinstance(params, KGParams) else KGParams.from_dict(params)
+        super().__init__(params)
         self.draw = GraphDraw(self.params, graph)
         self.corruption = self.params.corruption_params()
         n, relations = self.draw.shape
@@ -93,7 +100,15 @@ class CompletionWorld:
         """The planted rules (rule worlds) in relation ids; ``()`` for other sources."""
         return self.draw.rules
 
+    @property
+    def num_players(self) -> int:
+        return 1
+
     # ----- episode ---------------------------------------------------------------
+    def streams(self, rng: np.random.Generator
+                ) -> tuple[np.random.Generator, np.random.Generator]:
+        return episode_rngs(rng)
+
     def initial_state(self, rng: np.random.Generator) -> KGState:
         """Draw the hidden graph, the corruption and the start graph."""
         g, c = rng.spawn(2)
@@ -108,7 +123,7 @@ class CompletionWorld:
                        queried_mask=np.zeros(self.num_entities, np.int8),
                        initial=(graph.tp, graph.fp))
 
-    def view(self, state: KGState) -> KGView:
+    def view(self, state: KGState, player: int = 0) -> KGView:
         g = state.graph
         rep = g.rep_arr.copy()
         canon = {(g.rep[h], r, g.rep[t]) for h, r, t in state.verified_true}
@@ -120,12 +135,24 @@ class CompletionWorld:
                       state.revealed.copy(), state.budget_left, dict(self.costs),
                       state.steps, state.focus)
 
-    def done(self, state: KGState) -> bool:
-        return (state.stopped or state.steps >= self.params.max_steps
-                or state.budget_left + 1e-9 < self.min_cost)
+    def status(self, state: KGState) -> Status:
+        if state.stopped:
+            return Status.TERMINATED
+        if state.steps >= self.params.max_steps:
+            return Status.TRUNCATED
+        return Status.TERMINATED if state.budget_left + 1e-9 < self.min_cost else Status.RUNNING
 
-    def check(self, state: KGState, action: KGAction) -> None:
+    def is_legal(self, state: KGState, player: int, action: Any) -> bool:
+        try:
+            self.check(state, player, action)
+        except IllegalActionError:
+            return False
+        return True
+
+    def check(self, state: KGState, player: int, action: Any) -> None:
         """Raise :class:`IllegalActionError` unless ``action`` is legal now."""
+        if not isinstance(action, KGAction):
+            raise IllegalActionError(f"the agent returned {action!r}, not a graph action")
         kind = action.kind
         if kind not in ACTION_KINDS:
             raise IllegalActionError(f"unknown action kind {kind!r}; kinds: {ACTION_KINDS}")
@@ -145,12 +172,24 @@ class CompletionWorld:
         if kind == "merge" and action.head == action.other:
             raise IllegalActionError("cannot merge an entity with itself")
 
-    def step(self, state: KGState, action: KGAction,
-             rng: np.random.Generator) -> tuple[KGState, float, dict[str, Any]]:
-        """Apply a legal action (see :meth:`check`); returns (state, reward, info)."""
-        if self.done(state):
+    def invalid_action(self, state: KGState, player: int) -> KGAction:
+        """The declared invalid move: no effect, ``invalid_cost`` charged, counted."""
+        return INVALID
+
+    def step(self, state: KGState, actions: tuple[KGAction, ...],
+             rng: np.random.Generator) -> StepResult:
+        """Apply the player's legal action (see :meth:`check`) or :meth:`invalid_action`."""
+        state, reward, _ = self.apply(state, actions[0], rng)
+        return StepResult(state, (reward,))
+
+    def apply(self, state: KGState, action: KGAction,
+              rng: np.random.Generator) -> tuple[KGState, float, dict[str, Any]]:
+        """:meth:`step` with the shells' ``info``: (state, reward, info)."""
+        if self.status(state) is not Status.RUNNING:
             raise GameOverError("the episode is over")
-        self.check(state, action)
+        if action.kind == "invalid":
+            return self._invalid(state)
+        self.check(state, 0, action)
         cost = self.costs[action.kind]
         if cost > state.budget_left + 1e-9:
             state.budget_left, state.stopped = 0.0, True
@@ -164,21 +203,44 @@ class CompletionWorld:
         p = self.params
         reward = (p.true_reward * (g.tp - tp) - p.false_penalty * (g.fp - fp) + extra
                   - p.cost_weight * cost)
+        state.total += reward
         return state, reward, {"kind": action.kind, "new_true": g.tp - tp,
                                "new_false": g.fp - fp, "cost": cost}
 
-    def invalid_step(self, state: KGState) -> tuple[KGState, float, dict[str, Any]]:
-        """The declared invalid-action policy: no effect, ``invalid_cost`` charged, counted."""
+    def _invalid(self, state: KGState) -> tuple[KGState, float, dict[str, Any]]:
         cost = min(self.costs["invalid"], state.budget_left)
         state.budget_left -= cost
         state.steps += 1
         state.counts["invalid"] += 1
-        return state, -self.params.cost_weight * cost, {"kind": "invalid", "cost": cost}
+        reward = -self.params.cost_weight * cost
+        state.total += reward
+        return state, reward, {"kind": "invalid", "cost": cost}
+
+    def returns(self, state: KGState) -> tuple[float, ...]:
+        return (state.total,)
 
     def progress(self, state: KGState) -> dict[str, float]:
         """The score so far, recorded with every step (F1 against steps in reports)."""
         g = state.graph
         return {"f1": scoring.prf(g.tp, g.fp, len(g.target), "")["f1"]}
+
+    def benchmark(self) -> Benchmark:
+        """What the task is scored against: the hidden graph itself.
+
+        Example:
+            >>> values = CompletionWorld({"num_entities": 30}).benchmark().values
+            >>> values["oracle_f1"], values["stop_now_return"], "true_graph_score" in values
+            (1.0, 0.0, False)
+        """
+        values = {"oracle_f1": 1.0, "oracle_precision": 1.0, "oracle_recall": 1.0,
+                  "stop_now_return": 0.0}
+        if self._truth is not None:  # a fixed graph: its score is known up front
+            values["true_graph_score"] = self.params.true_reward * len(self._truth.target)
+        return Benchmark(
+            "the hidden graph", values,
+            "An oracle that adds every missing true triple and removes every false one "
+            "ends with the hidden graph (F1 = 1); stopping at once costs nothing and "
+            "returns 0. A fixed source also states the true graph's score.")
 
     def metrics(self, state: KGState) -> dict[str, float]:
         g = state.graph
