@@ -33,11 +33,12 @@ import numpy as np
 from agora.agents import Agent, Face
 from agora.agents.llm.factory import ModelSpec, build_model
 from agora.agents.llm.model import LanguageModel, ModelError, Sampling
+from agora.envs import Status
 from agora.envs.design import normalizers
 from agora.envs.design.model import Model
 from agora.envs.design.text import count_words
 from agora.envs.design.types import DesignState, Evaluation, Question
-from agora.envs.design.world import DesignWorld, checkpoint_rng
+from agora.envs.design.world import DesignWorld
 from agora.envs.design.worlds import model_keys
 from agora.experiments.config import count_arg, tolerance_arg
 from agora.experiments.discovery_turns import Turns, fresh_agent
@@ -74,20 +75,29 @@ async def aplay_discovery(world: DesignWorld, agents: Sequence[Agent], seed: int
 
 
 class _Episode:
+    """Drives the world through its contract (``initial_state``, ``to_move``, ``check``,
+    ``step``, ``status``, ``view``) and keeps what cannot live in it: asking the agent,
+    the events, the outcome verbaliser and the explanation test."""
+
     def __init__(self, world: DesignWorld, ep: TaskEpisode) -> None:
         self.world, self.ep, self.p = world, ep, world.params
         self.agent = ep.agents[0]
-        streams = world.streams(ep.rng)
-        self.truth_rng, self.exp_rng, self.misc_rng = (streams.truth, streams.experiments,
-                                                       streams.misc)
-        self.eval_seed = streams.eval_seed
-        self.turns = Turns(world, streams.policy)
-        self.total = 0.0
-        self.metrics: dict[str, float] = {"invalid_designs": 0.0}
-        self.eigs: list[float] = []
-        self.regrets: list[float] = []
+        self.streams = world.streams(ep.rng)
+        self.turns = Turns(world, self.streams.policy)
+        self.state: DesignState | None = None
+        self.counts: dict[str, float] = {"invalid_designs": 0.0}
+        self.extra: dict[str, float] = {}
         self.outcome_texts: list[str] = []
         self.verbaliser: LanguageModel | None = None
+
+    @property
+    def total(self) -> float:
+        return 0.0 if self.state is None else self.world.returns(self.state)[0]
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        world = {} if self.state is None else self.world.metrics(self.state)
+        return {**self.counts, **world, **self.extra}
 
     def event(self, kind: str, action: str, reward: float = 0.0, reply: str | None = None,
               invalid: bool = False, **extra: Any) -> None:
@@ -95,78 +105,84 @@ class _Episode:
                       **{k: extra.get(k) for k in EVENT_FIELDS})
 
     async def play(self) -> None:
-        state = self.world.initial_state(self.truth_rng)
-        for step in range(self.p.budget):
-            if step in self.p.eval_points:
-                await self.checkpoint(state)
-            state = await self.experiment(state)
-        questions, ev = await self.checkpoint(state)
-        self.metrics.update(eig_total=float(np.sum(self.eigs)),
-                            regret_mean=float(np.mean(self.regrets)) if self.regrets else 0.0,
-                            z_final=ev.z_mean)
-        self.total += self.world.prediction_reward(ev)
+        world = self.world
+        self.state = world.initial_state(self.streams)
+        while world.status(self.state) is Status.RUNNING:
+            (player,) = world.to_move(self.state)
+            if self.state.questions:
+                self.state = await self.checkpoint(self.state, player)
+            else:
+                self.state = await self.experiment(self.state, player)
         if self.p.explanation:
-            await self.explanation_test(state, questions)
+            await self.explanation_test(self.state)
 
-    async def experiment(self, state: DesignState) -> DesignState:
+    async def experiment(self, state: DesignState, player: int) -> DesignState:
         design, reply, invalid = await self.turns.design(self.agent, state, self.outcome_texts)
-        state, y, info = self.world.experiment(state, design, self.exp_rng)
-        self.outcome_texts.append(await self.outcome_text(state.model, design, y))
-        reward = self.world.design_reward(info)
-        self.total += reward
-        self.eigs.append(info.eig.value)
-        self.regrets.append(info.regret)
-        self.metrics["invalid_designs"] += invalid
-        self.event("design", self.turns.face.format_design(design, state.model), reward, reply,
+        self.world.check(state, player, design)
+        state, (reward,) = self.world.step(state, (design,), self.ep.rng)
+        info, model = state.reports[-1], state.model
+        self.outcome_texts.append(await self.outcome_text(model, design, state.outcomes[-1]))
+        self.counts["invalid_designs"] += invalid
+        self.event("design", self.turns.face.format_design(design, model), reward, reply,
                    invalid, eig=info.eig.value, eig_stderr=info.eig.stderr,
                    eig_lower=info.eig.lower, eig_upper=info.eig.upper,
                    eig_limit=info.eig.limit, best_eig=info.best_eig.value, regret=info.regret,
                    y=self.outcome_texts[-1])
         return state
 
-    async def checkpoint(self, state: DesignState) -> tuple[tuple[Question, ...], Evaluation]:
-        k = state.step
-        questions = self.world.questions(state, checkpoint_rng(self.eval_seed, k))
-        ev = await self.score(self.agent, state, questions)
-        for goal, z in ev.z.items():
-            self.metrics[f"z.{goal}@{k}"] = z
-        self.metrics[f"z@{k}"] = ev.z_mean
-        return questions, ev
+    async def checkpoint(self, state: DesignState, player: int) -> DesignState:
+        """The scientist answers the open checkpoint's questions; the world scores them."""
+        answers = await self.ask(self.agent, state, state.questions)
+        self.world.check(state, player, answers)
+        state = self.world.step(state, (answers,), self.ep.rng).state
+        self.record("checkpoint", state.step, state.scores[-1][1])
+        return state
 
-    async def score(self, agent: Agent, state: DesignState, questions: Sequence[Question],
-                    rules: str | None = None, novice: bool = False) -> Evaluation:
-        """Ask every question, record it, and score the answers."""
+    async def ask(self, agent: Agent, state: DesignState, questions: Sequence[Question],
+                  rules: str | None = None, novice: bool = False) -> list[np.ndarray]:
+        """Ask every question and record the query turns."""
         answers = []
         for q in questions:
             values, log = await self.turns.answers(agent, state, q, rules, novice)
             answers.append(values)
             for text, reply, invalid in log:
-                self.metrics["invalid_answers"] = self.metrics.get("invalid_answers", 0) + invalid
+                self.counts["invalid_answers"] = self.counts.get("invalid_answers", 0) + invalid
                 self.event("query", text, reply=reply, invalid=invalid, goal=q.goal.name,
                            checkpoint=state.step)
-        ev = self.world.score(state, questions, answers)
-        kind = "novice" if novice else "checkpoint"
-        for goal, err in ev.errors.items():
-            self.event(kind, goal, checkpoint=state.step, goal=goal, error=err, z=ev.z[goal])
-        return ev
+        return answers
 
-    async def explanation_test(self, state: DesignState, questions: Sequence[Question]) -> None:
-        seed = int(self.misc_rng.integers(2**62))
+    def record(self, kind: str, k: int, ev: Evaluation) -> None:
+        for goal, err in ev.errors.items():
+            self.event(kind, goal, checkpoint=k, goal=goal, error=err, z=ev.z[goal])
+
+    async def explanation_test(self, state: DesignState) -> None:
+        """A fresh agent that knows only the explanation (a baseline's: only the prior)
+        answers the final checkpoint's questions again."""
+        seed = int(self.streams.misc.integers(2**62))
         novice = fresh_agent(self.agent, self.world, seed)
         if self.agent.face is Face.TEXT:
             text, reply, truncated = await self.turns.explanation(self.agent, state,
                                                                   self.outcome_texts)
-            self.metrics.update(explanation_words=float(count_words(text)),
-                                explanation_truncated=float(truncated))
+            self.extra.update(explanation_words=float(count_words(text)),
+                              explanation_truncated=float(truncated))
             self.event("explanation", text, reply=reply, invalid=truncated)
             rules = self.turns.face.novice_rules(text, state.model)
-            ev = await self.score(novice, state, questions, rules)
+            # recorded as "checkpoint" rows, as since the text novice was added
+            ev = await self.rescore(novice, state, "checkpoint", rules)
             collect_calls(novice, self.ep.steps, 0, self.ep.calls)
             stats = novice.stats()
-            self.metrics["novice_fallbacks"] = float(stats.get("fallbacks", 0.0))
+            self.extra["novice_fallbacks"] = float(stats.get("fallbacks", 0.0))
         else:
-            ev = await self.score(novice, state, questions, novice=True)
-        self.metrics["discovery_z"] = ev.z_mean
+            ev = await self.rescore(novice, state, "novice", novice=True)
+        self.extra["discovery_z"] = ev.z_mean
+
+    async def rescore(self, agent: Agent, state: DesignState, kind: str,
+                      rules: str | None = None, novice: bool = False) -> Evaluation:
+        """Score ``agent``'s answers to the final checkpoint's questions (not a step)."""
+        answers = await self.ask(agent, state, state.questions, rules, novice)
+        ev = self.world.score(state, state.questions, answers)
+        self.record(kind, state.step, ev)
+        return ev
 
     async def outcome_text(self, model: Model, design: np.ndarray, y: np.ndarray) -> str:
         """The outcome in words: templated, or by a language model when the model's

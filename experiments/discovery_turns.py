@@ -110,11 +110,12 @@ class Turns:
             turn = TextTurn(0, self.face.rules(model=model), prose, schema,
                             check=parse_checker(parse), fallback=fallback)
             return await ask_text(agent, turn, parse, fallback, self.design_rng)
-        reply = await agent.aact(self.world.view(state))
+        reply = await agent.aact(self.world.view(state, 0))
         try:
-            return model.validate_design(reply), repr(reply), False
-        except (IllegalActionError, TypeError, ValueError):
+            self.world.check(state, 0, reply)
+        except IllegalActionError:
             return model.sample_designs(self.design_rng, 1)[0], repr(reply), True
+        return np.asarray(reply, dtype=float).reshape(-1), repr(reply), False
 
     def _random_design(self, model: Model) -> Callable[[np.random.Generator], str]:
         return lambda rng: self.face.format_design(model.sample_designs(rng, 1)[0], model)
@@ -128,7 +129,7 @@ class Turns:
         system prompt (a novice's); ``novice`` gives a baseline only the prior."""
         if agent.face is not Face.TEXT:
             post = self.world.prior(state, self.answer_rng) if novice else None
-            view = self.world.view(state, post, question, history=not novice)
+            view = self.world.query_view(state, question, post, history=not novice)
             with isolated(agent):
                 return np.asarray(await agent.aact(view), dtype=float), []
         model, goal = state.model, question.goal

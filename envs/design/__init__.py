@@ -2,8 +2,10 @@
 
 A :class:`~agora.envs.design.model.Model` declares a world once (prior, simulator,
 likelihood, designs, goals); inference, EIG, the env and the text face derive from it.
-:class:`DesignWorld` holds the episode rules, :class:`DesignEnv` is its Gymnasium shell and
-:class:`DesignText` its text face; the task ids live in :mod:`agora.envs.design.catalog`.
+:class:`DesignWorld` holds the episode rules (a one-player world whose state keeps its
+phase: experiments, then each checkpoint's questions), :class:`DesignEnv` is its
+Gymnasium shell and :class:`DesignText` its text face; the task ids live in
+:mod:`agora.envs.design.catalog`.
 
 Example:
     >>> import gymnasium
@@ -16,9 +18,15 @@ Example:
 from agora.envs.design.env import DesignEnv
 from agora.envs.design.model import DesignField, DesignSpace, Goal, Model
 from agora.envs.design.text import DesignText
-from agora.envs.design.types import DesignState, Evaluation, Question, ScientistView
+from agora.envs.design.types import (
+    DesignSeeds,
+    DesignState,
+    Evaluation,
+    Question,
+    ScientistView,
+)
 from agora.envs.design.world import DesignParams, DesignWorld, checkpoint_rng
 
-__all__ = ["DesignEnv", "DesignField", "DesignParams", "DesignSpace", "DesignState",
+__all__ = ["DesignEnv", "DesignField", "DesignParams", "DesignSeeds", "DesignSpace", "DesignState",
            "DesignText", "DesignWorld", "Evaluation", "Goal", "Model", "Question",
            "ScientistView", "checkpoint_rng"]

@@ -31,7 +31,9 @@ import numpy as np
 from gymnasium import spaces
 
 from agora.envs.adapters import WorldEnv
-from agora.envs.design.world import DesignState, DesignWorld, Evaluation, checkpoint_rng
+from agora.envs.core import Status
+from agora.envs.design.model import Model
+from agora.envs.design.world import DesignWorld
 from agora.envs.errors import IllegalActionError
 
 SNAP = 1e-6
@@ -45,20 +47,14 @@ def context_vector(state_or_model: Any) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
-def to_design(world: DesignWorld, action: Any, model: Any = None) -> np.ndarray:
-    """A Box action as a valid design: snapped to bounds, integers rounded, validated.
+def snap(model: Model, action: Any) -> np.ndarray:
+    """A Box action as a design: values within ``SNAP`` of a bound snapped onto it,
+    integer fields rounded (validity is the world's :meth:`~DesignWorld.check`).
 
     Raises:
         IllegalActionError: the action is not numbers of the box's shape (a scalar will do
-            for a one-field design), or the design is still outside the box or breaks a
-            constraint.
-
-    Example:
-        >>> w = DesignWorld({"model": "hyperbolic_discounting", "n_particles": 64})
-        >>> to_design(w, np.array([10.4, 20.6, 30.0], np.float32))
-        array([10., 21., 30.])
+            for a one-field design).
     """
-    model = model or world.model
     space = model.design_space
     size = space.low.size
     try:
@@ -71,8 +67,23 @@ def to_design(world: DesignWorld, action: Any, model: Any = None) -> np.ndarray:
     low, high = space.low, space.high
     x = np.where(np.abs(x - low) <= SNAP * (1 + np.abs(low)), low, x)
     x = np.where(np.abs(x - high) <= SNAP * (1 + np.abs(high)), high, x)
-    x = np.where(space.integer, np.round(x), x)
-    return model.validate_design(x)
+    return np.where(space.integer, np.round(x), x)
+
+
+def to_design(world: DesignWorld, action: Any, model: Model | None = None) -> np.ndarray:
+    """A Box action as a valid design: snapped to bounds, integers rounded, validated.
+
+    Raises:
+        IllegalActionError: the action is not numbers of the box's shape, or the design is
+            still outside the box or breaks a constraint.
+
+    Example:
+        >>> w = DesignWorld({"model": "hyperbolic_discounting", "n_particles": 64})
+        >>> to_design(w, np.array([10.4, 20.6, 30.0], np.float32))
+        array([10., 21., 30.])
+    """
+    model = model or world.model
+    return model.validate_design(snap(model, action))
 
 
 class DesignEnv(WorldEnv):
@@ -116,41 +127,43 @@ class DesignEnv(WorldEnv):
         if self._context_size:
             obs["context"] = spaces.Box(-np.inf, np.inf, (self._context_size,), np.float32)
         self.observation_space = spaces.Dict(obs)
-        self._eval_seed = 0
-        self._experiments = np.random.default_rng(0)
 
     # ----- the shell's hooks (WorldEnv) ---------------------------------------------
     def _start(self, rules: np.random.Generator) -> dict[str, Any]:
-        streams = self.world.streams(rules)  # the same split as the episode player's
-        self._eval_seed, self._experiments = streams.eval_seed, streams.experiments
-        self.state_ = self.world.initial_state(streams.truth)
-        if 0 not in self.world.params.eval_points:
-            return {}
-        return self._checkpoint(self.state_)[0]
+        self.state_ = self.world.initial_state(rules)  # the same split as the player's
+        info: dict[str, Any] = {}
+        self._answer(info)
+        return info
 
     def _decode(self, action: Any) -> np.ndarray:
-        return to_design(self.world, action, self.state_.model)
+        design = snap(self.state_.model, action)
+        self.world.check(self.state_, 0, design)
+        return design
 
     def _play(self, design: np.ndarray) -> tuple[float, bool, bool, dict[str, Any]]:
-        p = self.world.params
-        state, y, report = self.world.experiment(self.state_, design, self._experiments)
-        self.state_ = state
-        reward = self.world.design_reward(report)
+        self.state_, (reward,) = self.world.step(self.state_, (design,), self.np_random)
+        report = self.state_.reports[-1]
         info: dict[str, Any] = {
             "eig": report.eig.value, "eig_stderr": report.eig.stderr,
             "eig_lower": report.eig.lower, "eig_upper": report.eig.upper,
             "eig_limit": report.eig.limit, "best_eig": report.best_eig.value,
             "regret": report.regret}
-        done = state.step >= p.budget
-        if state.step in p.eval_points:
-            scores, ev = self._checkpoint(state)
-            info.update(scores)
-            if done:
-                reward += self.world.prediction_reward(ev)
-        return reward, done, False, info
+        reward += self._answer(info)
+        return reward, self._over(), False, info
 
     def _over(self) -> bool:
-        return bool(self.state_.step >= self.world.params.budget)
+        return self.world.status(self.state_) is not Status.RUNNING
+
+    def _answer(self, info: dict[str, Any]) -> float:
+        """At a checkpoint, answer with the Bayes-optimal predictions given the history
+        (the env scores the agent's data); their scores go into ``info``."""
+        if self.state_.phase != "questions" or self._over():
+            return 0.0
+        answers = self.world.bayes_answers(self.state_)
+        self.state_, (reward,) = self.world.step(self.state_, (answers,), self.np_random)
+        k, ev = self.state_.scores[-1]
+        info.update(checkpoint=k, z=ev.z, errors=ev.errors)
+        return float(reward)
 
     def _ansi(self) -> str:
         state = self.state_
@@ -161,12 +174,6 @@ class DesignEnv(WorldEnv):
         return "\n".join(lines)
 
     # ----- helpers --------------------------------------------------------------------
-    def _checkpoint(self, state: DesignState) -> tuple[dict[str, Any], Evaluation]:
-        """The Bayes-optimal answers' scores at this checkpoint (its own question stream),
-        as info and as the evaluation the final reward reads."""
-        ev = self.world.evaluate(state, checkpoint_rng(self._eval_seed, state.step))
-        return {"checkpoint": state.step, "z": ev.z, "errors": ev.errors}, ev
-
     def _obs(self) -> dict[str, np.ndarray]:
         state = self.state_
         p, model = self.world.params, state.model

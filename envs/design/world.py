@@ -1,17 +1,23 @@
 """The design-world protocol: one scientist, an experiment budget, then prediction queries.
 
-A :class:`DesignWorld` wraps one declared :class:`~agora.envs.design.model.Model` with the
-episode rules, as pure functions of an immutable :class:`DesignState`:
+A :class:`DesignWorld` is a one-player :class:`~agora.envs.core.World` over one declared
+:class:`~agora.envs.design.model.Model`; its phases live in its immutable
+:class:`DesignState`:
 
-* :meth:`DesignWorld.initial_state` draws the world's covariates and the true parameters
-  from the prior (same generator state, same truth and outcomes) and starts from the prior
-  particle posterior;
-* :meth:`DesignWorld.experiment` runs one design: the EIG of the design and the best EIG
-  over random candidate designs, both under the posterior *before* the outcome (so regret is
-  computed on the agent's own trajectory), then the outcome and the posterior update;
-* :meth:`DesignWorld.questions` and :meth:`DesignWorld.score` evaluate a checkpoint: eval
-  queries and true answers come from their own generator (see :func:`checkpoint_rng`), so
-  evaluating never changes the trajectory, and nothing of it enters the history.
+* :meth:`DesignWorld.initial_state` splits the episode's rules stream
+  (:meth:`DesignWorld.streams`), draws the covariates, the true parameters and the prior
+  particle posterior from the truth stream, and keeps the world's own seeds in the state;
+* the **design phase**: the action is a design, which :meth:`DesignWorld.check` validates
+  against the model's box and constraints; :meth:`DesignWorld.step` runs it
+  (:meth:`DesignWorld.experiment`: the EIG of the design and the best EIG over random
+  candidate designs, both under the posterior *before* the outcome, so regret is computed
+  on the agent's own trajectory, then the outcome and the posterior update);
+* the **question phase**, after ``k`` experiments for every ``k`` in ``eval_points``: the
+  state holds the checkpoint's questions (:meth:`DesignWorld.questions`, drawn from their
+  own generator, :func:`checkpoint_rng`, so evaluating never changes the trajectory); the
+  action is the answers, one array per question, and ``step`` scores them
+  (:meth:`DesignWorld.score`). Scoring the final checkpoint (after the budget) ends the
+  episode.
 
 Errors are standardised, ``z = (err - mu0) / sigma0``, against the prior-predictive-mean
 predictor (:mod:`agora.envs.design.normalizers`): ``z = 0`` is "no better than the prior",
@@ -21,175 +27,56 @@ negative is better. Rewards (``reward`` param): the EIG of each experiment (nats
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import Any, NamedTuple
+from typing import Any, cast
 
 import numpy as np
 
-from agora.envs.core import GameInfo, Params, Timing, is_int, require
+from agora.envs.core import Benchmark, GameInfo, Status, StepResult, Timing, World
 from agora.envs.design.eig import eig, eig_many
 from agora.envs.design.inference import Posterior, prior_posterior, update
 from agora.envs.design.model import Model
 from agora.envs.design.normalizers import Normalizer, normalizer_for
+from agora.envs.design.params import DesignParams, DesignStreams, checkpoint_rng
 from agora.envs.design.types import (
+    DesignSeeds,
     DesignState,
     Evaluation,
     ExperimentInfo,
     Question,
     ScientistView,
 )
-from agora.envs.design.worlds import model_class, model_keys
-from agora.envs.errors import ConfigError
+from agora.envs.errors import ConfigError, IllegalActionError
 
-REWARDS = ("eig", "prediction", "both")
+__all__ = ["Answers", "DesignParams", "DesignState", "DesignStreams", "DesignWorld", "SCREEN",
+           "checkpoint_rng"]
+
 SCREEN = 500
 """Cap on the outer and inner samples when screening the candidates for the best EIG."""
-CHECKPOINTS = (0, 1, 3, 5, 7, 10)
-"""BoxingGym's checkpoints (experiments done when predictions are scored)."""
 
 
-@dataclass(frozen=True)
-class DesignParams(Params):
-    """Numbers of a design episode (the model's own params ride along in ``model_params``).
-
-    Build it from a flat mapping with :meth:`from_dict`: keys that are not fields here go to
-    the model's params class, so ``{"model": "linear_gaussian", "noise_sd": 0.1}`` works and
-    a sweep over ``params.noise_sd`` needs no nesting.
-
-    Attributes:
-        model: key of the declared model (:func:`~agora.envs.design.worlds.model_keys`).
-        budget: experiments per episode.
-        checkpoints: experiment counts at which predictions are scored (each <= budget;
-            the budget itself is always scored at the end). Default: BoxingGym's
-            :data:`CHECKPOINTS` up to the budget.
-        n_eval: eval queries per outcome goal and checkpoint (a parameter goal asks once).
-        story: story framing (True) or the abstract input -> output framing, for text.
-        reward: ``"eig"`` (per experiment), ``"prediction"`` (``-mean z`` at the end) or
-            ``"both"``.
-        explanation: run the explanation test after the budget.
-        word_limit: words allowed in the explanation (enforced).
-        n_particles: particles of the posterior.
-        eig_outer, eig_inner: nested Monte Carlo sizes of the EIG reported per experiment.
-        n_candidates: random candidate designs for the best-EIG reference (regret).
-        verbaliser_model: language model for models whose ``verbaliser`` param is ``"llm"``.
-        model_params: the model's params as sorted ``(name, value)`` pairs.
-
-    Example:
-        >>> p = DesignParams.from_dict({"model": "linear_gaussian", "noise_sd": 0.1})
-        >>> p.model_params, p.to_dict()["noise_sd"]
-        ((('noise_sd', 0.1),), 0.1)
-    """
-
-    model: str = "linear_gaussian"
-    budget: int = 10
-    checkpoints: tuple[int, ...] | None = None
-    n_eval: int = 10
-    story: bool = True
-    reward: str = "both"
-    explanation: bool = True
-    word_limit: int = 200
-    n_particles: int = 4096
-    eig_outer: int = 1000
-    eig_inner: int = 1000
-    n_candidates: int = 100
-    verbaliser_model: str = "local/gemma-3-270m"
-    model_params: tuple[tuple[str, Any], ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.checkpoints is None and is_int(self.budget):
-            object.__setattr__(self, "checkpoints",
-                               tuple(c for c in CHECKPOINTS if c <= self.budget))
-        super().__post_init__()
-
-    def validate(self) -> None:
-        require(self.model in model_keys(), "model", self.model,
-                f"must be one of {model_keys()}")
-        for name in ("budget", "n_eval", "word_limit", "n_particles", "eig_outer",
-                     "eig_inner", "n_candidates"):
-            v = getattr(self, name)
-            require(is_int(v) and v >= 1, name, v, "must be a positive integer")
-        cps = self.checkpoints
-        require(isinstance(cps, tuple) and all(is_int(c) and 0 <= c <= self.budget for c in cps),
-                "checkpoints", cps, f"must be integers in 0..budget={self.budget}")
-        require(self.reward in REWARDS, "reward", self.reward, f"must be one of {REWARDS}")
-        for name in ("story", "explanation"):
-            require(isinstance(getattr(self, name), bool), name, getattr(self, name),
-                    "must be true or false")
-        require(isinstance(self.verbaliser_model, str), "verbaliser_model",
-                self.verbaliser_model, "must be a model id")
-        self.model_cls().params_cls.from_dict(dict(self.model_params))  # names bad keys
-
-    def model_cls(self) -> type[Model]:
-        """The declared model class."""
-        return model_class(self.model)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any] | None = None) -> DesignParams:
-        values = dict(values or {})
-        own = {f.name for f in fields(cls)} - {"model_params"}
-        extra = dict(values.pop("model_params", None) or {})
-        extra.update({k: values.pop(k) for k in sorted(set(values) - own)})
-        values["model_params"] = tuple(sorted(extra.items()))
-        params = super().from_dict(values)
-        assert isinstance(params, DesignParams)
-        return params
-
-    def to_dict(self) -> dict[str, Any]:
-        """Flat plain data (the model's params beside the episode's): from_dict's inverse."""
-        out = super().to_dict()
-        out.pop("model_params")
-        return {**out, **dict(self.model_params)}
-
-    @property
-    def eval_points(self) -> tuple[int, ...]:
-        """Sorted checkpoints, always ending with the budget."""
-        return tuple(sorted({*(self.checkpoints or ()), self.budget}))
+Answers = Sequence[np.ndarray]
+"""A question-phase action: one array of answers per question of the checkpoint."""
 
 
-def checkpoint_rng(eval_seed: int, checkpoint: int) -> np.random.Generator:
-    """The generator of one checkpoint's eval queries: a child (spawn key ``checkpoint``)
-    of the episode's eval seed, independent of the experiment stream and of which other
-    checkpoints are scored.
-
-    Example:
-        >>> a = checkpoint_rng(7, 3).random()
-        >>> a == checkpoint_rng(7, 3).random() != checkpoint_rng(7, 5).random()
-        True
-    """
-    return np.random.default_rng(np.random.SeedSequence(eval_seed, spawn_key=(checkpoint,)))
-
-
-class DesignStreams(NamedTuple):
-    """How a design episode splits its rules stream, the same for ``agora run`` and the
-    Gymnasium env (so one seed is one episode through both).
-
-    Attributes:
-        truth: covariates, the true parameters and the prior particles.
-        experiments: every experiment's outcome, EIG estimates and posterior update.
-        eval_seed: the seed of the checkpoints' questions (:func:`checkpoint_rng`).
-        policy: fallback designs and answers (the runner's, never the world's).
-        misc: anything else the runner draws (the explanation test's fresh agent).
-    """
-
-    truth: np.random.Generator
-    experiments: np.random.Generator
-    eval_seed: int
-    policy: np.random.Generator
-    misc: np.random.Generator
-
-
-class DesignWorld:
+class DesignWorld(World[DesignParams, DesignState, ScientistView, Any]):
     """Rules of a design episode over one declared model (see the module doc).
 
     Example:
-        >>> world = DesignWorld({"model": "linear_gaussian", "budget": 2, "checkpoints": (0,),
+        >>> world = DesignWorld({"model": "linear_gaussian", "budget": 1, "checkpoints": (),
         ...                      "n_particles": 256, "eig_outer": 64, "eig_inner": 64,
         ...                      "n_candidates": 8})
         >>> state = world.initial_state(np.random.default_rng(0))
-        >>> state, y, info = world.experiment(state, np.array([1.0]), np.random.default_rng(1))
-        >>> state.step, info.eig.value > 0
-        (1, True)
+        >>> state.phase, world.to_move(state)
+        ('design', (0,))
+        >>> state, (reward,) = world.step(state, (np.array([1.0]),), None)
+        >>> state.phase, reward == state.reports[0].eig.value > 0
+        ('questions', True)
+        >>> truths = [q.truth for q in state.questions]
+        >>> state, _ = world.step(state, (truths,), None)
+        >>> world.status(state).name, world.metrics(state)["z_final"] < 0
+        ('TERMINATED', True)
     """
 
     info = GameInfo(
@@ -198,16 +85,18 @@ class DesignWorld:
                     "and explain (BoxingGym's protocol, with EIG you can trust).",
         family="design", action_kind="box", observation_kind="dict(history)",
         reference="Gandhi, Li et al. (2025), BoxingGym")
-    num_players = 1
+    params_type = DesignParams
 
     def __init__(self, params: DesignParams | Mapping[str, Any] | None = None) -> None:
-        if not isinstance(params, DesignParams):
-            params = DesignParams.from_dict(params)
-        self.params: DesignParams = params
-        self.model_cls = params.model_cls()
+        super().__init__(params)
+        self.model_cls = self.params.model_cls()
         self.model = self.new_model()
         """A prototype instance (no covariates drawn); episodes use their own."""
         self.normalizer: Normalizer = normalizer_for(self.model)
+
+    @property
+    def num_players(self) -> int:
+        return 1
 
     def new_model(self) -> Model:
         """A fresh instance of the model with this world's params."""
@@ -216,7 +105,7 @@ class DesignWorld:
         except ConfigError as exc:
             raise ConfigError(f"{self.params.model}: {exc}") from None
 
-    # ----- episode ----------------------------------------------------------------
+    # ----- the episode ------------------------------------------------------------
     @staticmethod
     def streams(rng: np.random.Generator) -> DesignStreams:
         """Split an episode's rules stream (see :class:`DesignStreams`).
@@ -230,13 +119,58 @@ class DesignWorld:
         truth, experiments, evals, policy, misc = rng.spawn(5)
         return DesignStreams(truth, experiments, int(evals.integers(2**63)), policy, misc)
 
-    def initial_state(self, rng: np.random.Generator) -> DesignState:
-        """Covariates, the true parameters and the prior posterior, all from ``rng``."""
-        model = self.new_model()
-        model.instantiate(rng)
-        theta = model.sample_prior(rng, 1)[0]
-        posterior = prior_posterior(model, rng, self.params.n_particles)
-        return DesignState(model, theta, posterior)
+    def initial_state(self, rng: np.random.Generator | DesignStreams) -> DesignState:
+        """The episode of a rules stream: covariates, the true parameters and the prior
+        posterior from its truth stream, the world's seeds kept in the state, and
+        checkpoint 0's questions when it is scored.
+
+        Args:
+            rng: the episode's rules stream, or its :meth:`streams` already split (a
+                player that also needs the policy and misc streams splits first).
+        """
+        streams = rng if isinstance(rng, DesignStreams) else self.streams(rng)
+        model, truth = self.new_model(), streams.truth
+        model.instantiate(truth)
+        theta = model.sample_prior(truth, 1)[0]
+        posterior = prior_posterior(model, truth, self.params.n_particles)
+        bits = streams.experiments.bit_generator
+        seeds = DesignSeeds(cast(np.random.SeedSequence, bits.seed_seq), type(bits),
+                            streams.eval_seed)
+        return self._open(DesignState(model, theta, posterior, seeds=seeds))
+
+    def step(self, state: DesignState, actions: tuple[Any, ...],
+             rng: np.random.Generator | None) -> StepResult:
+        """Run the design, or score the answers, of the one player (assumed legal:
+        :meth:`check` it first).
+
+        ``rng`` is not drawn from: the world's chance was dealt into ``state.seeds`` (see
+        :class:`DesignSeeds`), so a stored state goes on the same way whoever steps it.
+        """
+        (action,) = actions
+        if state.questions:
+            return self._score_checkpoint(state, action)
+        assert state.seeds is not None, "a bare state has no experiments stream"
+        new, _, report = self.experiment(state, action, state.seeds.experiment_rng(state.step))
+        reward = self.design_reward(report)
+        new = new._replace(reports=(*state.reports, report), total=state.total + reward)
+        return StepResult(self._open(new), (reward,))
+
+    def _open(self, state: DesignState) -> DesignState:
+        """Open a checkpoint (its questions) when ``state.step`` is an eval point."""
+        if state.seeds is None or state.step not in self.params.eval_points:
+            return state
+        rng = checkpoint_rng(state.seeds.eval_seed, state.step)
+        return state._replace(questions=self.questions(state, rng))
+
+    def _score_checkpoint(self, state: DesignState, answers: Answers) -> StepResult:
+        ev = self.score(state, state.questions, answers)
+        final = state.step >= self.params.budget
+        reward = self.prediction_reward(ev) if final else 0.0
+        new = state._replace(
+            scores=(*state.scores, (state.step, ev)), total=state.total + reward,
+            questions=state.questions if final else (),
+            status=Status.TERMINATED if final else Status.RUNNING)
+        return StepResult(new, (reward,))
 
     def experiment(self, state: DesignState, design: Sequence[float] | np.ndarray,
                    rng: np.random.Generator) -> tuple[DesignState, np.ndarray, ExperimentInfo]:
@@ -251,8 +185,8 @@ class DesignWorld:
         info = self.eig_report(state, x, eig_rng)
         y = np.asarray(model.simulate(state.theta, x, sim_rng), dtype=float)
         posterior = update(model, state.posterior, x, y, update_rng)
-        new = DesignState(model, state.theta, posterior, (*state.designs, x),
-                          (*state.outcomes, y))
+        new = state._replace(posterior=posterior, designs=(*state.designs, x),
+                             outcomes=(*state.outcomes, y))
         return new, y, info
 
     def design_reward(self, info: ExperimentInfo) -> float:
@@ -280,6 +214,56 @@ class DesignWorld:
                    n_inner=p.eig_inner)
         return ExperimentInfo(own, best, best_design)
 
+    # ----- the validator ----------------------------------------------------------
+    def check(self, state: DesignState, player: int, action: Any) -> None:
+        """Raise :class:`IllegalActionError` saying why ``action`` is not legal now: a
+        design outside the box or breaking the model's constraints, or answers that are
+        not one array per question of the truth's size.
+
+        Example:
+            >>> w = DesignWorld({"model": "hyperbolic_discounting", "n_particles": 64})
+            >>> s = w.initial_state(np.random.default_rng(0))._replace(questions=())
+            >>> w.is_legal(s, 0, [10.0, 20.0, 3.0]), w.is_legal(s, 0, [30.0, 20.0, 3.0])
+            (True, False)
+            >>> try:
+            ...     w.check(s, 0, [30.0, 20.0, 3.0])
+            ... except IllegalActionError as exc:
+            ...     print(exc)
+            design immediate_reward=30 must be less than delayed_reward=20
+        """
+        if player != 0 or self.status(state) is not Status.RUNNING:
+            raise IllegalActionError(f"player {player} does not move now")
+        if state.questions:
+            return self._check_answers(state, action)
+        try:
+            state.model.validate_design(action)
+        except IllegalActionError:
+            raise
+        except (TypeError, ValueError):
+            raise IllegalActionError(f"a design is {state.model.design_space.low.size} "
+                                     f"numbers, got {action!r}") from None
+
+    def _check_answers(self, state: DesignState, answers: Any) -> None:
+        if not isinstance(answers, (list, tuple)) or len(answers) != len(state.questions):
+            raise IllegalActionError(f"the answers are one array per question "
+                                     f"({len(state.questions)}), got {answers!r}")
+        for q, a in zip(state.questions, answers, strict=True):
+            try:
+                size = np.asarray(a, dtype=float).size
+            except (TypeError, ValueError):
+                raise IllegalActionError(f"answers to {q.goal.name} are numbers, "
+                                         f"got {a!r}") from None
+            if size != q.truth.size:
+                raise IllegalActionError(f"{q.goal.name} wants {q.truth.size} answers, "
+                                         f"got {size}")
+
+    def is_legal(self, state: DesignState, player: int, action: Any) -> bool:
+        try:
+            self.check(state, player, action)
+        except IllegalActionError:
+            return False
+        return True
+
     # ----- evaluation -------------------------------------------------------------
     def questions(self, state: DesignState, rng: np.random.Generator) -> tuple[Question, ...]:
         """Eval queries and true answers for every goal (one query for parameter goals)."""
@@ -296,6 +280,15 @@ class DesignWorld:
         """The Bayes-optimal answers to ``question`` under ``posterior``."""
         return np.asarray(state.model.predict(question.goal, posterior.particles,
                                               posterior.weights, question.queries, rng))
+
+    def bayes_answers(self, state: DesignState) -> list[np.ndarray]:
+        """The Bayes-optimal answers to the open checkpoint's questions under the state's
+        posterior (the reference predictor that the Gymnasium env answers with), drawn
+        from the checkpoint's generator after its questions, as :meth:`evaluate` does."""
+        assert state.seeds is not None and state.questions
+        rng = checkpoint_rng(state.seeds.eval_seed, state.step)
+        self.questions(state, rng)  # the same draws as when the checkpoint opened
+        return [self.predict(state, q, state.posterior, rng) for q in state.questions]
 
     def score(self, state: DesignState, questions: Sequence[Question],
               answers: Sequence[np.ndarray]) -> Evaluation:
@@ -319,13 +312,54 @@ class DesignWorld:
         """The prior particle posterior of this episode's model (a novice's knowledge)."""
         return prior_posterior(state.model, rng, self.params.n_particles)
 
-    def view(self, state: DesignState, posterior: Posterior | None = None,
-             question: Question | None = None, history: bool = True) -> ScientistView:
-        """A scientist's view of ``state`` (no truth): a design turn, or a query turn when
-        ``question`` is given (its truth is left out). ``history=False`` hides the
-        experiments (a novice's view)."""
+    # ----- outcomes ---------------------------------------------------------------
+    def returns(self, state: DesignState) -> tuple[float, ...]:
+        return (state.total,)
+
+    def metrics(self, state: DesignState) -> dict[str, float]:
+        """``z.<goal>@<k>`` and ``z@<k>`` per scored checkpoint, ``eig_total`` (nats) and
+        ``regret_mean`` of the experiments so far, and ``z_final`` once the episode ends."""
+        out: dict[str, float] = {}
+        for k, ev in state.scores:
+            for goal, z in ev.z.items():
+                out[f"z.{goal}@{k}"] = z
+            out[f"z@{k}"] = ev.z_mean
+        regrets = [r.regret for r in state.reports]
+        out["eig_total"] = float(np.sum([r.eig.value for r in state.reports]))
+        out["regret_mean"] = float(np.mean(regrets)) if regrets else 0.0
+        if self.status(state) is Status.TERMINATED:
+            out["z_final"] = state.scores[-1][1].z_mean
+        return out
+
+    def benchmark(self) -> Benchmark:
+        """The proven information limit of one experiment and the prior predictor's z.
+
+        Example:
+            >>> b = DesignWorld({"n_particles": 256}).benchmark()
+            >>> round(b.values["eig_limit"], 4), b.values["z_prior"]
+            (5.5452, 0.0)
+        """
+        return Benchmark(
+            "information limit; prior-predictive predictor",
+            {"eig_limit": math.log(self.params.n_particles), "z_prior": 0.0},
+            "No experiment's EIG exceeds the entropy of the particle posterior, at most "
+            "log(n_particles) nats (agora.envs.design.eig.information_limit). Predicting "
+            "the prior-predictive mean scores z = 0 in expectation, by the normalisers' "
+            "definition, so z < 0 is what the experiments taught.")
+
+    # ----- faces ------------------------------------------------------------------
+    def view(self, state: DesignState, player: int = 0) -> ScientistView:
+        """What the scientist sees (never the truth): the history and the posterior; in
+        the question phase also the checkpoint's goals and queries."""
+        asked = tuple((q.goal, q.queries) for q in state.questions)
+        return ScientistView(self, state.model, state.posterior, state.designs,
+                             state.outcomes, questions=asked)
+
+    def query_view(self, state: DesignState, question: Question,
+                   posterior: Posterior | None = None, history: bool = True) -> ScientistView:
+        """One goal's query turn (its truth left out). ``posterior`` replaces the state's
+        and ``history=False`` hides the experiments (a novice's view)."""
         return ScientistView(
             self, state.model, state.posterior if posterior is None else posterior,
             state.designs if history else (), state.outcomes if history else (),
-            None if question is None else question.goal,
-            None if question is None else question.queries)
+            question.goal, question.queries)
