@@ -69,7 +69,11 @@ class EpisodeStreams:
         """
         if self._agent_seeds is not None:
             return self._agent_seeds[seat]
-        return _state(self._child_pool(1 + seat), 1)[0] >> 1
+        if self._root is False:
+            self._root = _root(self._seed)
+        if self._root is None:
+            return _as_int(_child(self._seed, 1 + seat))
+        return _seat_seed(cast("list[int]", self._root), 1 + seat)
 
     def _child_pool(self, index: int) -> list[int]:
         """The pool of child ``index`` of ``SeedSequence(seed)``; the part shared by all
@@ -197,6 +201,19 @@ def _spawned(root: list[int], index: int) -> list[int]:
         r = (_MIX_L * out[k] - _MIX_R * (v ^ (v >> 16))) & _M32
         out[k] = r ^ (r >> 16)
     return out
+
+
+def _seat_seed(root: list[int], index: int) -> int:
+    """``int(generate_state(1, uint64)[0]) >> 1`` of child ``index`` (below 2**32): it
+    reads pool words 0 and 1 only, so only they are mixed with the spawn key."""
+    ha, hb = _HASH_A, _HASH_B
+    out = 0
+    for k in (0, 1):
+        v = (index ^ ha[16 + k]) * ha[17 + k] & _M32
+        r = (_MIX_L * root[k] - _MIX_R * (v ^ (v >> 16))) & _M32
+        v = ((r ^ (r >> 16)) ^ hb[k]) * hb[k + 1] & _M32
+        out |= (v ^ (v >> 16)) << (32 * k)
+    return out >> 1
 
 
 def _state(pool: list[int], n_words: int) -> list[int]:
