@@ -236,9 +236,9 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
             return action  # always legal, and it is our turn
         if isinstance(action, str):
             action = self._faces.read(state, me, action, self.invalid.raises)
-        if not self.invalid.raises and not g.is_legal(state, me, action):
-            return None
-        return self._faces.check(state, me, action)
+        if self.invalid.raises:
+            return self._faces.check(state, me, action)
+        return int(action) if g.is_legal(state, me, action) else None
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
         g, state, me = self.game, self.state_, self.player
