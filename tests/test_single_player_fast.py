@@ -88,3 +88,20 @@ def test_opponents_hear_every_reward_of_the_turns_they_moved() -> None:
         assert listener.heard and listener.heard[-1][1] is True
         assert [d for _, d in listener.heard[:-1]] == [False] * (len(listener.heard) - 1)
         assert sum(r for r, _ in listener.heard) == info["returns"][1]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=40).filter(any), st.integers(0, 2**32),
+       st.booleans())
+def test_uniform_legal_draws_as_from_the_legal_list(bits: list[bool], seed: int,
+                                                    frozen: bool) -> None:
+    """Remembered legal lists (read-only masks, drawn from twice) draw what the list draws."""
+    from agora.envs.core import Observation, uniform_legal
+
+    mask = np.array(bits)
+    mask.flags.writeable = not frozen
+    rng, want_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+    legal = np.flatnonzero(mask)
+    for _ in range(2):
+        got = uniform_legal(rng, Observation(0, None, mask))
+        assert got == int(legal[want_rng.integers(len(legal))])
