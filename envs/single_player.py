@@ -143,8 +143,8 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         self.invalid.reset()
         self.state_ = self.game.initial_state(self._rng)
         self.state_, reward = self._advance(self.state_)
-        return self._obs(), {"skipped_reward": reward, "seed": self._seeder.seed,
-                             **self._calls()}
+        info = {"skipped_reward": reward, "seed": self._seeder.seed}
+        return self._obs(), (info | self._calls()) if self._text_seats else info
 
     def _calls(self) -> dict[str, Any]:
         """``{"opponent_calls": [...]}``: the model-call records of text opponents since
