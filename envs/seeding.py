@@ -86,8 +86,7 @@ class EpisodeStreams:
 
     def child_generator(self, index: int) -> np.random.Generator:
         """``default_rng`` of child ``index`` of ``SeedSequence(seed)``."""
-        words = _state(self._child_pool(index), 4)
-        return np.random.Generator(np.random.PCG64(_Hashed(self._seed, (index,), words)))
+        return _hashed_generator(self._seed, (index,), _state(self._child_pool(index), 4))
 
     @property
     def referee(self) -> np.random.Generator:
@@ -248,12 +247,20 @@ class _Hashed(ISpawnableSeedSequence):
             return np.array(self._words64, np.uint64)
         return self.real().generate_state(n_words, dtype)
 
-    def spawn(self, n_children: int) -> list[np.random.SeedSequence]:
-        return self.real().spawn(n_children)
+    def spawn(self, n_children: int) -> list[np.random.SeedSequence]:  # type: ignore[override]
+        return self.real().spawn(n_children)  # numpy's own children, as numpy spawns them
 
     @property
     def n_children_spawned(self) -> int:
         return self.real().n_children_spawned
+
+
+def _hashed_generator(seed: int, spawn_key: tuple[int, ...], words: list[int]
+                      ) -> np.random.Generator:
+    """The PCG64 generator of ``SeedSequence(seed, spawn_key=spawn_key)``, given the
+    four seed words that sequence would generate."""
+    seq = cast(np.random.SeedSequence, _Hashed(seed, spawn_key, words))
+    return np.random.Generator(np.random.PCG64(seq))
 
 
 def generator(seed: int) -> np.random.Generator:
@@ -267,8 +274,7 @@ def generator(seed: int) -> np.random.Generator:
     """
     if type(seed) is not int or seed < 0:
         return np.random.default_rng(seed)
-    words = _state(_pool(seed, ()), 4)
-    return np.random.Generator(np.random.PCG64(_Hashed(seed, (), words)))
+    return _hashed_generator(seed, (), _state(_pool(seed, ()), 4))
 
 
 def episode_streams(seed: int, n_players: int) -> EpisodeStreams:
