@@ -159,10 +159,9 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         """This player's observation now, in arrays the caller owns."""
         g, state, me = self.game, self.state_, self.player
         m8 = self._ones8
-        if m8 is not None and g.status(state) is _RUNNING:  # always-legal game, our turn
-            obs = {"observation": np.array(g.encode(state, me)), "action_mask": m8.copy()}
-        else:
-            obs = self._faces.fresh_obs(state, me)
+        if m8 is None or g.status(state) is not _RUNNING:
+            m8 = self._faces.mask8(g.legal_mask(state, me))  # else always legal, our turn
+        obs = {"observation": np.array(g.encode(state, me)), "action_mask": np.array(m8)}
         fmt = self.observation_format
         return obs if fmt == "dict" else format_observation(obs, fmt)
 
