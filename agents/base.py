@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from agora.envs import ConfigError, UnknownIdError
+from agora.envs.seeding import generator
 from agora.envs.turns import Face
 from agora.envs.turns import TextTurn as TextTurn  # re-exported: agents take TextTurns
 
@@ -45,16 +46,32 @@ class Agent(ABC):
     agent_spec: AgentSpec | None = None
     """The spec :func:`make_agent` built this agent from (None when built directly)."""
 
+    _rng_seed: int = 0
+    _rng_gen: np.random.Generator | None = None
+
     def __init__(self) -> None:
-        self.rng = np.random.default_rng(0)
+        self._rng_seed, self._rng_gen = 0, None
         self.player = 0
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The agent's generator: ``numpy.random.default_rng`` of the seed of the last
+        :meth:`reset` (0 before any), made on first use, so an agent that never draws
+        costs no generator per episode."""
+        if self._rng_gen is None:
+            self._rng_gen = generator(self._rng_seed)
+        return self._rng_gen
+
+    @rng.setter
+    def rng(self, value: np.random.Generator) -> None:
+        self._rng_gen = value
 
     def setup(self, game: Any) -> None:  # noqa: B027  (optional hook)
         """Optional hook: called once with the game (e.g. learners that know the payoffs)."""
 
     def reset(self, seed: int, player: int) -> None:
         """Start an episode as ``player``; every random draw must come from ``seed``."""
-        self.rng = np.random.default_rng(seed)
+        self._rng_seed, self._rng_gen = seed, None
         self.player = player
 
     @abstractmethod

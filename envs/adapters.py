@@ -127,10 +127,6 @@ class _Faces:
                 raise
             return action
 
-    def fresh_obs(self, state: Any, player: int) -> dict[str, np.ndarray]:
-        """Like :meth:`obs` but with arrays the caller owns (Gymnasium's contract)."""
-        return {k: np.array(v) for k, v in self.obs(state, player).items()}
-
     def ansi(self, state: Any) -> str:
         g = self.game
         if self.text is None:

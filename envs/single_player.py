@@ -28,9 +28,11 @@ from agora.envs.errors import ActionParseError, ConfigError, GameOverError, Ille
 from agora.envs.invalid import InvalidPolicy
 from agora.envs.obs_formats import check_format, format_observation, format_space
 from agora.envs.opponents import build_opponents
-from agora.envs.seeding import EpisodeStreams, Seeder, as_generator
+from agora.envs.seeding import EpisodeStreams, Seeder, as_generator, generator
 from agora.envs.text import TextFace
 from agora.envs.turns import Face, agent_input, face_of, read_reply
+
+_RUNNING = Status.RUNNING
 
 
 class _UniformOpponent:
@@ -38,10 +40,10 @@ class _UniformOpponent:
     exactly as the registered ``random`` agent draws it."""
 
     def __init__(self) -> None:
-        self.rng = np.random.default_rng(0)
+        self.rng = generator(0)
 
     def reset(self, seed: int, player: int) -> None:
-        self.rng = np.random.default_rng(seed)
+        self.rng = generator(seed)
 
     def act(self, obs: Observation[Any]) -> int:
         return uniform_legal(self.rng, obs)
@@ -102,6 +104,11 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
             for j in range(game.num_players) if j != player}
         self._face = {j: face_of(o) for j, o in self._opponents.items()}
         self._text_seats = [j for j, f in self._face.items() if f is Face.TEXT]
+        # per-env constants of the hot loop: who hears rewards, the all-legal int8 mask
+        self._hear = {j: tell for j, o in self._opponents.items()
+                      if (tell := getattr(o, "observe", None)) is not None}
+        self._n_actions = game.num_actions
+        self._ones8 = np.ones(self._n_actions, np.int8) if game.always_legal else None
         self._rules: dict[int, str] = {}  # text opponents' rules, told once per episode
         self._seeder = Seeder()
         self._rng: Any = None  # the rules stream of the episode (see _np_random)
@@ -136,8 +143,8 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         self.invalid.reset()
         self.state_ = self.game.initial_state(self._rng)
         self.state_, reward = self._advance(self.state_)
-        return self._obs(), {"skipped_reward": reward, "seed": self._seeder.seed,
-                             **self._calls()}
+        info = {"skipped_reward": reward, "seed": self._seeder.seed}
+        return self._obs(), (info | self._calls()) if self._text_seats else info
 
     def _calls(self) -> dict[str, Any]:
         """``{"opponent_calls": [...]}``: the model-call records of text opponents since
@@ -149,8 +156,14 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
         return {"opponent_calls": calls} if calls else {}
 
     def _obs(self) -> Any:
-        return format_observation(self._faces.fresh_obs(self.state_, self.player),
-                                  self.observation_format)
+        """This player's observation now, in arrays the caller owns."""
+        g, state, me = self.game, self.state_, self.player
+        m8 = self._ones8
+        if m8 is None or g.status(state) is not _RUNNING:
+            m8 = self._faces.mask8(g.legal_mask(state, me))  # else always legal, our turn
+        obs = {"observation": np.array(g.encode(state, me)), "action_mask": np.array(m8)}
+        fmt = self.observation_format
+        return obs if fmt == "dict" else format_observation(obs, fmt)
 
     def action_masks(self) -> np.ndarray:
         """Boolean mask of this player's legal actions now (for MaskablePPO).
@@ -175,13 +188,15 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
     def _advance(self, state: Any) -> tuple[Any, float]:
         """Let opponents move until it is our turn or the game ends (sequential games)."""
         reward = 0.0
-        g = self.game
-        while g.status(state) is Status.RUNNING and self.player not in g.to_move(state):
+        g, me = self.game, self.player
+        while g.status(state) is _RUNNING:
             movers = g.to_move(state)
-            joint = tuple(self._opponent_action(state, j) for j in movers)
+            if me in movers:
+                break
+            joint = tuple([self._opponent_action(state, j) for j in movers])
             state, rewards = g.step(state, joint, self._rng)
             self._tell_opponents(movers, state, rewards)
-            reward += rewards[self.player]
+            reward += rewards[me]
         return state, reward
 
     def _opponent_action(self, state: Any, j: int) -> int:
@@ -204,32 +219,54 @@ class SinglePlayerEnv(gymnasium.Env):  # type: ignore[type-arg]
     def _tell_opponents(self, movers: tuple[int, ...], state: Any,
                         rewards: tuple[float, ...]) -> None:
         """Each opponent that moved hears its reward, as in ``agora run``'s loop."""
-        done = self.game.status(state) is not Status.RUNNING
+        hear = self._hear
+        done = None
         for j in movers:
-            tell = getattr(self._opponents.get(j), "observe", None)
+            tell = hear.get(j)
             if tell is not None:
+                if done is None:
+                    done = self.game.status(state) is not _RUNNING
                 tell(float(rewards[j]), done)
 
+    def _mine(self, state: Any, action: Any) -> int | None:
+        """This player's action as played, or ``None``: invalid under ``penalty``."""
+        g, me = self.game, self.player
+        if self._ones8 is not None and type(action) is int and 0 <= action < self._n_actions:
+            return action  # always legal, and it is our turn
+        if isinstance(action, str):
+            action = self._faces.read(state, me, action, self.invalid.raises)
+        if self.invalid.raises:
+            return self._faces.check(state, me, action)
+        return int(action) if g.is_legal(state, me, action) else None
+
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
-        g, state = self.game, self.state_
-        if state is None or g.status(state) is not Status.RUNNING or self.invalid.exhausted:
+        g, state, me = self.game, self.state_, self.player
+        if state is None or g.status(state) is not _RUNNING or self.invalid.exhausted:
             raise GameOverError("step() called after the episode ended; call reset()")
-        action = self._faces.read(state, self.player, action, self.invalid.raises)
-        if not self.invalid.raises and not g.is_legal(state, self.player, action):
+        mine = self._mine(state, action)
+        if mine is None:
             penalty, capped, penalty_info = self.invalid.penalise()
             return self._obs(), penalty, False, capped, {**penalty_info, "payoff": 0.0}
-        mine = self._faces.check(state, self.player, action)
         movers = g.to_move(state)
-        joint = tuple(mine if j == self.player else self._opponent_action(state, j)
-                      for j in movers)
-        state, rewards = g.step(state, joint, self._rng)
-        self._tell_opponents(tuple(j for j in movers if j != self.player), state, rewards)
+        if len(movers) == 1:  # our turn alone (sequential games)
+            state, rewards = g.step(state, (mine,), self._rng)
+        else:
+            joint = tuple([mine if j == me else self._opponent_action(state, j)
+                           for j in movers])
+            state, rewards = g.step(state, joint, self._rng)
+            self._tell_opponents(movers, state, rewards)  # our own seat hears nothing here
         state, later = self._advance(state)
         self.state_ = state
+        return self._result(state, float(rewards[me] + later))
+
+    def _result(self, state: Any, payoff: float) -> tuple[Any, float, bool, bool, dict]:
+        """A valid step's return value: observation, scaled reward, flags, info."""
+        g = self.game
         status = g.status(state)
-        payoff = float(rewards[self.player] + later)
-        info: dict[str, Any] = {**self.invalid.info(), "payoff": payoff, **self._calls()}
-        if status is not Status.RUNNING:
+        info: dict[str, Any] = {"invalid_actions": self.invalid.count, "payoff": payoff}
+        if self._text_seats:
+            info.update(self._calls())
+        if status is not _RUNNING:
             info.update(returns=g.returns(state), metrics=g.metrics(state))
         return (self._obs(), payoff * self.reward_scale, status is Status.TERMINATED,
                 status is Status.TRUNCATED, info)
