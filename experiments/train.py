@@ -128,7 +128,6 @@ class TrainConfig(BaseModel):
         """Every seat's agent spec: the learners' seats map to None, the others to their
         opponent (given, else the id's default opponent)."""
         spec = _env_spec(self.env)
-        assert isinstance(spec, EnvSpec)
         n = spec.make_game(self.params).num_players
         default = spec.default_opponent
         seats: dict[str, Any] = {}
@@ -195,7 +194,7 @@ def parse_train_config(data: Any) -> TrainConfig:
     cfg = validate_model(TrainConfig, data, "invalid training config")
     import_modules(cfg.imports)
     spec = _env_spec(cfg.env)
-    if not isinstance(spec, EnvSpec):
+    if spec.is_task:
         raise ConfigError(f"env: {cfg.env!r} is a task, not a game; agora train trains "
                           "players of games")
     try:

@@ -16,7 +16,6 @@ from agora.agents import AgentSpec, make_agent
 from agora.agents.oligopoly import CournotNash
 from agora.envs import (
     ConfigError,
-    EnvSpec,
     GameOverError,
     all_specs,
     make_game,
@@ -26,8 +25,8 @@ from agora.envs import (
 from agora.envs.errors import RenderModeError
 from agora.experiments.cli import main as cli_main
 
-GAME_IDS = [s.id for s in all_specs() if isinstance(s, EnvSpec)]
-TASK_IDS = [s.id for s in all_specs() if not isinstance(s, EnvSpec)]
+GAME_IDS = [s.id for s in all_specs() if not s.is_task]
+TASK_IDS = [s.id for s in all_specs() if s.is_task]
 
 
 # ----- SB3 meets the shells ------------------------------------------------------------
