@@ -283,7 +283,11 @@ class World(ABC, Generic[P, S, V, A]):
     ``initial_state``, then while :meth:`status` is ``RUNNING`` the players of
     :meth:`to_move` act and :meth:`step` returns the next state and every player's reward.
 
-    Subclasses set ``info`` and ``params_type`` and implement the abstract methods.
+    Subclasses set ``info`` and ``params_type`` and implement the abstract methods. A
+    world whose turn is more than one act (the design worlds: a design, or a checkpoint's
+    questions, then an explanation test once the episode ends) names its seats in the one
+    episode loop as ``seats``, a ``"module:Class"`` path that only :mod:`agora.experiments`
+    imports (this layer never does).
 
     Example:
         >>> from agora.envs import World, make_game
@@ -294,6 +298,9 @@ class World(ABC, Generic[P, S, V, A]):
 
     info: ClassVar[GameInfo]
     params_type: ClassVar[type[Params]]
+    seats: ClassVar[str] = ""
+    """The episode loop's seats for this world (``"module:Class"``); empty: the loop's own
+    (a game's, or a structured world's one act per turn)."""
 
     def __init__(self, params: P | Mapping[str, Any] | None = None) -> None:
         if params is None or isinstance(params, Mapping):
@@ -332,11 +339,12 @@ class World(ABC, Generic[P, S, V, A]):
         """Apply one action per mover (in ``to_move`` order). Inputs are assumed legal
         (:meth:`check` them first)."""
 
-    def streams(self, rng: np.random.Generator
-                ) -> tuple[np.random.Generator, np.random.Generator]:
-        """How an episode splits its rules stream: (what :meth:`initial_state` draws from,
-        what every :meth:`step` draws from). The default is one stream for both (the
-        games); the episode loop and the Gymnasium shells both split it here."""
+    def streams(self, rng: np.random.Generator) -> tuple[Any, np.random.Generator]:
+        """How an episode splits its rules stream: (what :meth:`initial_state` is dealt
+        from, what every :meth:`step` draws from). The default is one stream for both (the
+        games); a world may deal from several (the design worlds' ``DesignStreams``, whose
+        policy streams the episode loop's seats use too). The episode loop and the
+        Gymnasium shells both split it here."""
         return rng, rng
 
     def status(self, state: S) -> Status:

@@ -1,7 +1,8 @@
-"""The episode player of the design family, and the ``agora design-constants`` command.
+"""The design family's seats in the one episode loop, and ``agora design-constants``.
 
-:func:`aplay_discovery` plays BoxingGym's protocol on a
-:class:`~agora.envs.design.world.DesignWorld`, from one seed and deterministically:
+:class:`DesignSeats` lets :func:`~agora.experiments.episode.aplay_episode` play BoxingGym's
+protocol on a :class:`~agora.envs.design.world.DesignWorld`, from one seed and
+deterministically (the world's phases are in its state; the seats ask the turns):
 
 1. ``initial_state``: covariates and the true parameters from the prior;
 2. for each of ``budget`` experiments: at a checkpoint, score the scientist's answers to
@@ -15,10 +16,13 @@
    the fresh agent is a novice with the prior only (it predicts the prior-predictive mean),
    so their ``discovery_z`` is about 0 by construction.
 
-Metrics (flat): ``eig_total`` (nats), ``regret_mean``, ``z.<goal>@<k>`` and ``z@<k>`` (mean
-over goals) per checkpoint, ``z_final``, ``discovery_z``, ``invalid_designs``, and for text
-scientists ``invalid_answers``, ``explanation_words``, ``explanation_truncated``. Returns:
-the sum of the rewards (EIG per experiment and/or ``-z_final``, per the ``reward`` param).
+Events: one row per design, per query turn (text scientists), per goal of a checkpoint and
+for the explanation, each with every :data:`EVENT_FIELDS` column; the record's ``length``
+counts the rows. Metrics (flat): ``invalid_designs``, for text scientists
+``invalid_answers``, then the world's (``z.<goal>@<k>`` and ``z@<k>`` per checkpoint,
+``eig_total`` in nats, ``regret_mean``, ``z_final``), then ``explanation_words``,
+``explanation_truncated``, ``novice_fallbacks`` (text) and ``discovery_z``. Returns: the
+sum of the rewards (EIG per experiment and/or ``-z_final``, per the ``reward`` param).
 """
 
 from __future__ import annotations
@@ -33,113 +37,113 @@ import numpy as np
 from agora.agents import Agent, Face
 from agora.agents.llm.factory import ModelSpec, build_model
 from agora.agents.llm.model import LanguageModel, ModelError, Sampling
-from agora.envs import Status
+from agora.analysis.records import TASK_EVENT_COLUMNS
 from agora.envs.design import normalizers
 from agora.envs.design.model import Model
+from agora.envs.design.params import DesignStreams
 from agora.envs.design.text import count_words
 from agora.envs.design.types import DesignState, Evaluation, Question
 from agora.envs.design.world import DesignWorld
 from agora.envs.design.worlds import model_keys
 from agora.experiments.config import count_arg, tolerance_arg
 from agora.experiments.discovery_turns import Turns, fresh_agent
-from agora.experiments.episode import EpisodeResult, collect_calls
-from agora.experiments.tasks import TaskEpisode
+from agora.experiments.episode import Move, Seats, collect_calls, extend_columns
 
 EVENT_FIELDS = ("checkpoint", "goal", "eig", "eig_stderr", "eig_lower", "eig_upper",
                 "eig_limit", "best_eig", "regret", "y", "error", "z")
 """Extra event columns; every event row carries all of them (None where not applicable)."""
 
 
-async def aplay_discovery(world: DesignWorld, agents: Sequence[Agent], seed: int,
-                          record_events: bool) -> EpisodeResult:
-    """Play one episode (see the module doc); errors fail the episode, records kept.
+class DesignSeats(Seats):
+    """The scientist's seat (see the module doc): a turn is a design or, at a checkpoint,
+    every question's query turns (each kept out of the scientist's memory); after the
+    episode, the explanation test. Keeps what cannot live in the world: the outcome
+    verbaliser, the counts of invalid designs and answers, the event rows.
 
     Example:
         >>> import asyncio
         >>> from agora.agents import make_agent
         >>> from agora.envs import task_spec
+        >>> from agora.experiments.episode import aplay_world
         >>> w = task_spec("Discovery-v1").make_world({
         ...     "budget": 2, "checkpoints": [0], "n_particles": 256, "eig_outer": 64,
         ...     "eig_inner": 64, "n_candidates": 8})
-        >>> r = asyncio.run(aplay_discovery(w, [make_agent("greedy_eig", w)], 0, True))
+        >>> r = asyncio.run(aplay_world(w, [make_agent("greedy_eig", w)], 0, True))
         >>> r.status, r.events["kind"].count("design"), r.metrics["eig_total"] > 0
         ('ok', 2, True)
     """
-    ep = TaskEpisode(agents, seed, record_events)
-    episode = _Episode(world, ep)
-    try:
-        await episode.play()
-    except Exception as exc:  # an agent or world error must not crash the run
-        return ep.failed(exc, [episode.total], episode.metrics)
-    return ep.result([episode.total], episode.metrics)
 
-
-class _Episode:
-    """Drives the world through its contract (``initial_state``, ``to_move``, ``check``,
-    ``step``, ``status``, ``view``) and keeps what cannot live in it: asking the agent,
-    the events, the outcome verbaliser and the explanation test."""
-
-    def __init__(self, world: DesignWorld, ep: TaskEpisode) -> None:
-        self.world, self.ep, self.p = world, ep, world.params
-        self.agent = ep.agents[0]
-        self.streams = world.streams(ep.rng)
-        self.turns = Turns(world, self.streams.policy)
-        self.state: DesignState | None = None
+    def __init__(self, world: DesignWorld, text: Any, agents: Sequence[Agent],
+                 referee: np.random.Generator, on_invalid: str, record: bool) -> None:
+        super().__init__(world, agents, record)
+        self.design_world, self.p, self.agent = world, world.params, agents[0]
         self.counts: dict[str, float] = {"invalid_designs": 0.0}
         self.extra: dict[str, float] = {}
         self.outcome_texts: list[str] = []
         self.verbaliser: LanguageModel | None = None
 
-    @property
-    def total(self) -> float:
-        return 0.0 if self.state is None else self.world.returns(self.state)[0]
+    def start(self, init: DesignStreams) -> None:
+        self.streams = init
+        self.turns = Turns(self.design_world, init.policy)
 
-    @property
-    def metrics(self) -> dict[str, float]:
-        world = {} if self.state is None else self.world.metrics(self.state)
-        return {**self.counts, **world, **self.extra}
+    def see(self, state: DesignState, p: int) -> tuple[DesignState, None]:
+        return state, None  # the turns are built when asked
 
-    def event(self, kind: str, action: str, reward: float = 0.0, reply: str | None = None,
-              invalid: bool = False, **extra: Any) -> None:
-        self.ep.event(0, kind, action, reward, reply, invalid,
-                      **{k: extra.get(k) for k in EVENT_FIELDS})
+    async def ask(self, p: int, seen: DesignState, turn: None) -> Any:
+        """The answers to an open checkpoint's questions (query rows recorded as asked),
+        else ``(design, reply, invalid)``."""
+        if seen.questions:
+            return await self.answers(self.agent, seen, seen.questions)
+        return await self.turns.design(self.agent, seen, self.outcome_texts)
 
-    async def play(self) -> None:
-        world = self.world
-        self.state = world.initial_state(self.streams)
-        while world.status(self.state) is Status.RUNNING:
-            (player,) = world.to_move(self.state)
-            if self.state.questions:
-                self.state = await self.checkpoint(self.state, player)
-            else:
-                self.state = await self.experiment(self.state, player)
-        if self.p.explanation:
-            await self.explanation_test(self.state)
+    def settle(self, state: DesignState, p: int, seen: DesignState, reply: Any) -> Move:
+        action, raw, invalid = (reply, None, False) if state.questions else reply
+        self.design_world.check(state, p, action)
+        return Move(action, raw, "invalid design" if invalid else None, state)
 
-    async def experiment(self, state: DesignState, player: int) -> DesignState:
-        design, reply, invalid = await self.turns.design(self.agent, state, self.outcome_texts)
-        self.world.check(state, player, design)
-        state, (reward,) = self.world.step(state, (design,), self.ep.rng)
+    async def after(self, movers: Sequence[int], chosen: Sequence[Move], state: DesignState,
+                    rewards: tuple[float, ...]) -> None:
+        """A checkpoint's rows, or the design's row with its outcome in words."""
+        (move,) = chosen
+        if move.seen.questions:
+            self.rows("checkpoint", state.step, state.scores[-1][1])
+            return
         info, model = state.reports[-1], state.model
-        self.outcome_texts.append(await self.outcome_text(model, design, state.outcomes[-1]))
+        self.outcome_texts.append(await self.outcome_text(model, move.action,
+                                                          state.outcomes[-1]))
+        invalid = move.problem is not None
         self.counts["invalid_designs"] += invalid
-        self.event("design", self.turns.face.format_design(design, model), reward, reply,
-                   invalid, eig=info.eig.value, eig_stderr=info.eig.stderr,
-                   eig_lower=info.eig.lower, eig_upper=info.eig.upper,
-                   eig_limit=info.eig.limit, best_eig=info.best_eig.value, regret=info.regret,
-                   y=self.outcome_texts[-1])
-        return state
+        self.row("design", self.turns.face.format_design(move.action, model), rewards[0],
+                 move.raw, invalid, eig=info.eig.value, eig_stderr=info.eig.stderr,
+                 eig_lower=info.eig.lower, eig_upper=info.eig.upper,
+                 eig_limit=info.eig.limit, best_eig=info.best_eig.value, regret=info.regret,
+                 y=self.outcome_texts[-1])
 
-    async def checkpoint(self, state: DesignState, player: int) -> DesignState:
-        """The scientist answers the open checkpoint's questions; the world scores them."""
-        answers = await self.ask(self.agent, state, state.questions)
-        self.world.check(state, player, answers)
-        state = self.world.step(state, (answers,), self.ep.rng).state
-        self.record("checkpoint", state.step, state.scores[-1][1])
-        return state
+    async def finish(self, state: DesignState) -> None:
+        if self.p.explanation:
+            await self.explanation_test(state)
 
-    async def ask(self, agent: Agent, state: DesignState, questions: Sequence[Question],
-                  rules: str | None = None, novice: bool = False) -> list[np.ndarray]:
+    def metrics(self, state: DesignState | None) -> dict[str, float]:
+        return {**self.counts, **super().metrics(state), **self.extra}
+
+    def row(self, kind: str, action: str, reward: float = 0.0, reply: str | None = None,
+            invalid: bool = False, **extra: Any) -> None:
+        """Record one row (a step of the record) and drain the scientist's calls into it."""
+        self.collect(0)
+        self.invalid[0] += bool(invalid)
+        if self.record:
+            values = (self.steps, 0, kind, action, reply, bool(invalid), float(reward))
+            row = {**dict(zip(TASK_EVENT_COLUMNS, values, strict=True)),
+                   **{k: extra.get(k) for k in EVENT_FIELDS}}
+            extend_columns(self.events, {k: [v] for k, v in row.items()})
+        self.steps += 1
+
+    def rows(self, kind: str, k: int, ev: Evaluation) -> None:
+        for goal, err in ev.errors.items():
+            self.row(kind, goal, checkpoint=k, goal=goal, error=err, z=ev.z[goal])
+
+    async def answers(self, agent: Agent, state: DesignState, questions: Sequence[Question],
+                      rules: str | None = None, novice: bool = False) -> list[np.ndarray]:
         """Ask every question and record the query turns."""
         answers = []
         for q in questions:
@@ -147,29 +151,25 @@ class _Episode:
             answers.append(values)
             for text, reply, invalid in log:
                 self.counts["invalid_answers"] = self.counts.get("invalid_answers", 0) + invalid
-                self.event("query", text, reply=reply, invalid=invalid, goal=q.goal.name,
-                           checkpoint=state.step)
+                self.row("query", text, reply=reply, invalid=invalid, goal=q.goal.name,
+                         checkpoint=state.step)
         return answers
-
-    def record(self, kind: str, k: int, ev: Evaluation) -> None:
-        for goal, err in ev.errors.items():
-            self.event(kind, goal, checkpoint=k, goal=goal, error=err, z=ev.z[goal])
 
     async def explanation_test(self, state: DesignState) -> None:
         """A fresh agent that knows only the explanation (a baseline's: only the prior)
         answers the final checkpoint's questions again."""
         seed = int(self.streams.misc.integers(2**62))
-        novice = fresh_agent(self.agent, self.world, seed)
+        novice = fresh_agent(self.agent, self.design_world, seed)
         if self.agent.face is Face.TEXT:
             text, reply, truncated = await self.turns.explanation(self.agent, state,
                                                                   self.outcome_texts)
             self.extra.update(explanation_words=float(count_words(text)),
                               explanation_truncated=float(truncated))
-            self.event("explanation", text, reply=reply, invalid=truncated)
+            self.row("explanation", text, reply=reply, invalid=truncated)
             rules = self.turns.face.novice_rules(text, state.model)
             # recorded as "checkpoint" rows, as since the text novice was added
             ev = await self.rescore(novice, state, "checkpoint", rules)
-            collect_calls(novice, self.ep.steps, 0, self.ep.calls)
+            collect_calls(novice, self.steps, 0, self.calls)
             stats = novice.stats()
             self.extra["novice_fallbacks"] = float(stats.get("fallbacks", 0.0))
         else:
@@ -179,9 +179,9 @@ class _Episode:
     async def rescore(self, agent: Agent, state: DesignState, kind: str,
                       rules: str | None = None, novice: bool = False) -> Evaluation:
         """Score ``agent``'s answers to the final checkpoint's questions (not a step)."""
-        answers = await self.ask(agent, state, state.questions, rules, novice)
-        ev = self.world.score(state, state.questions, answers)
-        self.record(kind, state.step, ev)
+        answers = await self.answers(agent, state, state.questions, rules, novice)
+        ev = self.design_world.score(state, state.questions, answers)
+        self.rows(kind, state.step, ev)
         return ev
 
     async def outcome_text(self, model: Model, design: np.ndarray, y: np.ndarray) -> str:

@@ -2,9 +2,13 @@
 
 The loop talks to the world's rules directly (the same rules the PettingZoo and Gymnasium
 shells wrap) and gives each agent the face it asks for. It plays every
-:class:`~agora.envs.World`: the games (integer actions with masks) and the one-player
-worlds with structured actions (the graph tasks), which differ only in their *seats*,
-chosen once per episode: how a turn is shown, how a reply is read, and the event row.
+:class:`~agora.envs.World`: the games (integer actions with masks), the one-player worlds
+with structured actions (the graph tasks) and the design worlds, which differ only in their
+*seats* (:class:`Seats`), chosen once per episode: how a turn is shown (``see``), asked
+(``ask``) and read (``settle``), what the event rows hold (``after``), and what the
+episode adds once it ends (``finish``, ``metrics``). A family whose turns are more than one
+``aact`` names its seats as ``world.seats`` (the design worlds: design, query and
+explanation turns).
 
 Invalid answers follow one policy, counted in the record's ``invalid`` column either way:
 a world that declares its answer to an invalid action (``world.invalid_action``, e.g. a
@@ -38,6 +42,7 @@ from agora.envs import (
 )
 from agora.envs.core import uniform_legal
 from agora.envs.seeding import episode_streams
+from agora.envs.spec import load
 from agora.envs.text import Mailbox
 from agora.envs.turns import agent_input, read_reply, read_world_reply, world_input
 
@@ -68,7 +73,7 @@ class _InvalidAction(Exception):
     pass
 
 
-class _Move(NamedTuple):
+class Move(NamedTuple):
     """One settled answer: the action played, the raw text reply, why the answer was
     invalid (None: valid) and the context it was read against (an observation, a state)."""
 
@@ -79,41 +84,101 @@ class _Move(NamedTuple):
     label: str | None = None
 
 
-class _GameSeats:
+class Seats:
+    """How the loop seats a world's players, and the episode's records: its ``events``,
+    model ``calls``, ``invalid`` counts and ``steps`` (the record's length). Subclasses
+    implement ``see`` and ``settle``; the other hooks default to one ``aact`` per turn
+    and one event row per mover and step.
+
+    Args:
+        world: the world played.
+        agents: one agent per player.
+        record: whether to keep the event rows (the counts are kept either way).
+    """
+
+    def __init__(self, world: World[Any, Any, Any, Any], agents: Sequence[Agent],
+                 record: bool) -> None:
+        self.world, self.agents, self.record = world, agents, record
+        self.events: dict[str, list[Any]] = {}
+        self.calls: dict[str, list[Any]] = {}
+        self.invalid = [0] * len(agents)
+        self.steps = 0
+
+    def start(self, init: Any) -> None:
+        """The episode begins; ``init`` is what ``initial_state`` was dealt from (the first
+        of ``world.streams``), so seats can take their own streams from it."""
+
+    def see(self, state: Any, p: int) -> tuple[Any, Any]:
+        """(what a reply is read against, what the agent is given)."""
+        raise NotImplementedError
+
+    async def ask(self, p: int, seen: Any, turn: Any) -> Any:
+        """Player ``p``'s reply to ``turn``, or what it raised (see :func:`_ask`)."""
+        return await _ask(self.agents[p], turn)
+
+    def collect(self, p: int) -> None:
+        """Move player ``p``'s model calls into ``calls`` under the current step."""
+        collect_calls(self.agents[p], self.steps, p, self.calls)
+
+    def settle(self, state: Any, p: int, seen: Any, reply: Any) -> Move:
+        """The action played for ``reply`` (raises :class:`_InvalidAction` to fail)."""
+        raise NotImplementedError
+
+    async def after(self, movers: Sequence[int], chosen: Sequence[Move], state: Any,
+                    rewards: tuple[float, ...]) -> None:
+        """After a step: one event row per mover, their rewards told, one step counted."""
+        done = self.world.status(state) is not Status.RUNNING
+        for p, move in zip(movers, chosen):
+            self.record_event(self.steps, p, move, state, rewards)
+            self.agents[p].observe(float(rewards[p]), done)
+        self.steps += 1
+
+    def record_event(self, step: int, p: int, move: Move, state: Any,
+                     rewards: tuple[float, ...]) -> None:
+        """Record one mover's row of a step (the default records none)."""
+
+    async def finish(self, state: Any) -> None:
+        """The world ended its episode (a family's closing turns; default none)."""
+
+    def metrics(self, state: Any) -> dict[str, float]:
+        """The record's metrics: the world's (none before a state was dealt)."""
+        return {} if state is None else self.world.metrics(state)
+
+
+class _GameSeats(Seats):
     """The seats of a game: typed observations with legal masks, cheap talk, an invalid
     answer settled by ``on_invalid``, and events of ``GAME_EVENT_COLUMNS``."""
 
     def __init__(self, game: Game[Any, Any, Any], text: TextFace[Any],
                  agents: Sequence[Agent], referee: np.random.Generator, on_invalid: str,
                  record: bool) -> None:
-        self.game, self.text, self.agents = game, text, agents
-        self.referee, self.on_invalid, self.record = referee, on_invalid, record
+        super().__init__(game, agents, record)
+        self.game, self.text = game, text
+        self.referee, self.on_invalid = referee, on_invalid
         self.rules: dict[int, str] = {}
         self.mail = Mailbox(len(agents))
-        self.events: dict[str, list[Any]] = {k: [] for k in GAME_EVENT_COLUMNS}
-        self.invalid = [0] * len(agents)
+        self.events = {k: [] for k in GAME_EVENT_COLUMNS}
 
     def see(self, state: Any, p: int) -> tuple[Any, Any]:
-        """(what a reply is read against, what the agent is given)."""
         obs = self.game.observe(state, p)
         return obs, agent_input(self.game, self.text, self.agents[p].face, state, obs,
                                 self.rules, self.mail)
 
-    def settle(self, state: Any, p: int, obs: Observation[Any], reply: Any) -> _Move:
+    def settle(self, state: Any, p: int, obs: Observation[Any], reply: Any) -> Move:
         agent = self.agents[p]
         raw = reply if agent.face is Face.TEXT and isinstance(reply, str) else None
         try:
             if isinstance(reply, _Raised):
                 raise reply.exc
-            return _Move(read_reply(self.game, self.text, agent.face, state, obs, reply),
+            return Move(read_reply(self.game, self.text, agent.face, state, obs, reply),
                          raw, None, obs)
         except (ActionParseError, IllegalActionError) as exc:
             if self.on_invalid != "random_legal":
                 raise _InvalidAction(f"player {p}: {exc}") from exc
             self.invalid[p] += 1
-            return _Move(uniform_legal(self.referee, obs), raw, str(exc), obs)
+            return Move(uniform_legal(self.referee, obs), raw, str(exc), obs)
 
-    def record_event(self, step: int, p: int, move: _Move, state: Any,
+    def record_event(self, step: int, p: int, move: Move, state: Any,
                      rewards: tuple[float, ...]) -> None:
         message = self.mail.post(p, move.raw, move.seen, self.text)  # seen after this step
         if not self.record:
@@ -125,7 +190,7 @@ class _GameSeats:
             self.events[column].append(value)
 
 
-class _WorldSeats:
+class _WorldSeats(Seats):
     """The seats of a world with structured actions: its typed view or its text face's
     turn, replies checked by ``world.check``, an invalid answer played as the world's
     declared ``invalid_action``, and events of ``TASK_EVENT_COLUMNS`` with the reason
@@ -133,16 +198,15 @@ class _WorldSeats:
 
     def __init__(self, world: World[Any, Any, Any, Any], text: Any, agents: Sequence[Agent],
                  record: bool) -> None:
-        self.world, self.text, self.agents, self.record = world, text, agents, record
+        super().__init__(world, agents, record)
+        self.text = text
         self.rules: dict[int, str] = {}
-        self.events: dict[str, list[Any]] = {}
-        self.invalid = [0] * len(agents)
 
     def see(self, state: Any, p: int) -> tuple[Any, Any]:
         return state, world_input(self.world, self.text, self.agents[p].face, state, p,
                                   self.rules)
 
-    def settle(self, state: Any, p: int, seen: Any, reply: Any) -> _Move:
+    def settle(self, state: Any, p: int, seen: Any, reply: Any) -> Move:
         face = self.agents[p].face
         raw = None if face is not Face.TEXT or isinstance(reply, _Raised) else str(reply)
         try:
@@ -154,11 +218,11 @@ class _WorldSeats:
             if instead is None:
                 raise _InvalidAction(f"player {p}: {exc}") from exc
             self.invalid[p] += 1
-            return _Move(instead, raw, str(exc), state, raw or "")
+            return Move(instead, raw, str(exc), state, raw or "")
         label = self.text.format_action(action, state) if self.record else None
-        return _Move(action, raw, None, state, label)  # labelled now: a state may change
+        return Move(action, raw, None, state, label)  # labelled now: a state may change
 
-    def record_event(self, step: int, p: int, move: _Move, state: Any,
+    def record_event(self, step: int, p: int, move: Move, state: Any,
                      rewards: tuple[float, ...]) -> None:
         if not self.record:
             return
@@ -170,9 +234,13 @@ class _WorldSeats:
 
 
 def _seats(world: World[Any, Any, Any, Any], text: Any, agents: Sequence[Agent],
-           referee: np.random.Generator, on_invalid: str,
-           record: bool) -> _GameSeats | _WorldSeats:
-    """A game's seats (masks, cheap talk) or a structured world's."""
+           referee: np.random.Generator, on_invalid: str, record: bool) -> Seats:
+    """The world's own seats (``world.seats``, a :class:`Seats` path built as
+    ``Class(world, text, agents, referee, on_invalid, record)``), else a game's (masks,
+    cheap talk) or a structured world's."""
+    if world.seats:
+        seats: Seats = load(world.seats)(world, text, agents, referee, on_invalid, record)
+        return seats
     if isinstance(world, Game):
         return _GameSeats(world, text, agents, referee, on_invalid, record)
     return _WorldSeats(world, text, agents, record)
@@ -240,32 +308,28 @@ async def aplay_episode(world: World[Any, Any, Any, Any], text: Any,
     for i, agent in enumerate(agents):
         agent.reset(agent_seeds[i], i)
     seats = _seats(world, text, agents, referee, on_invalid, record_events)
-    calls: dict[str, list[Any]] = {}
     state = None
-    steps = 0
     error = None
     fatal = False
     try:
-        init_rng, step_rng = world.streams(rng)
-        state = world.initial_state(init_rng)
+        init, step_rng = world.streams(rng)
+        state = world.initial_state(init)
+        seats.start(init)
         while world.status(state) is Status.RUNNING:
             movers = world.to_move(state)
             seen = [seats.see(state, p) for p in movers]
             if len(movers) > 1 and any(is_async(agents[p]) for p in movers):
                 replies: list[Any] = list(await asyncio.gather(
-                    *(_ask(agents[p], s[1]) for p, s in zip(movers, seen))))
+                    *(seats.ask(p, *s) for p, s in zip(movers, seen))))
             else:  # nothing to overlap: no tasks, so sync episodes need no event loop
-                replies = [await _ask(agents[p], s[1]) for p, s in zip(movers, seen)]
+                replies = [await seats.ask(p, *s) for p, s in zip(movers, seen)]
             chosen = []
             for p, s, reply in zip(movers, seen, replies):
-                collect_calls(agents[p], steps, p, calls)
+                seats.collect(p)
                 chosen.append(seats.settle(state, p, s[0], reply))
             state, rewards = world.step(state, tuple([m.action for m in chosen]), step_rng)
-            done = world.status(state) is not Status.RUNNING
-            for p, move in zip(movers, chosen):
-                seats.record_event(steps, p, move, state, rewards)
-                agents[p].observe(float(rewards[p]), done)
-            steps += 1
+            await seats.after(movers, chosen, state, rewards)
+        await seats.finish(state)
     except _InvalidAction as exc:
         error = str(exc)
     except AgoraError as exc:  # e.g. a provider that kept failing with fallback "none"
@@ -273,34 +337,32 @@ async def aplay_episode(world: World[Any, Any, Any, Any], text: Any,
         fatal = exc.fatal
     except Exception as exc:  # an agent or world bug must not crash the run
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
-    for p, agent in enumerate(agents):  # calls of a failed turn are kept too
-        collect_calls(agent, steps, p, calls)
-    returns, metrics = _outcome(world, state, len(agents))
+    for p in range(len(agents)):  # calls of a failed turn are kept too
+        seats.collect(p)
+    returns, metrics = _outcome(world, seats, state, len(agents))
     return EpisodeResult(
         seed=seed,
         status="failed" if error else "ok",
         returns=returns,
-        length=steps,
+        length=seats.steps,
         metrics=metrics,
         invalid=seats.invalid,
         agent_stats=[a.stats() for a in agents],
         error=error,
         duration_s=time.perf_counter() - start,
         events=seats.events,
-        calls=calls,
+        calls=seats.calls,
         fatal=fatal,
     )
 
 
-def _outcome(world: World[Any, Any, Any, Any], state: Any,
+def _outcome(world: World[Any, Any, Any, Any], seats: Seats, state: Any,
              n: int) -> tuple[list[float], dict[str, float]]:
     """Returns and metrics of an episode; a state that was never dealt, or one an error
     left broken, must not hide the episode's own error."""
-    if state is None:
-        return [0.0] * n, {}
-    returns = [float(r) for r in world.returns(state)]
+    returns = [0.0] * n if state is None else [float(r) for r in world.returns(state)]
     try:
-        return returns, {k: float(v) for k, v in world.metrics(state).items()}
+        return returns, {k: float(v) for k, v in seats.metrics(state).items()}
     except Exception:
         return returns, {}
 

@@ -27,7 +27,7 @@ def test_phases_live_in_the_state_and_the_final_checkpoint_ends_the_episode():
     w = world(budget=2, checkpoints=(0,), reward="both")
     assert isinstance(w, World) and w.num_players == 1
     s0 = w.initial_state(np.random.default_rng(3))
-    eval_seed = DesignWorld.streams(np.random.default_rng(3)).eval_seed
+    eval_seed = DesignWorld.split(np.random.default_rng(3)).eval_seed
     expected = w.questions(s0, checkpoint_rng(eval_seed, 0))
     assert s0.phase == "questions" and w.to_move(s0) == (0,)
     assert [q.queries.tolist() for q in s0.questions] == [q.queries.tolist() for q in expected]
@@ -68,7 +68,7 @@ def test_step_draws_experiment_k_from_the_children_of_the_experiments_stream(mod
     w = world(model, budget=3, checkpoints=())
     rng = np.random.default_rng(8)
     state = w.initial_state(rng)
-    experiments = DesignWorld.streams(np.random.default_rng(8)).experiments
+    experiments = DesignWorld.split(np.random.default_rng(8)).experiments
     bare = state
     designs = state.model.sample_designs(np.random.default_rng(1), 3)
     for x in designs:
@@ -106,7 +106,7 @@ def test_bayes_answers_score_as_evaluate_does():
     """The env's answers are the Bayes-optimal predictor drawn as ``evaluate`` draws it."""
     w = world(budget=1, checkpoints=(0,))
     s = w.initial_state(np.random.default_rng(5))
-    eval_seed = DesignWorld.streams(np.random.default_rng(5)).eval_seed
+    eval_seed = DesignWorld.split(np.random.default_rng(5)).eval_seed
     ev = w.step(s, (w.bayes_answers(s),), None).state.scores[0][1]
     assert ev == w.evaluate(s, checkpoint_rng(eval_seed, 0))
 

@@ -1,5 +1,6 @@
-"""The discovery episode player, the baseline scientists, the LLM scientist through a
-scripted model, the verbaliser, ``agora run`` of a design config and the constants command."""
+"""Design episodes through the one loop (their seats), the baseline scientists, the LLM
+scientist through a scripted model, the verbaliser, ``agora run`` of a design config and
+the constants command."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from agora.envs import ConfigError, make_game, task_spec
 from agora.envs.design import normalizers
 from agora.envs.design.world import DesignWorld
 from agora.experiments import discovery, parse_config, run_experiment
-from agora.experiments.discovery import aplay_discovery, cmd_design_constants, verbalise
+from agora.experiments.discovery import cmd_design_constants, verbalise
+from agora.experiments.episode import aplay_world
 
 FAST = {"n_particles": 512, "eig_outer": 200, "eig_inner": 200, "n_candidates": 20,
         "n_eval": 3}
@@ -34,7 +36,7 @@ def world(model: str = "linear_gaussian", **params: Any) -> DesignWorld:
 def play(w: DesignWorld, agent: Any, seed: int = 0) -> Any:
     if not hasattr(agent, "act"):
         agent = make_agent(agent, w)
-    result = asyncio.run(aplay_discovery(w, [agent], seed, True))
+    result = asyncio.run(aplay_world(w, [agent], seed, True))
     assert result.status == "ok", result.error
     return result
 

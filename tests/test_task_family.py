@@ -180,9 +180,8 @@ def test_agoras_families_are_found_by_scanning_their_folders() -> None:
     discover_families()  # again: every id is already there, nothing is added twice
     assert {s.id for s in task_specs()} == before
     by_family = {s.family: s.player for s in task_specs()}
-    assert by_family == {"design": "agora.experiments.discovery:aplay_discovery",
-                         "graph": ""}  # the graph worlds are Worlds: the one loop plays them
-    assert {f: task_player(f).__name__ for f in by_family} == {"design": "aplay_discovery",
+    assert by_family == {"design": "", "graph": ""}  # Worlds: the one loop plays them
+    assert {f: task_player(f).__name__ for f in by_family} == {"design": "aplay_world",
                                                               "graph": "aplay_world"}
 
 

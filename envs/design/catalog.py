@@ -2,8 +2,9 @@
 
 ``Discovery-v1`` defaults to the linear-Gaussian world (its ``model`` param picks any
 other, so configs can sweep ``params.model``); ``<CamelCaseKey>-v1`` (``LocationFinding-v1``,
-``HyperbolicDiscounting-v1`` ...) fixes the model. Every id plays through the family's
-episode player (:data:`PLAYER`) and is a Gymnasium env
+``HyperbolicDiscounting-v1`` ...) fixes the model. Every id names no episode player: ``agora run``
+plays it with the one episode loop (the family's seats are
+``agora.experiments.discovery.DesignSeats``), and it is a Gymnasium env
 (``gymnasium.make("agora/LocationFinding-v1")``).
 
 Example:
@@ -19,8 +20,6 @@ from agora.envs.design.world import DesignWorld
 from agora.envs.design.worlds import model_class, model_keys
 from agora.envs.spec import EnvSpec
 
-PLAYER = "agora.experiments.discovery:aplay_discovery"
-"""The design family's episode player (resolved by :mod:`agora.experiments`)."""
 BENCHMARK = "EIG of each design; greedy-EIG regret"
 
 
@@ -36,7 +35,7 @@ def task_id(key: str) -> str:
 
 def _spec(task: str, key: str, summary: str) -> EnvSpec:
     return EnvSpec(task, DesignWorld, defaults={"model": key}, summary=summary,
-                   family="design", env=DesignEnv, player=PLAYER, benchmark=BENCHMARK)
+                   family="design", env=DesignEnv, benchmark=BENCHMARK)
 
 
 TASKS = (

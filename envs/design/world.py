@@ -5,7 +5,7 @@ A :class:`DesignWorld` is a one-player :class:`~agora.envs.core.World` over one 
 :class:`DesignState`:
 
 * :meth:`DesignWorld.initial_state` splits the episode's rules stream
-  (:meth:`DesignWorld.streams`), draws the covariates, the true parameters and the prior
+  (:meth:`DesignWorld.split`), draws the covariates, the true parameters and the prior
   particle posterior from the truth stream, and keeps the world's own seeds in the state;
 * the **design phase**: the action is a design, which :meth:`DesignWorld.check` validates
   against the model's box and constraints; :meth:`DesignWorld.step` runs it
@@ -86,6 +86,7 @@ class DesignWorld(World[DesignParams, DesignState, ScientistView, Any]):
         family="design", action_kind="box", observation_kind="dict(history)",
         reference="Gandhi, Li et al. (2025), BoxingGym")
     params_type = DesignParams
+    seats = "agora.experiments.discovery:DesignSeats"
 
     def __init__(self, params: DesignParams | Mapping[str, Any] | None = None) -> None:
         super().__init__(params)
@@ -107,17 +108,23 @@ class DesignWorld(World[DesignParams, DesignState, ScientistView, Any]):
 
     # ----- the episode ------------------------------------------------------------
     @staticmethod
-    def streams(rng: np.random.Generator) -> DesignStreams:
+    def split(rng: np.random.Generator) -> DesignStreams:
         """Split an episode's rules stream (see :class:`DesignStreams`).
 
         Example:
-            >>> a = DesignWorld.streams(np.random.default_rng(3))
-            >>> b = DesignWorld.streams(np.random.default_rng(3))
+            >>> a = DesignWorld.split(np.random.default_rng(3))
+            >>> b = DesignWorld.split(np.random.default_rng(3))
             >>> a.eval_seed == b.eval_seed, a.truth.random() == b.truth.random()
             (True, True)
         """
         truth, experiments, evals, policy, misc = rng.spawn(5)
         return DesignStreams(truth, experiments, int(evals.integers(2**63)), policy, misc)
+
+    def streams(self, rng: np.random.Generator) -> tuple[DesignStreams, np.random.Generator]:
+        """The contract's split: :meth:`initial_state` is dealt from the
+        :class:`DesignStreams` (the episode loop's seats take the policy and misc streams
+        from it); :meth:`step` draws from no stream (``rng`` is passed on unused)."""
+        return self.split(rng), rng
 
     def initial_state(self, rng: np.random.Generator | DesignStreams) -> DesignState:
         """The episode of a rules stream: covariates, the true parameters and the prior
@@ -125,10 +132,11 @@ class DesignWorld(World[DesignParams, DesignState, ScientistView, Any]):
         checkpoint 0's questions when it is scored.
 
         Args:
-            rng: the episode's rules stream, or its :meth:`streams` already split (a
-                player that also needs the policy and misc streams splits first).
+            rng: the episode's rules stream, or its :meth:`split` already made (the
+                episode loop deals from the first of :meth:`streams`, whose policy and
+                misc streams its seats also use).
         """
-        streams = rng if isinstance(rng, DesignStreams) else self.streams(rng)
+        streams = rng if isinstance(rng, DesignStreams) else self.split(rng)
         model, truth = self.new_model(), streams.truth
         model.instantiate(truth)
         theta = model.sample_prior(truth, 1)[0]
