@@ -4,7 +4,8 @@ A task whose spec names no episode player is played by the one episode loop
 (:func:`~agora.experiments.episode.aplay_episode`, through
 :func:`~agora.experiments.episode.aplay_world`): its world is a one-player
 :class:`~agora.envs.World` (the design and graph worlds). A family whose world is not one
-may instead name its own *episode player* by path (:attr:`agora.envs.spec.EnvSpec.player`, resolved here), a coroutine
+may instead name its own *episode player* by path
+(:attr:`agora.envs.spec.EnvSpec.player`, resolved here), a coroutine
 
     ``async def aplay(world, agents, seed, record_events) -> EpisodeResult``
 
