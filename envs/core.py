@@ -286,7 +286,7 @@ class World(ABC, Generic[P, S, V, A]):
     Subclasses set ``info`` and ``params_type`` and implement the abstract methods. A
     world whose turn is more than one act (the design worlds: a design, or a checkpoint's
     questions, then an explanation test once the episode ends) names its seats in the one
-    episode loop as ``seats``, a ``"module:Class"`` path that only :mod:`agora.experiments`
+    episode loop as ``loop_seats``, a ``"module:Class"`` path that only :mod:`agora.experiments`
     imports (this layer never does).
 
     Example:
@@ -298,7 +298,7 @@ class World(ABC, Generic[P, S, V, A]):
 
     info: ClassVar[GameInfo]
     params_type: ClassVar[type[Params]]
-    seats: ClassVar[str] = ""
+    loop_seats: ClassVar[str] = ""
     """The episode loop's seats for this world (``"module:Class"``); empty: the loop's own
     (a game's, or a structured world's one act per turn)."""
 

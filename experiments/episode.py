@@ -7,7 +7,7 @@ with structured actions (the graph tasks) and the design worlds, which differ on
 *seats* (:class:`Seats`), chosen once per episode: how a turn is shown (``see``), asked
 (``ask``) and read (``settle``), what the event rows hold (``after``), and what the
 episode adds once it ends (``finish``, ``metrics``). A family whose turns are more than one
-``aact`` names its seats as ``world.seats`` (the design worlds: design, query and
+``aact`` names its seats as ``world.loop_seats`` (the design worlds: design, query and
 explanation turns).
 
 Invalid answers follow one policy, counted in the record's ``invalid`` column either way:
@@ -235,11 +235,12 @@ class _WorldSeats(Seats):
 
 def _seats(world: World[Any, Any, Any, Any], text: Any, agents: Sequence[Agent],
            referee: np.random.Generator, on_invalid: str, record: bool) -> Seats:
-    """The world's own seats (``world.seats``, a :class:`Seats` path built as
+    """The world's own seats (``world.loop_seats``, a :class:`Seats` path built as
     ``Class(world, text, agents, referee, on_invalid, record)``), else a game's (masks,
     cheap talk) or a structured world's."""
-    if world.seats:
-        seats: Seats = load(world.seats)(world, text, agents, referee, on_invalid, record)
+    if world.loop_seats:
+        cls = load(world.loop_seats)
+        seats: Seats = cls(world, text, agents, referee, on_invalid, record)
         return seats
     if isinstance(world, Game):
         return _GameSeats(world, text, agents, referee, on_invalid, record)

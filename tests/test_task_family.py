@@ -194,3 +194,15 @@ def test_the_envs_layer_only_carries_the_player_path() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_world_names_its_loop_seats_as_a_path_or_not_at_all() -> None:
+    """``World.loop_seats`` is a class attribute every registered world inherits; a game's
+    own attribute of a similar name (El Farol's ``seats``, the bar's size) must not shadow
+    it, and only the design worlds name seats of their own."""
+    from agora.envs import all_specs
+
+    named = {s.world.loop_seats for s in all_specs()}
+    assert all(isinstance(p, str) for p in named)
+    assert named == {"", "agora.experiments.discovery:DesignSeats"}
+    assert {s.family for s in all_specs() if s.world.loop_seats} == {"design"}

@@ -86,7 +86,7 @@ class DesignWorld(World[DesignParams, DesignState, ScientistView, Any]):
         family="design", action_kind="box", observation_kind="dict(history)",
         reference="Gandhi, Li et al. (2025), BoxingGym")
     params_type = DesignParams
-    seats = "agora.experiments.discovery:DesignSeats"
+    loop_seats = "agora.experiments.discovery:DesignSeats"
 
     def __init__(self, params: DesignParams | Mapping[str, Any] | None = None) -> None:
         super().__init__(params)
