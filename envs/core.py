@@ -375,14 +375,17 @@ class World(ABC, Generic[P, S, V, A]):
 
     # ----- the validator the shells and the loop use -------------------------------
     @abstractmethod
-    def is_legal(self, state: S, player: int, action: Any) -> bool:
-        """Whether ``action`` is a legal action of ``player`` now."""
-
     def check(self, state: S, player: int, action: Any) -> None:
-        """Raise :class:`IllegalActionError` saying why ``action`` is not legal now
-        (worlds with structured actions override it with a precise reason)."""
-        if not self.is_legal(state, player, action):
-            raise IllegalActionError(f"player {player} chose {action!r}, not a legal action")
+        """Raise :class:`IllegalActionError` saying why ``action`` is not legal now (a
+        world with structured actions gives the precise reason; a game's mask says it)."""
+
+    def is_legal(self, state: S, player: int, action: Any) -> bool:
+        """Whether ``action`` is a legal action of ``player`` now (:meth:`check` passes)."""
+        try:
+            self.check(state, player, action)
+        except IllegalActionError:
+            return False
+        return True
 
     def invalid_action(self, state: S, player: int) -> A | None:
         """The world's declared answer to an invalid action of ``player`` now: the action
@@ -457,6 +460,11 @@ class Game(World[P, S, V, int]):
             return False
         a = int(action)
         return 0 <= a < self.num_actions and bool(self.legal_mask(state, player)[a])
+
+    def check(self, state: S, player: int, action: Any) -> None:
+        """Raise :class:`IllegalActionError` unless ``action`` is legal (the mask)."""
+        if not self.is_legal(state, player, action):
+            raise IllegalActionError(f"player {player} chose {action!r}, not a legal action")
 
 
 def last_moves(last: tuple[int, ...], player: int) -> tuple[int, tuple[int, ...]]:

@@ -265,13 +265,6 @@ class DesignWorld(World[DesignParams, DesignState, ScientistView, Any]):
                 raise IllegalActionError(f"{q.goal.name} wants {q.truth.size} answers, "
                                          f"got {size}")
 
-    def is_legal(self, state: DesignState, player: int, action: Any) -> bool:
-        try:
-            self.check(state, player, action)
-        except IllegalActionError:
-            return False
-        return True
-
     # ----- evaluation -------------------------------------------------------------
     def questions(self, state: DesignState, rng: np.random.Generator) -> tuple[Question, ...]:
         """Eval queries and true answers for every goal (one query for parameter goals)."""

@@ -225,13 +225,6 @@ class QueryWorld(World[QueryParams, WalkState, WalkView, WalkAction]):
     def _done(self, state: WalkState) -> bool:
         return self.status(state) is not Status.RUNNING
 
-    def is_legal(self, state: WalkState, player: int, action: Any) -> bool:
-        try:
-            self.check(state, player, action)
-        except IllegalActionError:
-            return False
-        return True
-
     def check(self, state: WalkState, player: int, action: Any) -> None:
         """Raise :class:`IllegalActionError` unless ``action`` is legal now."""
         if not isinstance(action, WalkAction):

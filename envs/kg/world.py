@@ -142,13 +142,6 @@ class CompletionWorld(World[KGParams, KGState, KGView, KGAction]):
             return Status.TRUNCATED
         return Status.TERMINATED if state.budget_left + 1e-9 < self.min_cost else Status.RUNNING
 
-    def is_legal(self, state: KGState, player: int, action: Any) -> bool:
-        try:
-            self.check(state, player, action)
-        except IllegalActionError:
-            return False
-        return True
-
     def check(self, state: KGState, player: int, action: Any) -> None:
         """Raise :class:`IllegalActionError` unless ``action`` is legal now."""
         if not isinstance(action, KGAction):
