@@ -137,3 +137,22 @@ def test_growth_drops_an_iteration_killed_before_its_commit_and_replays_it(
         a, b = (read_graph(r / "graphs" / f"iter_{i:04d}.graphml") for r in (straight, split))
         assert sorted(a.edges(keys=True, data=True)) == sorted(b.edges(keys=True, data=True))
     assert json.loads((split / "manifest.json").read_text())["attempts"] == 2
+
+
+def test_growth_consolidates_an_iteration_whose_column_has_no_value(tmp_path: Path) -> None:
+    """An iteration whose triples all lack a raw source (unparsed replies) writes that
+    column with no value; the consolidated table still holds the other iterations' text
+    (pyarrow refused to merge pandas' float NaN column with strings)."""
+    import networkx as nx
+
+    st = GrowthStore(tmp_path / "run")
+    st.create(parse_growth_config(_cfg(iterations=2)))
+    for i, raw in ((1, None), (2, "Paris")):
+        row = {"iteration": i, "call_id": 0, "status": "unparsed"}
+        if raw is not None:  # an unparsed reply's row has no raw source at all
+            row["source_raw"] = raw
+        st.write_iteration(i, nx.MultiDiGraph(), None, {
+            "calls": [], "triples": [row], "iterations": [{"iteration": i, "triples": 1}]})
+    triples = st.consolidate()["triples"]
+    assert pd.isna(triples["source_raw"][0]) and triples["source_raw"][1] == "Paris"
+    assert triples["iteration"].tolist() == [1, 2]

@@ -50,7 +50,15 @@ LAYOUT = PartLayout("iter_{:04d}", ITERATIONS)
 
 
 def _frame_table(frame: pd.DataFrame) -> pa.Table:
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    """A part's table; a column with no value in this iteration (every triple of it
+    unparsed, say) is typed null, so consolidation promotes it to the other iterations'
+    type instead of meeting pandas' float NaN column against their strings."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, column in enumerate(table.columns):
+        if len(column) and column.null_count == len(column) and column.type != pa.null():
+            table = table.set_column(i, pa.field(table.field(i).name, pa.null()),
+                                     pa.nulls(len(column)))
+    return table
 
 
 class GrowthStore(RunDirectory):
