@@ -69,20 +69,24 @@ class EpisodeStreams:
         """
         if self._agent_seeds is not None:
             return self._agent_seeds[seat]
+        root = self._parent_pool()
+        if root is None:
+            return _as_int(_child(self._seed, 1 + seat))
+        return _seat_seed(root, 1 + seat)
+
+    def _parent_pool(self) -> list[int] | None:
+        """The pool every child starts from (:func:`_root`), mixed once per episode."""
         if self._root is False:
             self._root = _root(self._seed)
-        if self._root is None:
-            return _as_int(_child(self._seed, 1 + seat))
-        return _seat_seed(cast("list[int]", self._root), 1 + seat)
+        return cast("list[int] | None", self._root)
 
     def _child_pool(self, index: int) -> list[int]:
         """The pool of child ``index`` of ``SeedSequence(seed)``; the part shared by all
         children is mixed once per episode."""
-        if self._root is False:
-            self._root = _root(self._seed)
-        if self._root is None or index > _M32:
+        root = self._parent_pool()
+        if root is None or index > _M32:
             return _pool(self._seed, (index,))
-        return _spawned(cast("list[int]", self._root), index)
+        return _spawned(root, index)
 
     def child_generator(self, index: int) -> np.random.Generator:
         """``default_rng`` of child ``index`` of ``SeedSequence(seed)``."""
@@ -185,38 +189,31 @@ def _pool(seed: int, spawn_key: tuple[int, ...]) -> list[int]:
 def _root(seed: int) -> list[int] | None:
     """The pool that every child of ``SeedSequence(seed)`` starts from, before its spawn
     key is mixed in (``None`` for seeds of more than four words: use :func:`_pool`)."""
-    words = _words(seed)
-    if len(words) > 4:
-        return None
-    return cast("list[int]", np.random.SeedSequence(np.array(words, np.uint32)).pool.tolist())
+    return None if len(_words(seed)) > 4 else _pool(seed, ())
+
+
+def _mixed(word: int, index: int, k: int) -> int:
+    """Pool word ``k`` of a parent mixed with the spawn key ``index`` (below 2**32), a
+    fifth entropy word (calls 16..19 of the hash)."""
+    v = (index ^ _HASH_A[16 + k]) * _HASH_A[17 + k] & _M32
+    r = (_MIX_L * word - _MIX_R * (v ^ (v >> 16))) & _M32
+    return r ^ (r >> 16)
 
 
 def _spawned(root: list[int], index: int) -> list[int]:
-    """The pool of child ``index`` (below 2**32) from its parent's :func:`_root`: the
-    mixing of a fifth entropy word, the spawn key (calls 16..19 of the hash)."""
-    out, ha = root[:], _HASH_A
-    for k in range(4):
-        v = (index ^ ha[16 + k]) * ha[17 + k] & _M32
-        r = (_MIX_L * out[k] - _MIX_R * (v ^ (v >> 16))) & _M32
-        out[k] = r ^ (r >> 16)
-    return out
+    """The pool of child ``index`` (below 2**32) from its parent's :func:`_root`."""
+    return [_mixed(root[k], index, k) for k in range(4)]
 
 
 def _seat_seed(root: list[int], index: int) -> int:
-    """``int(generate_state(1, uint64)[0]) >> 1`` of child ``index`` (below 2**32): it
-    reads pool words 0 and 1 only, so only they are mixed with the spawn key."""
-    ha, hb = _HASH_A, _HASH_B
-    out = 0
-    for k in (0, 1):
-        v = (index ^ ha[16 + k]) * ha[17 + k] & _M32
-        r = (_MIX_L * root[k] - _MIX_R * (v ^ (v >> 16))) & _M32
-        v = ((r ^ (r >> 16)) ^ hb[k]) * hb[k + 1] & _M32
-        out |= (v ^ (v >> 16)) << (32 * k)
-    return out >> 1
+    """``int(generate_state(1, uint64)[0]) >> 1`` of child ``index`` (below 2**32): one
+    output word reads pool words 0 and 1 only, so only they are mixed with the key."""
+    return _state([_mixed(root[0], index, 0), _mixed(root[1], index, 1)], 1)[0] >> 1
 
 
 def _state(pool: list[int], n_words: int) -> list[int]:
-    """``generate_state(n_words, uint64)`` of a pool, as Python ints."""
+    """``generate_state(n_words, uint64)`` of a pool, as Python ints (word ``i`` of the
+    output reads pool word ``i mod 4``)."""
     hb = _HASH_B
     half = []
     for i in range(2 * n_words):
