@@ -37,7 +37,6 @@ import numpy as np
 from agora.agents import Agent, Face
 from agora.agents.llm.factory import ModelSpec, build_model
 from agora.agents.llm.model import LanguageModel, ModelError, Sampling
-from agora.analysis.records import TASK_EVENT_COLUMNS
 from agora.envs.design import normalizers
 from agora.envs.design.model import Model
 from agora.envs.design.params import DesignStreams
@@ -47,7 +46,7 @@ from agora.envs.design.world import DesignWorld
 from agora.envs.design.worlds import model_keys
 from agora.experiments.config import count_arg, tolerance_arg
 from agora.experiments.discovery_turns import Turns, fresh_agent
-from agora.experiments.episode import Move, Seats, collect_calls, extend_columns
+from agora.experiments.episode import Move, Seats, add_task_row, collect_calls
 
 EVENT_FIELDS = ("checkpoint", "goal", "eig", "eig_stderr", "eig_lower", "eig_upper",
                 "eig_limit", "best_eig", "regret", "y", "error", "z")
@@ -132,10 +131,8 @@ class DesignSeats(Seats):
         self.collect(0)
         self.invalid[0] += bool(invalid)
         if self.record:
-            values = (self.steps, 0, kind, action, reply, bool(invalid), float(reward))
-            row = {**dict(zip(TASK_EVENT_COLUMNS, values, strict=True)),
-                   **{k: extra.get(k) for k in EVENT_FIELDS}}
-            extend_columns(self.events, {k: [v] for k, v in row.items()})
+            add_task_row(self.events, (self.steps, 0, kind, action, reply, invalid, reward),
+                         {k: extra.get(k) for k in EVENT_FIELDS})
         self.steps += 1
 
     def rows(self, kind: str, k: int, ev: Evaluation) -> None:

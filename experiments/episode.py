@@ -226,11 +226,9 @@ class _WorldSeats(Seats):
                      rewards: tuple[float, ...]) -> None:
         if not self.record:
             return
-        values = (step, p, getattr(move.action, "kind", None), move.label, move.raw,
-                  move.problem is not None, float(rewards[p]))
-        row = {**dict(zip(TASK_EVENT_COLUMNS, values, strict=True)),
-               "problem": move.problem, **self.world.progress(state)}
-        extend_columns(self.events, {k: [v] for k, v in row.items()})
+        add_task_row(self.events, (step, p, getattr(move.action, "kind", None), move.label,
+                                   move.raw, move.problem is not None, rewards[p]),
+                     {"problem": move.problem, **self.world.progress(state)})
 
 
 def _seats(world: World[Any, Any, Any, Any], text: Any, agents: Sequence[Agent],
@@ -413,6 +411,16 @@ def collect_calls(agent: Agent, step: int, actor: int, calls: dict[str, list[Any
     for record in drain():
         extend_columns(calls, {k: [v] for k, v in {STEP: step, ACTOR: actor,
                                                     **record}.items()})
+
+
+def add_task_row(events: dict[str, list[Any]], values: tuple[Any, ...],
+                 extra: dict[str, Any]) -> None:
+    """Append one task event row: ``values`` for :data:`TASK_EVENT_COLUMNS` (step, actor,
+    kind, action, reply, invalid, reward), then the family's ``extra`` columns."""
+    step, actor, kind, action, reply, invalid, reward = values
+    row = {**dict(zip(TASK_EVENT_COLUMNS, (step, actor, kind, action, reply, bool(invalid),
+                                           float(reward)), strict=True)), **extra}
+    extend_columns(events, {k: [v] for k, v in row.items()})
 
 
 def extend_columns(columns: dict[str, list[Any]], rows: dict[str, list[Any]]) -> None:

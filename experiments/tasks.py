@@ -26,16 +26,15 @@ from functools import partial
 from typing import Any
 
 from agora.agents import Agent
-from agora.analysis.records import TASK_EVENT_COLUMNS
 from agora.envs import AgoraError, ConfigError, World
 from agora.envs.seeding import episode_streams
 from agora.envs.spec import EnvSpec
 from agora.envs.tasks import load, task_specs
 from agora.experiments.episode import (
     EpisodeResult,
+    add_task_row,
     aplay_world,
     collect_calls,
-    extend_columns,
     gather_episodes,
 )
 
@@ -110,9 +109,8 @@ class TaskEpisode:
         collect_calls(self.agents[actor], self.steps, actor, self.calls)
         self.invalid[actor] += bool(invalid)
         if self.record_events:
-            values = (self.steps, actor, kind, action, reply, bool(invalid), float(reward))
-            row = {**dict(zip(TASK_EVENT_COLUMNS, values, strict=True)), **extra}
-            extend_columns(self.events, {k: [v] for k, v in row.items()})
+            add_task_row(self.events, (self.steps, actor, kind, action, reply, invalid,
+                                       reward), extra)
         self.steps += 1
 
     def result(self, returns: list[float], metrics: dict[str, float],
